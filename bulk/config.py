@@ -1,0 +1,34 @@
+"""Settings of every shopsync process, read from the environment once, at each entry point."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Environment variables (names are the field names in upper case, e.g. ``DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/shopsync"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "shopsync"
+    # Development turns on GraphiQL; production hides it.
+    environment: str = Field(default="development", pattern="^(development|production)$")
+    # Shared secret of the Shopify app: verifies bulk_operations/finish webhooks.
+    webhook_secret: SecretStr | None = None
+    default_api_version: str = "2026-10"
+    http_timeout_s: float = 30.0
+    # Polling of a running bulk operation: first delay, growth factor, ceiling.
+    poll_initial_delay_s: float = 1.0
+    poll_backoff_factor: float = 1.5
+    poll_max_delay_s: float = 60.0
+    # Ingest: bytes per committed batch, and how long one worker message may ingest before it
+    # re-enqueues itself from the checkpoint (fairness, and Dramatiq's time limit).
+    batch_bytes: int = 4 * 1024 * 1024
+    ingest_slice_s: float = 120.0
+    # Resubmissions of a failed/cancelled bulk operation before the job fails.
+    max_bulk_attempts: int = 3
+    # Retries of one Shopify request on transient errors before giving up on this message.
+    max_request_retries: int = 5

@@ -1,0 +1,104 @@
+"""The exceptions of shopsync's engine; third-party errors are translated into these at the adapters.
+
+    ShopsyncError
+    ├── ConfigurationError               bad settings or arguments; never retried
+    ├── JobError
+    │   ├── JobNotFound
+    │   └── LeaseLost                    another worker now owns the job; stop quietly
+    ├── ShopifyError
+    │   ├── ShopifyTransientError        retry with backoff
+    │   │   ├── ThrottledError           .retry_after_s from the cost bucket or Retry-After
+    │   │   ├── ShopifyUnavailableError  5xx, timeouts, connection failures
+    │   │   └── OperationInProgressError the shop's concurrency limit is reached
+    │   └── ShopifyPermanentError        retrying the same request cannot help
+    │       ├── AuthenticationError      401: token invalid or revoked
+    │       ├── ShopUnavailableError     402/423: shop frozen or locked
+    │       ├── AccessDeniedError        403 / ACCESS_DENIED: missing scope or bulk access
+    │       ├── InvalidBulkQueryError    userErrors code INVALID
+    │       └── UnexpectedResponseError  a shape or status we have no branch for
+    └── DownloadError
+        ├── DownloadInterruptedError     transient: resume from the last checkpoint
+        └── ResultUrlExpiredError        the signed URL is dead: fetch a fresh one or resubmit
+"""
+
+from __future__ import annotations
+
+
+class ShopsyncError(Exception):
+    """Root of every error shopsync raises on purpose."""
+
+
+class ConfigurationError(ShopsyncError):
+    """Settings or arguments that cannot work; retrying does not help."""
+
+
+class JobError(ShopsyncError):
+    """A problem with a sync job record."""
+
+
+class JobNotFound(JobError):
+    """No sync job has the given id."""
+
+
+class LeaseLost(JobError):
+    """The job's lease belongs to another worker: this one must stop without writing."""
+
+
+class ShopifyError(ShopsyncError):
+    """Shopify answered with an error, or could not be reached."""
+
+
+class ShopifyTransientError(ShopifyError):
+    """A failure that is expected to pass: retry with backoff."""
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ThrottledError(ShopifyTransientError):
+    """The shop's cost bucket (or another throttle) is empty."""
+
+
+class ShopifyUnavailableError(ShopifyTransientError):
+    """5xx, timeout or connection failure."""
+
+
+class OperationInProgressError(ShopifyTransientError):
+    """The shop already runs as many bulk operations as its API version allows."""
+
+
+class ShopifyPermanentError(ShopifyError):
+    """Retrying the same request cannot succeed."""
+
+
+class AuthenticationError(ShopifyPermanentError):
+    """The access token is invalid or revoked (HTTP 401)."""
+
+
+class ShopUnavailableError(ShopifyPermanentError):
+    """The shop is frozen (402) or locked (423)."""
+
+
+class AccessDeniedError(ShopifyPermanentError):
+    """A scope or the bulk-operations permission is missing."""
+
+
+class InvalidBulkQueryError(ShopifyPermanentError):
+    """Shopify rejected the bulk query document (userErrors code INVALID)."""
+
+
+class UnexpectedResponseError(ShopifyPermanentError):
+    """A response shape or status the client has no deliberate branch for."""
+
+
+class DownloadError(ShopsyncError):
+    """Fetching the result file failed."""
+
+
+class DownloadInterruptedError(DownloadError):
+    """The download broke off; resume from the last committed checkpoint."""
+
+
+class ResultUrlExpiredError(DownloadError):
+    """The signed result URL has expired."""

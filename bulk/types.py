@@ -1,0 +1,27 @@
+"""Value types shared by the engine, the workers and the API."""
+
+from __future__ import annotations
+
+import enum
+
+
+class SyncMode(enum.StrEnum):
+    POPULATE = "POPULATE"  # create orders not yet stored, skip existing ones and their line items
+    UPDATE = "UPDATE"  # orders updated since a staleness threshold: create or update
+    FULL = "FULL"  # everything, upserted (never overwriting with older data)
+
+
+class JobType(enum.StrEnum):
+    ORDERS = "ORDERS"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (JobStatus.QUEUED, JobStatus.RUNNING)

@@ -1,0 +1,66 @@
+"""Shared fixtures: a fresh, migrated Postgres database per test, cloned from a template."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from schema.migrate import migrate
+
+# The test entry point reads its configuration here, once.
+ADMIN_URL = os.environ.get("SHOPSYNC_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("SHOPSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _database_url(name: str) -> str:
+    return psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
+
+
+def _drop_database(admin: psycopg.Connection[object], name: str) -> None:
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def template_database() -> Iterator[str]:
+    """A migrated database used as the template of every test database."""
+    name = f"shopsync_tmpl_{os.getpid()}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        _drop_database(admin, name)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        with psycopg.connect(_database_url(name)) as conn:
+            migrate(conn)
+        yield name
+        _drop_database(admin, name)
+
+
+@pytest.fixture
+def database_url(template_database: str) -> Iterator[str]:
+    """URL of a fresh database holding the full schema, dropped after the test."""
+    name = f"shopsync_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template_database)
+            )
+        )
+        try:
+            yield _database_url(name)
+        finally:
+            _drop_database(admin, name)
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection to the test's database."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return REDIS_URL
