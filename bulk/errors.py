@@ -2,6 +2,7 @@
 
     ShopsyncError
     ├── ConfigurationError               bad settings or arguments; never retried
+    │   └── InvalidJobRequest            .field names the bad argument
     ├── JobError
     │   ├── JobNotFound
     │   └── LeaseLost                    another worker now owns the job; stop quietly
@@ -102,3 +103,12 @@ class DownloadInterruptedError(DownloadError):
 
 class ResultUrlExpiredError(DownloadError):
     """The signed result URL has expired."""
+
+
+class InvalidJobRequest(ConfigurationError):
+    """A sync job or shop request with arguments that cannot work; ``field`` names the culprit."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

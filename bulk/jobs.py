@@ -1,0 +1,168 @@
+"""Sync jobs: creating one per request (one active per shop), reading them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from schema.sqlfile import load_queries
+
+from .errors import InvalidJobRequest
+from .types import JobStatus, JobType, SyncMode
+
+_SQL = load_queries("bulk", "sql/jobs.sql")
+
+# Bounds that keep a request meaningful: Shopify keeps orders for years, not centuries.
+MAX_DAYS = 36_500
+MAX_STALE_AFTER_MINS = MAX_DAYS * 24 * 60
+
+
+@dataclass(frozen=True)
+class JobStats:
+    lines_read: int = 0
+    bytes_read: int = 0
+    orders_created: int = 0
+    orders_updated: int = 0
+    orders_unchanged: int = 0
+    orders_skipped: int = 0
+    line_items_written: int = 0
+    line_items_skipped: int = 0
+    line_items_deleted: int = 0
+    failed_lines: int = 0
+
+
+@dataclass(frozen=True)
+class SyncJob:
+    id: int
+    shop_id: int
+    job_type: JobType
+    sync_mode: SyncMode
+    status: JobStatus
+    days: int | None
+    stale_after_mins: int | None
+    filter_since: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+    error: str | None
+    bulk_operation_id: str | None
+    bulk_status: str | None
+    bulk_attempts: int
+    poll_count: int
+    result_file_size: int | None
+    object_count: int | None
+    root_object_count: int | None
+    checkpoint_line: int
+    checkpoint_byte: int
+    stats: JobStats
+    # The signed result URL is a bearer credential for the shop's data: never printed.
+    result_url: str | None = field(default=None, repr=False)
+
+
+_STAT_FIELDS = tuple(JobStats.__dataclass_fields__)
+
+
+def job_from_row(row: dict[str, Any]) -> SyncJob:
+    """Build a SyncJob from a ``sync_jobs`` row fetched as a dict."""
+    return SyncJob(
+        id=row["id"],
+        shop_id=row["shop_id"],
+        job_type=JobType(row["job_type"]),
+        sync_mode=SyncMode(row["sync_mode"]),
+        status=JobStatus(row["status"]),
+        days=row["days"],
+        stale_after_mins=row["stale_after_mins"],
+        filter_since=row["filter_since"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        updated_at=row["updated_at"],
+        error=row["error"],
+        bulk_operation_id=row["bulk_operation_id"],
+        bulk_status=row["bulk_status"],
+        bulk_attempts=row["bulk_attempts"],
+        poll_count=row["poll_count"],
+        result_file_size=row["result_file_size"],
+        object_count=row["object_count"],
+        root_object_count=row["root_object_count"],
+        checkpoint_line=row["checkpoint_line"],
+        checkpoint_byte=row["checkpoint_byte"],
+        stats=JobStats(**{name: row[name] for name in _STAT_FIELDS}),
+        result_url=row["result_url"],
+    )
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    shop_id: int
+    sync_mode: SyncMode = SyncMode.FULL
+    job_type: JobType = JobType.ORDERS
+    days: int | None = None
+    stale_after_mins: int | None = None
+
+    def validate(self) -> None:
+        """Raise InvalidJobRequest naming the first argument that cannot work for the mode."""
+        if self.days is not None and not 0 < self.days <= MAX_DAYS:
+            raise InvalidJobRequest("days", f"days must be between 1 and {MAX_DAYS}")
+        if self.stale_after_mins is not None and not (
+            0 < self.stale_after_mins <= MAX_STALE_AFTER_MINS
+        ):
+            raise InvalidJobRequest(
+                "staleAfterMins", f"staleAfterMins must be between 1 and {MAX_STALE_AFTER_MINS}"
+            )
+        if self.sync_mode is SyncMode.UPDATE and self.stale_after_mins is None:
+            raise InvalidJobRequest("staleAfterMins", "staleAfterMins is required for UPDATE")
+        if self.sync_mode is not SyncMode.UPDATE and self.stale_after_mins is not None:
+            raise InvalidJobRequest("staleAfterMins", "staleAfterMins only applies to UPDATE")
+        if self.sync_mode is not SyncMode.POPULATE and self.days is not None:
+            raise InvalidJobRequest("days", "days only applies to POPULATE")
+
+
+@dataclass(frozen=True)
+class CreatedJob:
+    job: SyncJob
+    created: bool  # False: the shop already had an active job, which is returned instead
+
+
+def create_job(conn: psycopg.Connection[Any], request: JobRequest) -> CreatedJob:
+    """Insert a QUEUED job, or return the shop's active one: never two active jobs per shop."""
+    request.validate()
+    params = {
+        "shop_id": request.shop_id,
+        "job_type": request.job_type.value,
+        "sync_mode": request.sync_mode.value,
+        "days": request.days,
+        "stale_after_mins": request.stale_after_mins,
+    }
+    with conn.cursor(row_factory=dict_row) as cur:
+        # Loop: the active job we collided with may finish between the two statements.
+        for _ in range(10):
+            cur.execute(_SQL["insert_job"], params)
+            row = cur.fetchone()
+            if row is not None:
+                return CreatedJob(job_from_row(row), created=True)
+            cur.execute(_SQL["active_job_for_shop"], {"shop_id": request.shop_id})
+            row = cur.fetchone()
+            if row is not None:
+                return CreatedJob(job_from_row(row), created=False)
+    raise RuntimeError("could not create or find an active job")  # pragma: no cover
+
+
+def get_job(conn: psycopg.Connection[Any], job_id: int) -> SyncJob | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["get_job"], {"job_id": job_id})
+        row = cur.fetchone()
+    return None if row is None else job_from_row(row)
+
+
+def list_jobs(
+    conn: psycopg.Connection[Any], *, shop_id: int | None = None, first: int = 50
+) -> list[SyncJob]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["list_jobs"], {"shop_id": shop_id, "first": first})
+        return [job_from_row(row) for row in cur.fetchall()]

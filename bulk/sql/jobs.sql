@@ -1,0 +1,27 @@
+-- name: insert_job
+-- The partial unique index on active jobs turns a second concurrent request into no row.
+INSERT INTO sync_jobs (shop_id, job_type, sync_mode, days, stale_after_mins, filter_since)
+VALUES (
+    %(shop_id)s, %(job_type)s, %(sync_mode)s, %(days)s, %(stale_after_mins)s,
+    CASE
+        WHEN %(sync_mode)s = 'POPULATE' AND %(days)s::integer IS NOT NULL
+            THEN now() - make_interval(days => %(days)s::integer)
+        WHEN %(sync_mode)s = 'UPDATE'
+            THEN now() - make_interval(mins => %(stale_after_mins)s::integer)
+    END
+)
+ON CONFLICT (shop_id) WHERE status IN ('QUEUED', 'RUNNING') DO NOTHING
+RETURNING *;
+
+-- name: active_job_for_shop
+SELECT * FROM sync_jobs WHERE shop_id = %(shop_id)s AND status IN ('QUEUED', 'RUNNING');
+
+-- name: get_job
+SELECT * FROM sync_jobs WHERE id = %(job_id)s;
+
+-- name: list_jobs
+SELECT *
+  FROM sync_jobs
+ WHERE %(shop_id)s::bigint IS NULL OR shop_id = %(shop_id)s::bigint
+ ORDER BY created_at DESC, id DESC
+ LIMIT %(first)s;
