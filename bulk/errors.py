@@ -1,25 +1,25 @@
-"""The exceptions of shopsync's engine; third-party errors are translated into these at the adapters.
+"""The exceptions of the engine; third-party errors are translated into these at the adapters.
 
-    ShopsyncError
-    ├── ConfigurationError               bad settings or arguments; never retried
-    │   └── InvalidJobRequest            .field names the bad argument
-    ├── JobError
-    │   ├── JobNotFound
-    │   └── LeaseLost                    another worker now owns the job; stop quietly
-    ├── ShopifyError
-    │   ├── ShopifyTransientError        retry with backoff
-    │   │   ├── ThrottledError           .retry_after_s from the cost bucket or Retry-After
-    │   │   ├── ShopifyUnavailableError  5xx, timeouts, connection failures
-    │   │   └── OperationInProgressError the shop's concurrency limit is reached
-    │   └── ShopifyPermanentError        retrying the same request cannot help
-    │       ├── AuthenticationError      401: token invalid or revoked
-    │       ├── ShopUnavailableError     402/423: shop frozen or locked
-    │       ├── AccessDeniedError        403 / ACCESS_DENIED: missing scope or bulk access
-    │       ├── InvalidBulkQueryError    userErrors code INVALID
-    │       └── UnexpectedResponseError  a shape or status we have no branch for
-    └── DownloadError
-        ├── DownloadInterruptedError     transient: resume from the last checkpoint
-        └── ResultUrlExpiredError        the signed URL is dead: fetch a fresh one or resubmit
+ShopsyncError
+├── ConfigurationError               bad settings or arguments; never retried
+│   └── InvalidJobRequest            .field names the bad argument
+├── JobError
+│   ├── JobNotFound
+│   └── LeaseLost                    another worker now owns the job; stop quietly
+├── ShopifyError
+│   ├── ShopifyTransientError        retry with backoff
+│   │   ├── ThrottledError           .retry_after_s from the cost bucket or Retry-After
+│   │   ├── ShopifyUnavailableError  5xx, timeouts, connection failures
+│   │   └── OperationInProgressError the shop's concurrency limit is reached
+│   └── ShopifyPermanentError        retrying the same request cannot help
+│       ├── AuthenticationError      401: token invalid or revoked
+│       ├── ShopUnavailableError     402/423: shop frozen or locked
+│       ├── AccessDeniedError        403 / ACCESS_DENIED: missing scope or bulk access
+│       ├── InvalidBulkQueryError    userErrors code INVALID
+│       └── UnexpectedResponseError  a shape or status we have no branch for
+└── DownloadError
+    ├── DownloadInterruptedError     transient: resume from the last checkpoint
+    └── ResultUrlExpiredError        the signed URL is dead: fetch a fresh one or resubmit
 """
 
 from __future__ import annotations

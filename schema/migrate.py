@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from typing import LiteralString, cast
+from typing import Any, LiteralString
 
 import psycopg
 
@@ -36,13 +36,10 @@ def available_migrations() -> list[Migration]:
         (entry for entry in folder.iterdir() if entry.name.endswith(".sql")),
         key=lambda entry: entry.name,
     )
-    return [
-        Migration(entry.name, cast(LiteralString, entry.read_text(encoding="utf-8")))
-        for entry in files
-    ]
+    return [Migration(entry.name, entry.read_text(encoding="utf-8")) for entry in files]
 
 
-def migrate(conn: psycopg.Connection[object]) -> list[str]:
+def migrate(conn: psycopg.Connection[Any]) -> list[str]:
     """Apply the pending migrations on ``conn``; return the names applied by this call."""
     applied_now: list[str] = []
     with conn.transaction():

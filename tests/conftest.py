@@ -13,7 +13,9 @@ from psycopg import sql
 from schema.migrate import migrate
 
 # The test entry point reads its configuration here, once.
-ADMIN_URL = os.environ.get("SHOPSYNC_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "SHOPSYNC_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("SHOPSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

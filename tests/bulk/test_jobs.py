@@ -15,7 +15,11 @@ from bulk.types import JobStatus, SyncMode
 
 def _shop(conn: psycopg.Connection[Any], domain: str = "a.myshopify.com") -> int:
     shop, created = upsert_shop(
-        conn, domain=domain, access_token="shpat_secret", api_version="2026-10", admin_url="http://x"
+        conn,
+        domain=domain,
+        access_token="shpat_secret",
+        api_version="2026-10",
+        admin_url="http://x",
     )
     assert created
     return shop.id
