@@ -1,0 +1,53 @@
+# shopsync: `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install services migrate demo test test-fast lint format api worker simulator clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+services:
+	@scripts/ensure-services.sh
+
+migrate: install services
+	$(BIN)/shopsync migrate
+
+demo: install services migrate
+	$(BIN)/shopsync demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The whole suite, slow end-to-end and fault tests included, then the static checks.
+test: install services
+	$(BIN)/pytest
+	$(MAKE) --no-print-directory lint
+
+# Everything but the tests marked slow: the inner loop while developing.
+test-fast: install services
+	$(BIN)/pytest -m "not slow"
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+api: install services migrate
+	$(BIN)/shopsync api
+
+worker: install services migrate
+	$(BIN)/shopsync worker
+
+simulator: install
+	$(BIN)/shopsync simulator
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

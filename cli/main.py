@@ -1,0 +1,70 @@
+"""``shopsync`` commands. Each reads the settings once and hands them down to what it starts."""
+
+from __future__ import annotations
+
+import click
+
+from bulk.config import Settings
+from schema.database import ensure_database
+from schema.migrate import migrate_url
+
+from .log import configure_logging
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
+@click.option("--log-json", is_flag=True, help="Log JSON lines instead of key=value text.")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
+    """Keep a Postgres copy of Shopify orders in sync through GraphQL bulk operations."""
+    configure_logging(log_level, json=log_json)
+    ctx.obj = Settings()
+
+
+@cli.command()
+@click.option("--create-db/--no-create-db", default=True, show_default=True,
+              help="Create the database named in DATABASE_URL when it does not exist.")
+@click.pass_obj
+def migrate(settings: Settings, create_db: bool) -> None:
+    """Apply the pending SQL migrations (safe to run from several processes at once)."""
+    if create_db and ensure_database(settings.database_url):
+        click.echo("created the database")
+    applied = migrate_url(settings.database_url)
+    click.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_obj
+def api(settings: Settings, host: str, port: int) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql in development)."""
+    from api.server import serve
+
+    serve(settings, host=host, port=port)
+
+
+@cli.command()
+@click.option("--threads", default=4, show_default=True, type=int, help="Worker threads.")
+@click.pass_obj
+def worker(settings: Settings, threads: int) -> None:
+    """Run a Dramatiq worker that advances sync jobs."""
+    from workers.main import run_worker
+
+    run_worker(settings, threads=threads)
+
+
+def _register_optional_commands() -> None:
+    from simulator.cli import simulator_command
+
+    from .demo import demo
+
+    cli.add_command(simulator_command, "simulator")
+    cli.add_command(demo, "demo")
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli(prog_name="shopsync")
