@@ -10,12 +10,14 @@ ShopsyncError
 │   ├── ShopifyTransientError        retry with backoff
 │   │   ├── ThrottledError           .retry_after_s from the cost bucket or Retry-After
 │   │   ├── ShopifyUnavailableError  5xx, timeouts, connection failures
-│   │   └── OperationInProgressError the shop's concurrency limit is reached
+│   │   ├── OperationInProgressError the shop's concurrency limit is reached; .operation_ids
+│   │   └── BulkLimitReachedError    userErrors code LIMIT_REACHED: try later
 │   └── ShopifyPermanentError        retrying the same request cannot help
 │       ├── AuthenticationError      401: token invalid or revoked
 │       ├── ShopUnavailableError     402/423: shop frozen or locked
 │       ├── AccessDeniedError        403 / ACCESS_DENIED: missing scope or bulk access
 │       ├── InvalidBulkQueryError    userErrors code INVALID
+│       ├── QueryCostExceededError   MAX_COST_EXCEEDED: the request itself is too expensive
 │       └── UnexpectedResponseError  a shape or status we have no branch for
 └── DownloadError
     ├── DownloadInterruptedError     transient: resume from the last checkpoint
@@ -68,6 +70,20 @@ class ShopifyUnavailableError(ShopifyTransientError):
 class OperationInProgressError(ShopifyTransientError):
     """The shop already runs as many bulk operations as its API version allows."""
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_s: float | None = None,
+        operation_ids: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.operation_ids = operation_ids
+
+
+class BulkLimitReachedError(ShopifyTransientError):
+    """Shopify refused a new bulk operation with LIMIT_REACHED ("try later")."""
+
 
 class ShopifyPermanentError(ShopifyError):
     """Retrying the same request cannot succeed."""
@@ -87,6 +103,10 @@ class AccessDeniedError(ShopifyPermanentError):
 
 class InvalidBulkQueryError(ShopifyPermanentError):
     """Shopify rejected the bulk query document (userErrors code INVALID)."""
+
+
+class QueryCostExceededError(ShopifyPermanentError):
+    """The request's requested cost is above Shopify's per-query maximum (MAX_COST_EXCEEDED)."""
 
 
 class UnexpectedResponseError(ShopifyPermanentError):

@@ -1,0 +1,127 @@
+"""Streaming a bulk result file from its signed URL, resuming from a byte offset with Range.
+
+Offsets count bytes of the file itself (what the checkpoint stores): a resumed request asks
+for ``identity`` encoding so Range addresses those bytes; a fresh one lets httpx decode gzip.
+The URL is a bearer credential, so no message or log line here ever includes it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from .errors import DownloadError, DownloadInterruptedError, ResultUrlExpiredError
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_EXPIRED_STATUSES = frozenset({400, 401, 403, 404, 410})
+DEFAULT_CHUNK_BYTES = 1 << 16
+
+
+def url_expired(url: str, *, now_s: float | None = None) -> bool:
+    """True when the signed URL's ``Expires`` (epoch seconds) has passed; False if it has none."""
+    values = parse_qs(urlsplit(url).query).get("Expires")
+    if not values:
+        return False
+    try:
+        expires = int(values[0])
+    except ValueError:
+        return False
+    return expires <= (time.time() if now_s is None else now_s)
+
+
+def _range_start(content_range: str | None) -> int | None:
+    match = _CONTENT_RANGE.fullmatch((content_range or "").strip())
+    return None if match is None else int(match.group(1))
+
+
+def _chunks(
+    response: httpx.Response, *, skip: int, expected: int | None, chunk_bytes: int
+) -> Iterator[bytes]:
+    delivered = 0
+    try:
+        for chunk in response.iter_bytes(chunk_bytes):
+            if skip:
+                dropped = min(skip, len(chunk))
+                skip -= dropped
+                chunk = chunk[dropped:]
+                if not chunk:
+                    continue
+            delivered += len(chunk)
+            yield chunk
+    except httpx.TimeoutException as exc:
+        raise DownloadInterruptedError(
+            f"the result download stalled after {delivered} bytes"
+        ) from exc
+    except httpx.TransportError as exc:
+        raise DownloadInterruptedError(
+            f"the result download broke off after {delivered} bytes ({type(exc).__name__})"
+        ) from exc
+    if skip:
+        raise DownloadInterruptedError("the result download ended before the resume offset")
+    if expected is not None and delivered < expected:
+        raise DownloadInterruptedError(
+            f"the result download ended after {delivered} of {expected} bytes"
+        )
+
+
+@contextmanager
+def open_result(
+    url: str,
+    *,
+    offset: int = 0,
+    file_size: int | None = None,
+    timeout_s: float = 30.0,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    client: httpx.Client | None = None,
+) -> Iterator[Iterator[bytes]]:
+    """Open the result file at byte ``offset``; yields an iterator of the bytes from there on.
+
+    Raises ResultUrlExpiredError when the URL is dead, DownloadInterruptedError for anything a
+    later resume can fix. Leaving the ``with`` block early closes the connection.
+    """
+    if offset < 0:
+        raise ValueError("offset must be >= 0")
+    if url_expired(url):
+        raise ResultUrlExpiredError("the result URL has expired (its Expires has passed)")
+    if file_size is not None and offset >= file_size:
+        yield iter(())
+        return
+    headers = {"Range": f"bytes={offset}-", "Accept-Encoding": "identity"} if offset else {}
+    owned = client is None
+    http = client or httpx.Client(timeout=httpx.Timeout(timeout_s))
+    try:
+        with http.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status == 416 and offset:
+                yield iter(())  # the offset is the file's end: nothing left
+                return
+            if status in _EXPIRED_STATUSES:
+                raise ResultUrlExpiredError(f"the result URL is no longer valid (HTTP {status})")
+            if status == 429 or status >= 500:
+                raise DownloadInterruptedError(f"the result host is unavailable (HTTP {status})")
+            skip = 0
+            if status == 206:
+                start = _range_start(response.headers.get("content-range"))
+                if start is None or start > offset:
+                    raise DownloadError("the result host answered a range we did not ask for")
+                skip = offset - start
+            elif status == 200:
+                skip = offset  # Range ignored: the whole file comes; drop what we already have
+            else:
+                raise DownloadError(f"unexpected HTTP status {status} for the result file")
+            expected = None if file_size is None else file_size - offset
+            yield _chunks(response, skip=skip, expected=expected, chunk_bytes=chunk_bytes)
+    except httpx.TimeoutException as exc:
+        raise DownloadInterruptedError("the result host did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise DownloadInterruptedError(
+            f"could not fetch the result file ({type(exc).__name__})"
+        ) from exc
+    finally:
+        if owned:
+            http.close()

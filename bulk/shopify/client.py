@@ -1,0 +1,300 @@
+"""ShopifyClient: a gql Client over the sync HTTPX transport, one per shop, with bounded retries.
+
+Retries (stamina, keyed on bulk.errors types) cover throttling, 429, 5xx, timeouts and connection
+failures for reads and cancels. ``bulkOperationRunQuery`` is retried only when Shopify provably
+did not execute it (THROTTLED / 429): after a transport error the caller must reconcile first.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import httpx
+import stamina
+import structlog
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportError,
+    TransportQueryError,
+)
+from gql.transport.httpx import HTTPXTransport
+
+from bulk.errors import (
+    OperationInProgressError,
+    ShopifyTransientError,
+    ShopifyUnavailableError,
+    ThrottledError,
+    UnexpectedResponseError,
+)
+
+from . import documents
+from .endpoint import ShopifyEndpoint
+from .operation import BulkOperation, parse_bulk_operation
+from .responses import (
+    fail_shape,
+    raise_for_graphql_errors,
+    raise_for_status,
+    raise_for_user_errors,
+)
+
+log = structlog.get_logger(__name__)
+
+# Exponential backoff for 5xx/timeouts when the answer carries no wait of its own.
+_BACKOFF_INITIAL_S = 0.5
+_BACKOFF_MAX_S = 10.0
+# How far before our own submit instant a reconciled operation may have been created (clock skew).
+_RECONCILE_SKEW = timedelta(seconds=60)
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    name: str
+    myshopify_domain: str
+
+
+class _ResponseProbe:
+    """Keeps the status and headers of the last HTTP answer: gql's result does not carry them."""
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+        self.headers: Mapping[str, str] = {}
+
+    def reset(self) -> None:
+        self.status = None
+        self.headers = {}
+
+    def __call__(self, response: httpx.Response) -> None:
+        self.status = response.status_code
+        self.headers = response.headers
+
+
+def _same_query(a: str, b: str) -> bool:
+    return _WHITESPACE.sub(" ", a).strip() == _WHITESPACE.sub(" ", b).strip()
+
+
+class ShopifyClient:
+    """The Admin GraphQL API of one shop. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(
+        self,
+        endpoint: ShopifyEndpoint,
+        *,
+        timeout_s: float = 30.0,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.endpoint = endpoint
+        self._max_retries = max_retries
+        self._sleep = sleep
+        self._probe = _ResponseProbe()
+        transport = HTTPXTransport(
+            url=endpoint.url,
+            headers={"X-Shopify-Access-Token": endpoint.access_token},
+            timeout=httpx.Timeout(timeout_s),
+            event_hooks={"response": [self._probe]},
+        )
+        self._client = Client(transport=transport, fetch_schema_from_transport=False)
+        self._session = self._client.connect_sync()  # type: ignore[no-untyped-call]
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"ShopifyClient({self.endpoint!r})"
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._client.close_sync()  # type: ignore[no-untyped-call]
+
+    def __enter__(self) -> ShopifyClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _post_once(self, document: str, variables: dict[str, Any] | None) -> dict[str, Any]:
+        """One HTTP request; returns ``data`` or raises a bulk.errors exception."""
+        request = GraphQLRequest(document, variable_values=variables)
+        self._probe.reset()
+        errors: Any = None
+        data: Any = None
+        extensions: Any = None
+        try:
+            result = self._session.execute(request, get_execution_result=True)
+            data, extensions = result.data, result.extensions
+        except TransportQueryError as exc:
+            errors, data, extensions = exc.errors, exc.data, exc.extensions
+        except TransportConnectionFailed as exc:
+            cause = exc.__cause__
+            if isinstance(cause, httpx.TimeoutException):
+                raise ShopifyUnavailableError(
+                    f"the Admin API did not answer in time ({type(cause).__name__})"
+                ) from exc
+            if isinstance(cause, httpx.TransportError):
+                raise ShopifyUnavailableError(
+                    f"could not reach the Admin API ({type(cause).__name__})"
+                ) from exc
+            raise UnexpectedResponseError(
+                f"the Admin API request failed ({type(cause).__name__})"
+            ) from exc
+        except TransportError as exc:
+            # Non-JSON body, or JSON without data/errors: the status decides, else it is a shape
+            # we have no branch for.
+            if self._probe.status is not None:
+                raise_for_status(self._probe.status, self._probe.headers, None)
+            raise UnexpectedResponseError(
+                f"the Admin API answered with something that is not GraphQL "
+                f"(HTTP {self._probe.status})"
+            ) from exc
+        status = self._probe.status
+        if status is None:  # pragma: no cover - the hook runs for every answer
+            raise UnexpectedResponseError("no HTTP status recorded for the Admin API answer")
+        raise_for_status(status, self._probe.headers, {"errors": errors})
+        raise_for_graphql_errors(errors, extensions)
+        if not isinstance(data, dict):
+            fail_shape("GraphQL answer without a data object")
+        served = self._probe.headers.get("x-shopify-api-version")
+        if served and served != self.endpoint.api_version:
+            log.warning(
+                "shopify.version_fell_forward",
+                requested=self.endpoint.api_version,
+                served=served,
+            )
+        return data
+
+    def _post(
+        self, document: str, variables: dict[str, Any] | None = None, *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """Post with bounded retries; a non-idempotent request is retried only when throttled."""
+        failures = 0
+
+        def backoff(exc: Exception) -> bool | float:
+            nonlocal failures
+            if not isinstance(exc, ShopifyTransientError):
+                return False
+            if isinstance(exc, OperationInProgressError):
+                return False
+            if not idempotent and not isinstance(exc, ThrottledError):
+                return False
+            failures += 1
+            wait_s = exc.retry_after_s
+            if wait_s is None:
+                wait_s = min(_BACKOFF_INITIAL_S * 2 ** (failures - 1), _BACKOFF_MAX_S)
+            log.info("shopify.retry", error=type(exc).__name__, attempt=failures, wait_s=wait_s)
+            # The wait happens here so it can be injected; stamina itself then waits 0 s.
+            self._sleep(wait_s)
+            return 0.0
+
+        for attempt in stamina.retry_context(
+            on=backoff, attempts=self._max_retries + 1, timeout=None
+        ):
+            with attempt:
+                return self._post_once(document, variables)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- the API ----------------------------------------------------------------------------
+
+    def fetch_shop(self) -> ShopInfo:
+        """Read the shop's name and domain: proves the token works."""
+        shop = self._post(documents.SHOP).get("shop")
+        if not isinstance(shop, dict):
+            fail_shape("shop is missing")
+        name, domain = shop.get("name"), shop.get("myshopifyDomain")
+        if not isinstance(name, str) or not isinstance(domain, str):
+            fail_shape("shop without name or myshopifyDomain")
+        return ShopInfo(name=name, myshopify_domain=domain)
+
+    def run_bulk_query(self, query: str, *, group_objects: bool) -> BulkOperation:
+        """Start a bulk query; ``groupObjects`` is pinned on versions that know it (2025-07+)."""
+        variables: dict[str, Any] = {"query": query}
+        if self.endpoint.at_least("2025-07"):
+            document = documents.RUN_BULK_QUERY
+            variables["groupObjects"] = group_objects
+        elif self.endpoint.at_least("2025-01"):
+            document = documents.RUN_BULK_QUERY_NO_GROUPING
+        else:
+            document = documents.RUN_BULK_QUERY_NO_CODE
+        payload = self._post(document, variables, idempotent=False).get("bulkOperationRunQuery")
+        if not isinstance(payload, dict):
+            fail_shape("bulkOperationRunQuery payload is missing")
+        raise_for_user_errors(payload.get("userErrors"))
+        operation = payload.get("bulkOperation")
+        if operation is None:
+            fail_shape("bulkOperationRunQuery returned neither an operation nor userErrors")
+        parsed = parse_bulk_operation(operation)
+        log.info("shopify.bulk_submitted", operation_id=parsed.id, status=parsed.status.value)
+        return parsed
+
+    def get_bulk_operation(self, operation_id: str) -> BulkOperation | None:
+        """The operation by id (``node(id:)``, all versions); None when Shopify does not know it."""
+        node = self._post(documents.NODE, {"id": operation_id}).get("node")
+        if node is None:
+            return None
+        if isinstance(node, dict) and not node:
+            fail_shape(f"{operation_id} is not a bulk operation")
+        return parse_bulk_operation(node)
+
+    def cancel_bulk_operation(self, operation_id: str) -> BulkOperation | None:
+        """Ask Shopify to cancel; returns the operation (maybe already terminal) or None if unknown.
+
+        Shopify's userErrors here (already completed, does not exist) only say that there is
+        nothing left to cancel, so they are not raised.
+        """
+        payload = self._post(documents.CANCEL, {"id": operation_id}).get("bulkOperationCancel")
+        if not isinstance(payload, dict):
+            fail_shape("bulkOperationCancel payload is missing")
+        if payload.get("userErrors"):
+            log.info("shopify.cancel_refused", operation_id=operation_id)
+        operation = payload.get("bulkOperation")
+        return None if operation is None else parse_bulk_operation(operation)
+
+    def current_bulk_operation(self) -> BulkOperation | None:
+        """The app's most recent bulk query operation, even if finished (deprecated in 2026-01)."""
+        operation = self._post(documents.CURRENT).get("currentBulkOperation")
+        return None if operation is None else parse_bulk_operation(operation)
+
+    def recent_bulk_operations(self, *, first: int = 10) -> list[BulkOperation]:
+        """The app's newest bulk query operations (``bulkOperations``, 2026-01+)."""
+        data = self._post(documents.RECENT, {"first": first, "query": "operation_type:query"})
+        connection = data.get("bulkOperations")
+        if not isinstance(connection, dict) or not isinstance(connection.get("edges"), list):
+            fail_shape("bulkOperations without edges")
+        return [parse_bulk_operation(edge.get("node")) for edge in connection["edges"]]
+
+    def find_submitted_operation(
+        self, query: str, *, submitted_at: datetime, exclude: str | None = None
+    ) -> BulkOperation | None:
+        """Find the operation a submit that failed in transit may have created anyway.
+
+        One active job per shop means an operation of ours created since the submit attempt
+        (allowing for clock skew) with the same inner query is that submit's.
+        """
+        if self.endpoint.at_least("2026-01"):
+            candidates = self.recent_bulk_operations()
+        else:
+            current = self.current_bulk_operation()
+            candidates = [] if current is None else [current]
+        since = submitted_at - _RECONCILE_SKEW
+        for operation in candidates:
+            if operation.id == exclude:
+                continue
+            if operation.created_at is not None and operation.created_at < since:
+                continue
+            if operation.query is not None and not _same_query(operation.query, query):
+                continue
+            return operation
+        return None

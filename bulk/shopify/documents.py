@@ -1,0 +1,69 @@
+"""The GraphQL documents the adapter sends to the Admin API."""
+
+from __future__ import annotations
+
+OPERATION_FIELDS = """
+    id status errorCode createdAt completedAt objectCount rootObjectCount fileSize url
+    partialDataUrl query
+"""
+
+SHOP = "query ShopInfo { shop { name myshopifyDomain } }"
+
+# groupObjects exists from 2025-07 on: pinned explicitly there, omitted before.
+RUN_BULK_QUERY = f"""
+mutation RunBulkQuery($query: String!, $groupObjects: Boolean!) {{
+  bulkOperationRunQuery(query: $query, groupObjects: $groupObjects) {{
+    bulkOperation {{ {OPERATION_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+RUN_BULK_QUERY_NO_GROUPING = f"""
+mutation RunBulkQuery($query: String!) {{
+  bulkOperationRunQuery(query: $query) {{
+    bulkOperation {{ {OPERATION_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+# Before 2025-01 the payload's userErrors are plain UserError (no code).
+RUN_BULK_QUERY_NO_CODE = f"""
+mutation RunBulkQuery($query: String!) {{
+  bulkOperationRunQuery(query: $query) {{
+    bulkOperation {{ {OPERATION_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+# node(id:) works on every version (bulkOperation(id:) only from 2026-01).
+NODE = f"""
+query BulkOperationNode($id: ID!) {{
+  node(id: $id) {{ ... on BulkOperation {{ {OPERATION_FIELDS} }} }}
+}}
+"""
+
+CANCEL = f"""
+mutation CancelBulkOperation($id: ID!) {{
+  bulkOperationCancel(id: $id) {{
+    bulkOperation {{ {OPERATION_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+CURRENT = f"""
+query CurrentBulkOperation {{
+  currentBulkOperation(type: QUERY) {{ {OPERATION_FIELDS} }}
+}}
+"""
+
+RECENT = f"""
+query RecentBulkOperations($first: Int!, $query: String) {{
+  bulkOperations(first: $first, query: $query) {{
+    edges {{ node {{ {OPERATION_FIELDS} }} }}
+  }}
+}}
+"""
