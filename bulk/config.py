@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     # Shared secret of the Shopify app: verifies bulk_operations/finish webhooks.
     webhook_secret: SecretStr | None = None
     default_api_version: str = "2026-10"
+    # connectShop asks the shop's Admin API to confirm the token before storing it.
+    verify_shops: bool = True
     http_timeout_s: float = 30.0
     # Polling of a running bulk operation: first delay, growth factor, ceiling.
     poll_initial_delay_s: float = 1.0

@@ -1,0 +1,111 @@
+"""The API's composition root: ``create_app(settings)`` wires pool, queue and schema together."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from anyio import to_thread
+from psycopg_pool import ConnectionPool
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from bulk.config import Settings
+
+from .context import Context
+from .ports import JobQueue, ShopVerifier
+from .schema import build_schema
+from .services import ShopsyncService
+from .verify import shopify_verifier
+
+log = logging.getLogger(__name__)
+
+
+class ShopsyncGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI app, handing every operation a typed Context."""
+
+    def __init__(self, *, service: ShopsyncService, settings: Settings) -> None:
+        production = settings.environment == "production"
+        super().__init__(
+            build_schema(mask_errors=production),
+            graphql_ide=None if production else "graphiql",
+            allow_queries_via_get=not production,
+        )
+        self._service = service
+        self._settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(
+            service=self._service, settings=self._settings, request=request, response=response
+        )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    pool: ConnectionPool[Any] | None = None,
+    queue: JobQueue | None = None,
+    verifier: ShopVerifier | None = None,
+    pool_max_size: int = 10,
+) -> Starlette:
+    """Build the Starlette app; nothing connects until the lifespan starts.
+
+    A pool passed in is opened by the lifespan if it is still closed, and then closed by it too;
+    an already open pool stays the caller's to close. Without a verifier, connectShop checks
+    tokens with Shopify when ``settings.verify_shops`` is set.
+    """
+    if pool is None:
+        pool = ConnectionPool(
+            settings.database_url, min_size=1, max_size=pool_max_size, open=False, name="api"
+        )
+    if queue is None:
+        queue = _dramatiq_queue(settings)
+    if verifier is None and settings.verify_shops:
+        verifier = shopify_verifier(timeout_s=settings.http_timeout_s)
+    service = ShopsyncService(
+        pool=pool,
+        queue=queue,
+        default_api_version=settings.default_api_version,
+        verifier=verifier,
+    )
+    graphql = ShopsyncGraphQL(service=service, settings=settings)
+
+    async def healthz(request: Request) -> Response:
+        if await to_thread.run_sync(service.database_is_up):
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = pool.closed
+        if owned:
+            # Without waiting: the API starts even while Postgres is down; /healthz says so.
+            await to_thread.run_sync(functools.partial(pool.open, wait=False))
+        try:
+            yield
+        finally:
+            if owned:
+                await to_thread.run_sync(pool.close)
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _dramatiq_queue(settings: Settings) -> JobQueue:
+    """The production queue: Dramatiq over the configured broker."""
+    from workers.queue import DramatiqJobQueue, make_broker
+
+    return DramatiqJobQueue(make_broker(settings.broker_url), settings.queue_name)

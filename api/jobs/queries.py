@@ -1,0 +1,55 @@
+"""Queries over sync jobs."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from anyio import to_thread
+from graphql import GraphQLError
+
+from ..context import Info
+from ..ids import parse_id
+from .types import SyncJob
+
+DEFAULT_FIRST = 50
+MAX_FIRST = 500
+
+
+async def resolve_sync_job(info: Info, id: strawberry.ID) -> SyncJob | None:
+    job_id = parse_id(id)
+    if job_id is None:
+        return None
+    job = await to_thread.run_sync(info.context.service.get_job, job_id)
+    return None if job is None else SyncJob.from_domain(job)
+
+
+async def resolve_sync_jobs(
+    info: Info, shop_id: strawberry.ID | None = None, first: int | None = DEFAULT_FIRST
+) -> list[SyncJob]:
+    first = DEFAULT_FIRST if first is None else first
+    if not 1 <= first <= MAX_FIRST:
+        # The list type leaves no room for a ValidationError member: a typed GraphQL error.
+        raise GraphQLError(
+            f"first must be between 1 and {MAX_FIRST}",
+            extensions={"code": "BAD_USER_INPUT", "field": "first"},
+        )
+    parsed = None if shop_id is None else parse_id(shop_id)
+    if shop_id is not None and parsed is None:
+        return []
+    found = await to_thread.run_sync(
+        functools.partial(info.context.service.list_jobs, shop_id=parsed, first=first)
+    )
+    return [SyncJob.from_domain(job) for job in found]
+
+
+@strawberry.type
+class JobQueries:
+    sync_job: SyncJob | None = strawberry.field(
+        resolver=resolve_sync_job, description="A job by id; null when the id names no job."
+    )
+    sync_jobs: list[SyncJob] = strawberry.field(
+        resolver=resolve_sync_jobs,
+        description=f"Jobs, newest first, optionally of one shop. `first` must be 1..{MAX_FIRST} "
+        "(else a BAD_USER_INPUT error); an id naming no shop gives an empty list.",
+    )

@@ -1,0 +1,123 @@
+"""GraphQL types of sync jobs, mapped from ``bulk.jobs.SyncJob``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from bulk.jobs import JobStats as JobStatsRecord
+from bulk.jobs import SyncJob as SyncJobRecord
+from bulk.types import JobStatus, JobType, SyncMode
+
+from ..errors import ValidationError
+from ..ids import to_id
+from ..scalars import BigInt
+
+strawberry.enum(SyncMode, name="SyncMode")
+strawberry.enum(JobType, name="JobType")
+strawberry.enum(JobStatus, name="SyncJobStatus")
+
+
+@strawberry.type(description="Counters of a job, persisted as it runs.")
+class SyncJobStats:
+    lines_read: int
+    orders_created: int
+    orders_updated: int
+    orders_unchanged: int
+    orders_skipped: int
+    line_items_written: int
+    line_items_skipped: int
+    line_items_deleted: int
+    failed_lines: int
+    bytes_read: BigInt
+
+    @classmethod
+    def from_domain(cls, stats: JobStatsRecord) -> SyncJobStats:
+        return cls(
+            lines_read=stats.lines_read,
+            orders_created=stats.orders_created,
+            orders_updated=stats.orders_updated,
+            orders_unchanged=stats.orders_unchanged,
+            orders_skipped=stats.orders_skipped,
+            line_items_written=stats.line_items_written,
+            line_items_skipped=stats.line_items_skipped,
+            line_items_deleted=stats.line_items_deleted,
+            failed_lines=stats.failed_lines,
+            bytes_read=BigInt(stats.bytes_read),
+        )
+
+
+@strawberry.type(description="One sync of a shop's orders. IDs are decimal database ids.")
+class SyncJob:
+    id: strawberry.ID
+    shop_id: strawberry.ID
+    job_type: JobType
+    sync_mode: SyncMode
+    status: JobStatus
+    days: int | None
+    stale_after_mins: int | None
+    filter_since: datetime | None = strawberry.field(
+        description="Lower bound of createdAt (POPULATE) or updatedAt (UPDATE), fixed at creation."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    bulk_operation_id: str | None
+    bulk_operation_status: str | None = strawberry.field(
+        description="Status of the Shopify bulk operation as last seen (e.g. RUNNING, COMPLETED)."
+    )
+    object_count: BigInt | None
+    stats: SyncJobStats
+
+    @classmethod
+    def from_domain(cls, job: SyncJobRecord) -> SyncJob:
+        return cls(
+            id=to_id(job.id),
+            shop_id=to_id(job.shop_id),
+            job_type=job.job_type,
+            sync_mode=job.sync_mode,
+            status=job.status,
+            days=job.days,
+            stale_after_mins=job.stale_after_mins,
+            filter_since=job.filter_since,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            error=job.error,
+            bulk_operation_id=job.bulk_operation_id,
+            bulk_operation_status=job.bulk_status,
+            object_count=None if job.object_count is None else BigInt(job.object_count),
+            stats=SyncJobStats.from_domain(job.stats),
+        )
+
+
+@strawberry.type
+class SyncJobStarted:
+    job: SyncJob
+
+
+@strawberry.type(description="The shop already has a queued or running job; here it is.")
+class SyncJobAlreadyRunning:
+    job: SyncJob
+
+
+StartSyncJobResult = Annotated[
+    SyncJobStarted | SyncJobAlreadyRunning | ValidationError,
+    strawberry.union("StartSyncJobResult"),
+]
+
+
+@strawberry.input
+class StartSyncJobInput:
+    shop_id: strawberry.ID
+    job_type: JobType | None = JobType.ORDERS
+    sync_mode: SyncMode | None = strawberry.field(default=None, description="FULL when omitted.")
+    days: int | None = strawberry.field(
+        default=None, description="POPULATE only: orders created in the last `days` days."
+    )
+    stale_after_mins: int | None = strawberry.field(
+        default=None, description="UPDATE only (required): orders updated in the last N minutes."
+    )

@@ -1,0 +1,29 @@
+"""The API's ports: what it needs from the queue and from Shopify, as small protocols."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class JobQueue(Protocol):
+    """Hands a committed job id to the workers (``workers.queue.DramatiqJobQueue`` fits)."""
+
+    def enqueue(self, job_id: int, *, delay_s: float = 0.0) -> None: ...
+
+
+@dataclass(frozen=True)
+class ShopCredentials:
+    """A validated, normalised request to connect a shop."""
+
+    domain: str
+    api_version: str
+    admin_url: str
+    # Never printed: a repr of the request must not leak the token.
+    access_token: str = field(repr=False)
+
+
+class ShopVerifier(Protocol):
+    """Proves the credentials work; raises a ``bulk.errors.ShopifyError`` when they do not."""
+
+    def __call__(self, credentials: ShopCredentials) -> None: ...

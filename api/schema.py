@@ -1,0 +1,46 @@
+"""The root GraphQL schema, composed from the per-feature queries and mutations."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from strawberry.extensions import MaskErrors
+from strawberry.schema.config import StrawberryConfig
+
+from .jobs.mutations import JobMutations
+from .jobs.queries import JobQueries
+from .scalars import SCALAR_MAP
+from .shops.mutations import ShopMutations
+from .shops.queries import ShopQueries
+
+
+@strawberry.type
+class Query(ShopQueries, JobQueries):
+    """Reads: shops and sync jobs."""
+
+
+@strawberry.type
+class Mutation(ShopMutations, JobMutations):
+    """Writes: connect a shop, start a sync job."""
+
+
+def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
+    """The schema; production masks unexpected errors so internals never reach clients."""
+    extensions = [functools.partial(MaskErrors, should_mask_error=_is_unexpected)]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions if mask_errors else [],
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+
+
+def _is_unexpected(error: object) -> bool:
+    """Keep our own input errors (code BAD_USER_INPUT) readable; mask everything else."""
+    extensions = getattr(error, "extensions", None) or {}
+    return extensions.get("code") != "BAD_USER_INPUT"
+
+
+# For `strawberry export-schema api.schema:schema`; building it opens nothing.
+schema = build_schema()

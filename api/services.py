@@ -1,0 +1,208 @@
+"""What the API does, as plain sync functions over the pool, the queue and Shopify.
+
+Each public method is one unit of work for one resolver; resolvers run them in a worker
+thread because psycopg's pool is synchronous. Jobs are enqueued only after their row is
+committed, so a worker never receives an id it cannot read.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from psycopg_pool import ConnectionPool
+
+from bulk import jobs, shops
+from bulk.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    InvalidJobRequest,
+    ShopifyError,
+    ShopifyTransientError,
+    ShopUnavailableError,
+)
+from bulk.jobs import CreatedJob, JobRequest, SyncJob
+from bulk.shops import Shop
+from bulk.types import SyncMode
+
+from .ports import JobQueue, ShopCredentials, ShopVerifier
+
+log = logging.getLogger(__name__)
+
+_API_VERSION = re.compile(r"^(\d{4}-(0[1-9]|1[0-2])|unstable)$")
+MAX_TOKEN_LENGTH = 1024
+
+
+def parse_connect_request(
+    *,
+    domain: str,
+    access_token: str,
+    api_version: str | None,
+    admin_url: str | None,
+    default_api_version: str,
+) -> ShopCredentials:
+    """Validate and normalise a connect request; raise InvalidJobRequest naming the field."""
+    if not domain.strip():
+        raise InvalidJobRequest("domain", "domain must not be empty")
+    clean_domain = shops.normalise_domain(domain)
+    token = access_token.strip()
+    if not token:
+        raise InvalidJobRequest("accessToken", "accessToken must not be empty")
+    # Messages about the token never quote it.
+    if len(token) > MAX_TOKEN_LENGTH or any(ch.isspace() for ch in token):
+        raise InvalidJobRequest("accessToken", "accessToken is not a valid Admin API token")
+    version = (api_version or default_api_version).strip()
+    if not _API_VERSION.match(version):
+        raise InvalidJobRequest(
+            "apiVersion", f"apiVersion must look like 2026-10 or be 'unstable', not {version!r}"
+        )
+    return ShopCredentials(
+        domain=clean_domain,
+        api_version=version,
+        admin_url=_parse_admin_url(admin_url, clean_domain),
+        access_token=token,
+    )
+
+
+def _parse_admin_url(admin_url: str | None, domain: str) -> str:
+    """Default ``https://{domain}``; otherwise an http(s) base URL without credentials."""
+    if admin_url is None:
+        return f"https://{domain}"
+    parts = urlsplit(admin_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidJobRequest("adminUrl", "adminUrl must be an http:// or https:// URL")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise InvalidJobRequest(
+            "adminUrl", "adminUrl must not carry credentials, a query or a fragment"
+        )
+    return admin_url.strip().rstrip("/")
+
+
+class ShopVerificationFailed(Exception):
+    """Shopify refused or could not check the credentials; the message is safe to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _verification_failure(
+    exc: ShopifyError, credentials: ShopCredentials
+) -> ShopVerificationFailed:
+    """A message composed here, never copied from Shopify's answer, so no secret can leak."""
+    if isinstance(exc, AuthenticationError):
+        return ShopVerificationFailed(
+            "AUTHENTICATION", f"Shopify rejected the access token for {credentials.domain}"
+        )
+    if isinstance(exc, AccessDeniedError):
+        return ShopVerificationFailed(
+            "ACCESS_DENIED", f"the access token for {credentials.domain} lacks a required scope"
+        )
+    if isinstance(exc, ShopUnavailableError):
+        return ShopVerificationFailed(
+            "SHOP_UNAVAILABLE", f"the shop {credentials.domain} is frozen or locked"
+        )
+    if isinstance(exc, ShopifyTransientError):
+        return ShopVerificationFailed(
+            "UNREACHABLE", f"could not reach the Admin API at {credentials.admin_url}; try again"
+        )
+    return ShopVerificationFailed(
+        "SHOPIFY_ERROR", f"Shopify answered unexpectedly while verifying {credentials.domain}"
+    )
+
+
+@dataclass(frozen=True)
+class ConnectedShop:
+    shop: Shop
+    initial_job: SyncJob | None  # only for a shop connected for the first time
+
+
+@dataclass
+class ShopsyncService:
+    """The unit-of-work functions behind the GraphQL resolvers and the webhook endpoint."""
+
+    pool: ConnectionPool[Any]
+    queue: JobQueue
+    default_api_version: str
+    verifier: ShopVerifier | None = None
+
+    def connect_shop(
+        self, *, domain: str, access_token: str, api_version: str | None, admin_url: str | None
+    ) -> ConnectedShop:
+        """Verify the credentials, store the shop; a new shop gets an initial POPULATE job."""
+        credentials = parse_connect_request(
+            domain=domain,
+            access_token=access_token,
+            api_version=api_version,
+            admin_url=admin_url,
+            default_api_version=self.default_api_version,
+        )
+        if self.verifier is not None:
+            # Before taking a connection: no pooled connection waits on Shopify.
+            try:
+                self.verifier(credentials)
+            except ShopifyError as exc:
+                log.warning(
+                    "shop verification failed",
+                    extra={"domain": credentials.domain, "error": type(exc).__name__},
+                )
+                raise _verification_failure(exc, credentials) from None
+        with self.pool.connection() as conn:
+            shop, created = shops.upsert_shop(
+                conn,
+                domain=credentials.domain,
+                access_token=credentials.access_token,
+                api_version=credentials.api_version,
+                admin_url=credentials.admin_url,
+            )
+            initial = (
+                jobs.create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.POPULATE))
+                if created
+                else None
+            )
+        # The transaction is committed here; only now may a worker see the job.
+        if initial is not None and initial.created:
+            self.queue.enqueue(initial.job.id)
+        log.info("shop connected", extra={"shop_id": shop.id, "new": created})
+        return ConnectedShop(shop, initial.job if initial is not None else None)
+
+    def start_job(self, request: JobRequest) -> CreatedJob:
+        """Create and enqueue a job, or return the shop's active one (not enqueued again)."""
+        request.validate()
+        with self.pool.connection() as conn:
+            if shops.get_shop(conn, request.shop_id) is None:
+                raise InvalidJobRequest("shopId", f"no shop with id {request.shop_id}")
+            created = jobs.create_job(conn, request)
+        if created.created:
+            self.queue.enqueue(created.job.id)
+        return created
+
+    def get_job(self, job_id: int) -> SyncJob | None:
+        with self.pool.connection() as conn:
+            return jobs.get_job(conn, job_id)
+
+    def list_jobs(self, *, shop_id: int | None, first: int) -> list[SyncJob]:
+        with self.pool.connection() as conn:
+            return jobs.list_jobs(conn, shop_id=shop_id, first=first)
+
+    def get_shop(self, shop_id: int) -> Shop | None:
+        with self.pool.connection() as conn:
+            return shops.get_shop(conn, shop_id)
+
+    def list_shops(self) -> list[Shop]:
+        with self.pool.connection() as conn:
+            return shops.list_shops(conn)
+
+    def database_is_up(self, *, timeout_s: float = 2.0) -> bool:
+        """One round trip to Postgres through the pool."""
+        try:
+            with self.pool.connection(timeout=timeout_s) as conn:
+                conn.execute("SELECT 1")
+        except Exception:  # any failure means "not healthy"; the reason goes to the log
+            log.warning("database health check failed", exc_info=True)
+            return False
+        return True

@@ -1,0 +1,46 @@
+"""Connecting a shop: verify its token with Shopify, store it, start its initial populate."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from anyio import to_thread
+
+from bulk.errors import InvalidJobRequest
+
+from ..context import Info
+from ..errors import ShopConnectionFailed, ValidationError
+from ..jobs.types import SyncJob
+from ..services import ShopVerificationFailed
+from .types import ConnectShopInput, ConnectShopResult, Shop, ShopConnected
+
+
+async def resolve_connect_shop(info: Info, input: ConnectShopInput) -> ConnectShopResult:
+    connect = functools.partial(
+        info.context.service.connect_shop,
+        domain=input.domain,
+        access_token=input.access_token,
+        api_version=input.api_version,
+        admin_url=input.admin_url,
+    )
+    try:
+        connected = await to_thread.run_sync(connect)
+    except InvalidJobRequest as exc:
+        return ValidationError(field=exc.field, message=exc.message)
+    except ShopVerificationFailed as exc:
+        return ShopConnectionFailed(message=exc.message, code=exc.code)
+    initial = connected.initial_job
+    return ShopConnected(
+        shop=Shop.from_domain(connected.shop),
+        initial_job=None if initial is None else SyncJob.from_domain(initial),
+    )
+
+
+@strawberry.type
+class ShopMutations:
+    connect_shop: ConnectShopResult = strawberry.mutation(
+        resolver=resolve_connect_shop,
+        description="Connect a shop (or refresh its credentials). A new shop gets an initial "
+        "POPULATE job over all its orders.",
+    )

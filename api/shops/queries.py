@@ -1,0 +1,33 @@
+"""Queries over connected shops."""
+
+from __future__ import annotations
+
+import strawberry
+from anyio import to_thread
+
+from ..context import Info
+from ..ids import parse_id
+from .types import Shop
+
+
+async def resolve_shop(info: Info, id: strawberry.ID) -> Shop | None:
+    shop_id = parse_id(id)
+    if shop_id is None:
+        return None
+    shop = await to_thread.run_sync(info.context.service.get_shop, shop_id)
+    return None if shop is None else Shop.from_domain(shop)
+
+
+async def resolve_shops(info: Info) -> list[Shop]:
+    found = await to_thread.run_sync(info.context.service.list_shops)
+    return [Shop.from_domain(shop) for shop in found]
+
+
+@strawberry.type
+class ShopQueries:
+    shop: Shop | None = strawberry.field(
+        resolver=resolve_shop, description="A shop by id; null when the id names no shop."
+    )
+    shops: list[Shop] = strawberry.field(
+        resolver=resolve_shops, description="Every connected shop, oldest first."
+    )

@@ -1,0 +1,60 @@
+"""GraphQL types of connected shops, mapped from ``bulk.shops.Shop`` (never its token)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from bulk.shops import Shop as ShopRecord
+
+from ..errors import ShopConnectionFailed, ValidationError
+from ..ids import to_id
+from ..jobs.types import SyncJob
+
+
+@strawberry.type(description="A connected shop. The access token is write-only.")
+class Shop:
+    id: strawberry.ID
+    domain: str
+    api_version: str
+    admin_url: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, shop: ShopRecord) -> Shop:
+        return cls(
+            id=to_id(shop.id),
+            domain=shop.domain,
+            api_version=shop.api_version,
+            admin_url=shop.admin_url,
+            created_at=shop.created_at,
+        )
+
+
+@strawberry.type
+class ShopConnected:
+    shop: Shop
+    initial_job: SyncJob | None = strawberry.field(
+        description="The POPULATE job started for a newly connected shop; null on reconnect."
+    )
+
+
+ConnectShopResult = Annotated[
+    ShopConnected | ValidationError | ShopConnectionFailed,
+    strawberry.union("ConnectShopResult"),
+]
+
+
+@strawberry.input
+class ConnectShopInput:
+    domain: str
+    access_token: str
+    api_version: str | None = strawberry.field(
+        default=None, description="Admin API version; the server's default when omitted."
+    )
+    admin_url: str | None = strawberry.field(
+        default=None,
+        description="Base URL of a Shopify-compatible Admin API; https://{domain} when omitted.",
+    )

@@ -1,0 +1,135 @@
+"""API test fixtures: the app over real Postgres, with fakes at our own ports (queue, verifier)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.ports import ShopCredentials
+from bulk.config import Settings
+from bulk.errors import AuthenticationError, ShopifyUnavailableError
+
+# Tokens the fake verifier treats specially; any other token is accepted.
+REJECTED_TOKEN = "shpat_rejected_0000000000000000"
+UNREACHABLE_TOKEN = "shpat_unreachable_000000000000"
+
+
+@dataclass
+class RecordingQueue:
+    """A JobQueue that remembers what it was given."""
+
+    enqueued: list[int] = field(default_factory=list)
+
+    def enqueue(self, job_id: int, *, delay_s: float = 0.0) -> None:
+        self.enqueued.append(job_id)
+
+
+@dataclass
+class FakeVerifier:
+    """A ShopVerifier that accepts every token but two, and records what it checked."""
+
+    checked: list[ShopCredentials] = field(default_factory=list)
+
+    def __call__(self, credentials: ShopCredentials) -> None:
+        self.checked.append(credentials)
+        if credentials.access_token == REJECTED_TOKEN:
+            # What a careless adapter might do: put the token in the message.
+            raise AuthenticationError(f"401 for token {credentials.access_token}")
+        if credentials.access_token == UNREACHABLE_TOKEN:
+            raise ShopifyUnavailableError(f"connect failed ({credentials.access_token})")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def queue() -> RecordingQueue:
+    return RecordingQueue()
+
+
+@pytest.fixture
+def verifier() -> FakeVerifier:
+    return FakeVerifier()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, environment="development")
+
+
+@pytest.fixture
+def app(settings: Settings, queue: RecordingQueue, verifier: FakeVerifier) -> Starlette:
+    return create_app(settings, queue=queue, verifier=verifier, pool_max_size=4)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, inside its lifespan (ASGITransport does not run it)."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
+    ):
+        yield c
+
+
+async def graphql(
+    client: httpx.AsyncClient, query: str, **variables: Any
+) -> dict[str, Any]:
+    """POST one operation; return the decoded body (``data`` and maybe ``errors``)."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+CONNECT = """
+mutation Connect($input: ConnectShopInput!) {
+  connectShop(input: $input) {
+    __typename
+    ... on ShopConnected {
+      shop { id domain apiVersion adminUrl }
+      initialJob { id shopId syncMode status days jobType }
+    }
+    ... on ValidationError { field message }
+    ... on ShopConnectionFailed { code message }
+  }
+}
+"""
+
+JOB_FIELDS = """
+  id shopId jobType syncMode status days staleAfterMins filterSince
+  createdAt startedAt finishedAt error bulkOperationId bulkOperationStatus objectCount
+  stats {
+    linesRead ordersCreated ordersUpdated ordersUnchanged ordersSkipped
+    lineItemsWritten lineItemsSkipped lineItemsDeleted failedLines bytesRead
+  }
+"""
+
+START = f"""
+mutation Start($input: StartSyncJobInput!) {{
+  startSyncJob(input: $input) {{
+    __typename
+    ... on SyncJobStarted {{ job {{ {JOB_FIELDS} }} }}
+    ... on SyncJobAlreadyRunning {{ job {{ {JOB_FIELDS} }} }}
+    ... on ValidationError {{ field message }}
+  }}
+}}
+"""
+
+
+async def connect_shop(
+    client: httpx.AsyncClient, domain: str = "demo.myshopify.com", token: str = "shpat_good_1"
+) -> dict[str, Any]:
+    """Connect a shop and return the ShopConnected payload."""
+    body = await graphql(client, CONNECT, input={"domain": domain, "accessToken": token})
+    result: dict[str, Any] = body["data"]["connectShop"]
+    assert result["__typename"] == "ShopConnected", result
+    return result
