@@ -1,0 +1,259 @@
+"""The ingest engine: JSONL bytes of a bulk operation's result file into Postgres, exactly once.
+
+Each batch of whole lines is staged, merged set-based and committed in one transaction together
+with the job's checkpoint (line, byte) and stats; the checkpoint UPDATE is fenced by job,
+operation, lease token and the expected previous offset, so a stale worker or a duplicate message
+writes nothing (``LeaseLost``). Bad lines become dead letters without failing their batch.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from bulk.errors import ConfigurationError, LeaseLost
+from bulk.ingest_merge import merge_stage
+from bulk.ingest_stage import BadLine, line_text, prepare_stage, stage_batch
+from bulk.ingest_stats import IngestStats
+from bulk.lines import LineBatch, batch_lines
+from bulk.types import SyncMode
+from schema.sqlfile import load_queries
+
+_Q = load_queries("bulk", "sql/ingest.sql")
+
+DEFAULT_BATCH_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Position after the last committed line: its number (1-based) and the next byte's offset."""
+
+    line: int
+    byte: int
+
+
+@dataclass
+class IngestResult:
+    """Where an ``ingest`` call stopped and what it did."""
+
+    checkpoint: Checkpoint
+    eof: bool
+    batches: int
+    lines: int
+    stats: IngestStats = field(default_factory=IngestStats)
+    dead_letters: int = 0
+
+
+class Ingestor:
+    """Ingests one result file of one job's bulk operation; resumable from any checkpoint."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        *,
+        job_id: int,
+        shop_id: int,
+        mode: SyncMode,
+        operation_id: str | None,
+        lease_token: uuid.UUID | None = None,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+    ) -> None:
+        if batch_bytes <= 0:
+            raise ConfigurationError("batch_bytes must be positive")
+        self._conn = conn
+        self._job_id = job_id
+        self._shop_id = shop_id
+        self._mode = SyncMode(mode)
+        self._operation_id = operation_id
+        self._lease_token = lease_token
+        self._batch_bytes = batch_bytes
+        self._checkpoint: Checkpoint | None = None  # last one this ingestor committed
+
+    def ingest(
+        self, chunks: Iterable[bytes], *, start: Checkpoint, deadline: float | None = None
+    ) -> IngestResult:
+        """Ingest the file's bytes from ``start.byte`` on, batch by batch (see module docstring).
+
+        Returns after the batch during which ``time.monotonic()`` passed ``deadline`` (eof=False)
+        or at the end of the stream (eof=True). An exception from ``chunks`` propagates with
+        nothing of the unfinished batch committed.
+        """
+        checkpoint = start
+        result = IngestResult(checkpoint=start, eof=False, batches=0, lines=0)
+        batches = batch_lines(
+            chunks,
+            first_line=start.line + 1,
+            start_byte=start.byte,
+            batch_bytes=self._batch_bytes,
+        )
+        for batch in batches:
+            stats, dead = self._commit_batch(batch, expected=checkpoint)
+            checkpoint = Checkpoint(batch.end_line, batch.end_byte)
+            self._checkpoint = checkpoint
+            result.checkpoint = checkpoint
+            result.batches += 1
+            result.lines += batch.line_count
+            result.stats.add(stats)
+            result.dead_letters += dead
+            if batch.at_eof:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                return result
+        result.eof = True
+        return result
+
+    def finish(self) -> IngestStats:
+        """At EOF: parked line items whose parent never came → dead letters; line items of the
+        orders this job wrote that the export no longer lists → deleted. Fenced; idempotent."""
+        expected = self._checkpoint.byte if self._checkpoint is not None else None
+        stats = IngestStats()
+        with self._transaction() as cur:
+            cur.execute(_Q["fence_job"], {**self._fence_params(), "expected_byte": expected})
+            if cur.fetchone() is None:
+                raise LeaseLost(f"job {self._job_id}: lease or checkpoint moved on before finish")
+            params = {"job_id": self._job_id, "shop_id": self._shop_id}
+            cur.execute(_Q["dead_letter_orphans"], params)
+            row = cur.fetchone()
+            stats.failed_lines = int(row[0]) if row else 0
+            cur.execute(_Q["delete_removed_line_items"], params)
+            stats.line_items_deleted = max(cur.rowcount, 0)
+            cur.execute(_Q["add_stats"], {**stats.as_params(), "job_id": self._job_id})
+        return stats
+
+    def _commit_batch(self, batch: LineBatch, *, expected: Checkpoint) -> tuple[IngestStats, int]:
+        conn = self._conn
+        stats = IngestStats(lines_read=batch.line_count, bytes_read=len(batch.data))
+        with self._transaction() as cur:
+            cur.execute(
+                _Q["advance_checkpoint"],
+                {
+                    **self._fence_params(),
+                    "expected_byte": expected.byte,
+                    "line": batch.end_line,
+                    "byte": batch.end_byte,
+                    "lines_read": stats.lines_read,
+                    "bytes_read": stats.bytes_read,
+                },
+            )
+            if cur.rowcount != 1:
+                raise LeaseLost(
+                    f"job {self._job_id}: checkpoint is no longer at byte {expected.byte} "
+                    "under this operation and lease"
+                )
+            prepare_stage(cur)
+            cur.execute(_Q["set_utc"])
+            bad = stage_batch(conn, cur, batch)
+            outcome = merge_stage(
+                conn,
+                cur,
+                job_id=self._job_id,
+                shop_id=self._shop_id,
+                mode=self._mode,
+                lookup=lambda numbers: _lookup_lines(batch, numbers),
+            )
+            if outcome.parked:
+                cur.execute(
+                    _Q["locate_parked"],
+                    {
+                        "job_id": self._job_id,
+                        "offsets": batch.line_offsets(),
+                        "first_line": batch.first_line,
+                        "last_line": batch.end_line,
+                    },
+                )
+            bad.extend(outcome.bad_lines)
+            self._write_dead_letters(cur, bad)
+            stats.add(outcome.stats)
+            stats.failed_lines += len(bad) - outcome.stats.failed_lines
+            delta = IngestStats(**{**stats.as_params(), "lines_read": 0, "bytes_read": 0})
+            cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
+        return stats, len(bad)
+
+    def _write_dead_letters(self, cur: psycopg.Cursor[Any], bad: list[BadLine]) -> None:
+        if not bad:
+            return
+        cur.executemany(
+            _Q["insert_dead_letter"],
+            [
+                {
+                    "job_id": self._job_id,
+                    "shop_id": self._shop_id,
+                    "line_number": line.line_number,
+                    "byte_offset": line.byte_offset,
+                    "reason": line.reason,
+                    "line": line.line,
+                }
+                for line in sorted(bad, key=lambda line: line.line_number)
+            ],
+        )
+
+    def _fence_params(self) -> dict[str, Any]:
+        return {
+            "job_id": self._job_id,
+            "operation_id": self._operation_id,
+            "lease_token": self._lease_token,
+        }
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
+        conn = self._conn
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raise ConfigurationError(
+                "the ingest connection must be idle: each batch commits its own transaction"
+            )
+        with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+            yield cur
+
+
+def _lookup_lines(batch: LineBatch, numbers: list[int]) -> dict[int, tuple[int | None, str]]:
+    wanted = set(numbers)
+    return {
+        number: (offset, line_text(content))
+        for number, offset, content in batch.lines()
+        if number in wanted
+    }
+
+
+def read_file_chunks(
+    path: Path, *, start_byte: int = 0, chunk_bytes: int = 1 << 20
+) -> Iterator[bytes]:
+    """The bytes of ``path`` from ``start_byte`` on, in chunks."""
+    with path.open("rb") as handle:
+        handle.seek(start_byte)
+        while chunk := handle.read(chunk_bytes):
+            yield chunk
+
+
+def ingest_file(
+    conn: psycopg.Connection[Any],
+    path: Path,
+    *,
+    job_id: int,
+    shop_id: int,
+    mode: SyncMode,
+    operation_id: str | None,
+    lease_token: uuid.UUID | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    start: Checkpoint = Checkpoint(0, 0),
+) -> IngestResult:
+    """Ingest a local result file from ``start`` on, then finish the job (tests, bench)."""
+    ingestor = Ingestor(
+        conn,
+        job_id=job_id,
+        shop_id=shop_id,
+        mode=mode,
+        operation_id=operation_id,
+        lease_token=lease_token,
+        batch_bytes=batch_bytes,
+    )
+    result = ingestor.ingest(read_file_chunks(path, start_byte=start.byte), start=start)
+    result.stats.add(ingestor.finish())
+    return result
