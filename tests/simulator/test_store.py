@@ -45,9 +45,7 @@ def test_sort_keys_and_reverse(store: OrderStore, sort_key: str, reverse: bool) 
     field = {"CREATED_AT": "createdAt", "PROCESSED_AT": "processedAt", "UPDATED_AT": "updatedAt"}
     orders = list(store.iter_orders(sort_key=sort_key, reverse=reverse))
     assert len(orders) == 500
-    keys = [
-        o[field[sort_key]] if sort_key in field else int(o["legacyResourceId"]) for o in orders
-    ]
+    keys = [o[field[sort_key]] if sort_key in field else int(o["legacyResourceId"]) for o in orders]
     assert keys == sorted(keys, reverse=reverse)
 
 
