@@ -1,0 +1,187 @@
+"""The outer Admin GraphQL schema (SDL) as it looks in each supported API version."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from graphql import GraphQLSchema, build_schema
+
+from simulator.config import SimulatorConfig
+
+_COMMON = """
+schema { query: QueryRoot mutation: Mutation }
+scalar DateTime
+scalar URL
+scalar UnsignedInt64
+scalar Decimal
+interface Node { id: ID! }
+enum BulkOperationStatus { CANCELED CANCELING COMPLETED CREATED EXPIRED FAILED RUNNING }
+enum BulkOperationErrorCode { ACCESS_DENIED INTERNAL_SERVER_ERROR TIMEOUT }
+enum BulkOperationType { MUTATION QUERY }
+type BulkOperation implements Node {
+  id: ID! status: BulkOperationStatus! errorCode: BulkOperationErrorCode createdAt: DateTime!
+  completedAt: DateTime objectCount: UnsignedInt64! rootObjectCount: UnsignedInt64!
+  fileSize: UnsignedInt64 url: URL partialDataUrl: URL query: String! type: BulkOperationType!
+}
+type UserError { field: [String!] message: String! }
+type BulkOperationCancelPayload { bulkOperation: BulkOperation userErrors: [UserError!]! }
+type PageInfo {
+  hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String
+}
+type Shop implements Node {
+  id: ID! name: String! myshopifyDomain: String! email: String currencyCode: String!
+}
+type MoneyV2 { amount: Decimal! currencyCode: String! }
+type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2! }
+type Customer implements Node { id: ID! }
+type Product implements Node { id: ID! }
+type ProductVariant implements Node { id: ID! }
+type Attribute { key: String! value: String }
+type LineItem implements Node {
+  id: ID! sku: String name: String! title: String! variantTitle: String vendor: String
+  quantity: Int! currentQuantity: Int! refundableQuantity: Int! unfulfilledQuantity: Int!
+  originalUnitPriceSet: MoneyBag! discountedUnitPriceSet: MoneyBag! originalTotalSet: MoneyBag!
+  discountedTotalSet: MoneyBag! totalDiscountSet: MoneyBag! requiresShipping: Boolean!
+  taxable: Boolean! isGiftCard: Boolean! variant: ProductVariant product: Product
+  customAttributes: [Attribute!]!
+}
+type LineItemEdge { cursor: String! node: LineItem! }
+type LineItemConnection { edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }
+type Refund implements Node { id: ID! createdAt: DateTime note: String totalRefundedSet: MoneyBag! }
+type FulfillmentTrackingInfo { company: String number: String url: URL }
+type Fulfillment implements Node {
+  id: ID! status: String! createdAt: DateTime! trackingInfo: [FulfillmentTrackingInfo!]!
+}
+enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
+enum OrderDisplayFinancialStatus {
+  AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED
+}
+enum OrderDisplayFulfillmentStatus {
+  FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT REQUEST_DECLINED
+  RESTOCKED SCHEDULED UNFULFILLED
+}
+type Order implements Node {
+  id: ID! legacyResourceId: UnsignedInt64! name: String! number: Int! createdAt: DateTime!
+  updatedAt: DateTime! processedAt: DateTime! cancelledAt: DateTime cancelReason: OrderCancelReason
+  closed: Boolean! closedAt: DateTime confirmed: Boolean! test: Boolean! email: String phone: String
+  currencyCode: String! presentmentCurrencyCode: String!
+  displayFinancialStatus: OrderDisplayFinancialStatus
+  displayFulfillmentStatus: OrderDisplayFulfillmentStatus!
+  totalPriceSet: MoneyBag! subtotalPriceSet: MoneyBag totalTaxSet: MoneyBag
+  totalDiscountsSet: MoneyBag totalRefundedSet: MoneyBag! currentTotalPriceSet: MoneyBag!
+  totalShippingPriceSet: MoneyBag! customer: Customer tags: [String!]! sourceName: String
+  note: String refunds(first: Int): [Refund!]! fulfillments(first: Int): [Fulfillment!]!
+  lineItems(first: Int, last: Int, after: String, before: String, reverse: Boolean = false):
+    LineItemConnection!
+}
+type OrderEdge { cursor: String! node: Order! }
+type OrderConnection { edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }
+enum OrderSortKeys {
+  CREATED_AT CUSTOMER_NAME FINANCIAL_STATUS FULFILLMENT_STATUS ID ORDER_NUMBER PROCESSED_AT
+  RELEVANCE TOTAL_PRICE UPDATED_AT
+}
+enum WebhookSubscriptionTopic {
+  BULK_OPERATIONS_FINISH APP_UNINSTALLED ORDERS_CREATE ORDERS_UPDATED
+}
+enum WebhookSubscriptionFormat { JSON XML }
+type WebhookSubscriptionCreatePayload {
+  webhookSubscription: WebhookSubscription userErrors: [UserError!]!
+}
+"""
+
+_MULTI_OP = """
+enum BulkOperationsSortKeys { COMPLETED_AT CREATED_AT ID RELEVANCE }
+type BulkOperationEdge { cursor: String! node: BulkOperation! }
+type BulkOperationConnection {
+  edges: [BulkOperationEdge!]! nodes: [BulkOperation!]! pageInfo: PageInfo!
+}
+"""
+
+_USER_ERROR_CODE = """
+enum BulkOperationUserErrorCode { INVALID LIMIT_REACHED OPERATION_IN_PROGRESS }
+type BulkOperationUserError { field: [String!] message: String! code: BulkOperationUserErrorCode }
+"""
+
+
+def build_sdl(config: SimulatorConfig, version: str) -> str:
+    """The SDL of the Admin API as served at ``version``."""
+    multi = version >= config.multi_op_since
+    coded = version >= config.user_error_code_since
+    has_uri = version >= config.webhook_uri_since
+    until = config.current_bulk_operation_until
+    parts = [_COMMON]
+    if multi:
+        parts.append(_MULTI_OP)
+    if coded:
+        parts.append(_USER_ERROR_CODE)
+    run_error = "BulkOperationUserError" if coded else "UserError"
+    parts.append(
+        "type BulkOperationRunQueryPayload "
+        f"{{ bulkOperation: BulkOperation userErrors: [{run_error}!]! }}"
+    )
+    uri_field = "uri: String!" if has_uri else ""
+    uri_input = "uri: String" if has_uri else ""
+    parts.append(
+        "type WebhookSubscription implements Node { id: ID! topic: WebhookSubscriptionTopic! "
+        f"{uri_field} callbackUrl: URL! format: WebhookSubscriptionFormat! createdAt: DateTime! }}"
+        f"\ninput WebhookSubscriptionInput {{ {uri_input} callbackUrl: URL "
+        "format: WebhookSubscriptionFormat = JSON }"
+    )
+    query_fields = [
+        "shop: Shop!",
+        "node(id: ID!): Node",
+        "nodes(ids: [ID!]!): [Node]!",
+        "order(id: ID!): Order",
+        "orders(first: Int, last: Int, after: String, before: String, reverse: Boolean = false, "
+        "sortKey: OrderSortKeys = PROCESSED_AT, query: String): OrderConnection!",
+    ]
+    if until is None or version <= until:
+        query_fields.append("currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation")
+    if multi:
+        query_fields.append("bulkOperation(id: ID!): BulkOperation")
+        query_fields.append(
+            "bulkOperations(first: Int, last: Int, after: String, before: String, "
+            "reverse: Boolean = false, sortKey: BulkOperationsSortKeys = CREATED_AT, "
+            "query: String): BulkOperationConnection!"
+        )
+    parts.append("type QueryRoot {\n  " + "\n  ".join(query_fields) + "\n}")
+    if version >= config.group_objects_since:
+        default = "false" if multi else "true"
+        run_args = f"query: String!, groupObjects: Boolean! = {default}"
+    else:
+        run_args = "query: String!"
+    parts.append(
+        "type Mutation {\n"
+        f"  bulkOperationRunQuery({run_args}): BulkOperationRunQueryPayload\n"
+        "  bulkOperationCancel(id: ID!): BulkOperationCancelPayload\n"
+        "  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, "
+        "webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload\n"
+        "}"
+    )
+    return "\n".join(parts)
+
+
+class SchemaCache:
+    """Builds each version's schema once and hands out the cached instance."""
+
+    def __init__(
+        self,
+        config: SimulatorConfig,
+        decorate: Callable[[GraphQLSchema], GraphQLSchema] | None = None,
+    ) -> None:
+        self._config = config
+        self._decorate = decorate
+        self._schemas: dict[str, GraphQLSchema] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version: str) -> GraphQLSchema:
+        """The schema for ``version`` (built and decorated on first use)."""
+        with self._lock:
+            schema = self._schemas.get(version)
+            if schema is None:
+                schema = build_schema(build_sdl(self._config, version))
+                if self._decorate is not None:
+                    schema = self._decorate(schema)
+                self._schemas[version] = schema
+            return schema
