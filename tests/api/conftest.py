@@ -80,9 +80,7 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-async def graphql(
-    client: httpx.AsyncClient, query: str, **variables: Any
-) -> dict[str, Any]:
+async def graphql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
     """POST one operation; return the decoded body (``data`` and maybe ``errors``)."""
     response = await client.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
