@@ -30,7 +30,7 @@ from simulator.runtime import Simulator
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 RATE_DOC = "https://shopify.dev/api/usage/rate-limits"
 POLL_FIELDS = {"bulkOperation", "bulkOperations", "currentBulkOperation", "node", "nodes"}
-_MISSING_ARG = re.compile(r"Field '(\w+)' argument '(\w+)' of type '.*' is required")
+_MISSING_ARG = re.compile(r"Argument '\w+\.(\w+)\((\w+):\)' of type '.*' is required")
 _UNDEFINED = re.compile(r"Cannot query field '(\w+)' on type '(\w+)'")
 _STATUS_BODIES: dict[int, Any] = {
     401: {"errors": INVALID_TOKEN},
