@@ -68,7 +68,8 @@ def test_throttled_response_shape() -> None:
 
 
 def test_max_cost_exceeded_is_never_charged(api: Api) -> None:
-    query = "{ orders(first: 250) { edges { node { id lineItems(first: 10) { edges { node { id } } } } } } }"
+    items = "lineItems(first: 10) { edges { node { id } } }"
+    query = f"{{ orders(first: 250) {{ edges {{ node {{ id {items} }} }} }} }}"
     body = api.gql(query)
     assert "data" not in body and "extensions" not in body
     ext = body["errors"][0]["extensions"]

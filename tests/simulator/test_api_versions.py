@@ -1,4 +1,4 @@
-"""Version-dependent surface: concurrency, groupObjects, userError code, bulkOperation(s) queries."""
+"""Version-dependent surface: concurrency, groupObjects, userError code, bulkOperation(s)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def test_user_error_code_only_from_2025_01() -> None:
         old = Api(client, "2024-10").gql(RUN, bad)
         assert "code" in old["errors"][0]["message"]
         plain = Api(client, "2024-10").gql(
-            "mutation($q: String!) { bulkOperationRunQuery(query: $q) { userErrors { field message } } }",
+            "mutation($q: String!) { bulkOperationRunQuery(query: $q) { "
+            "userErrors { field message } } }",
             bad,
         )
         assert plain["data"]["bulkOperationRunQuery"]["userErrors"] == [
