@@ -41,9 +41,10 @@ def test_throttled_response_shape() -> None:
     ):
         api = Api(client)
         server.simulator.throttle.bucket(SHOP, 100).drain(1995)
-        response = api.post(
-            'mutation { bulkOperationCancel(id: "gid://shopify/BulkOperation/1") { userErrors { message } } }'
+        cancel = (
+            'bulkOperationCancel(id: "gid://shopify/BulkOperation/1") { userErrors { message } }'
         )
+        response = api.post(f"mutation {{ {cancel} }}")
         assert response.status_code == 200 and "retry-after" not in response.headers
         body = response.json()
         assert "data" not in body
