@@ -1,0 +1,148 @@
+-- Job workflow: leases, state transitions and bulk operation bookkeeping. Every transition is
+-- fenced on the lease token and on the job still being active, so a cancelled job or a stale
+-- worker changes nothing (the caller sees no row). NOTIFY comes from the sync_jobs triggers.
+
+-- name: take_lease
+UPDATE sync_jobs
+   SET lease_token = gen_random_uuid(),
+       lease_expires_at = now() + make_interval(secs => %(ttl_s)s)
+ WHERE id = %(job_id)s
+   AND status IN ('QUEUED', 'RUNNING')
+   AND (lease_token IS NULL OR lease_expires_at < now())
+RETURNING *;
+
+-- name: lease_state
+SELECT status,
+       GREATEST(EXTRACT(EPOCH FROM lease_expires_at - now()), 0)::float8 AS lease_left_s
+  FROM sync_jobs
+ WHERE id = %(job_id)s;
+
+-- name: release_lease
+UPDATE sync_jobs
+   SET lease_token = NULL, lease_expires_at = NULL
+ WHERE id = %(job_id)s AND lease_token = %(lease)s;
+
+-- name: mark_running
+UPDATE sync_jobs
+   SET status = 'RUNNING', started_at = COALESCE(started_at, now()), updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status IN ('QUEUED', 'RUNNING')
+RETURNING *;
+
+-- name: begin_submit
+-- Recorded (and committed) before bulkOperationRunQuery: if its answer is lost, the next step
+-- knows a submit may have happened and reconciles instead of starting a duplicate.
+UPDATE sync_jobs
+   SET submit_started_at = now(), updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+RETURNING submit_started_at;
+
+-- name: clear_submit
+UPDATE sync_jobs
+   SET submit_started_at = NULL, updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+RETURNING id;
+
+-- name: record_submission
+-- A new operation: its id first, and a fresh checkpoint (a checkpoint belongs to one file).
+UPDATE sync_jobs
+   SET bulk_operation_id = %(operation_id)s,
+       bulk_status = %(bulk_status)s,
+       bulk_submitted_at = now(),
+       bulk_attempts = bulk_attempts + %(attempt_increment)s,
+       poll_count = 0,
+       submit_started_at = NULL,
+       result_url = NULL,
+       result_file_size = NULL,
+       object_count = %(object_count)s,
+       root_object_count = %(root_object_count)s,
+       checkpoint_line = 0,
+       checkpoint_byte = 0,
+       checkpoint_at = NULL,
+       url_refreshes = 0,
+       transient_failures = 0,
+       error = NULL,
+       updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+RETURNING *;
+
+-- name: drop_operation
+-- The followed operation ended without a usable result: forget it before resubmitting.
+UPDATE sync_jobs
+   SET bulk_operation_id = NULL,
+       bulk_status = %(bulk_status)s,
+       error = %(error)s,
+       result_url = NULL,
+       result_file_size = NULL,
+       checkpoint_line = 0,
+       checkpoint_byte = 0,
+       checkpoint_at = NULL,
+       updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+RETURNING *;
+
+-- name: record_poll
+UPDATE sync_jobs
+   SET bulk_status = %(bulk_status)s,
+       object_count = %(object_count)s,
+       root_object_count = %(root_object_count)s,
+       poll_count = poll_count + 1,
+       transient_failures = 0,
+       updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+   AND bulk_operation_id = %(operation_id)s
+RETURNING *;
+
+-- name: record_result
+UPDATE sync_jobs
+   SET bulk_status = 'COMPLETED',
+       result_url = %(url)s,
+       result_file_size = %(file_size)s,
+       object_count = %(object_count)s,
+       root_object_count = %(root_object_count)s,
+       transient_failures = 0,
+       updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+   AND bulk_operation_id = %(operation_id)s
+RETURNING *;
+
+-- name: refresh_url
+UPDATE sync_jobs
+   SET result_url = %(url)s, url_refreshes = url_refreshes + 1, updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+   AND bulk_operation_id = %(operation_id)s
+RETURNING *;
+
+-- name: checkpoint_of
+SELECT checkpoint_byte FROM sync_jobs WHERE id = %(job_id)s AND lease_token = %(lease)s;
+
+-- name: record_progress
+UPDATE sync_jobs
+   SET transient_failures = 0, updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+RETURNING id;
+
+-- name: record_transient_failure
+UPDATE sync_jobs
+   SET transient_failures = transient_failures + 1, error = %(error)s, updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+RETURNING transient_failures;
+
+-- name: complete_job
+UPDATE sync_jobs
+   SET status = 'COMPLETED', finished_at = now(), error = NULL, updated_at = now(),
+       lease_token = NULL, lease_expires_at = NULL
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+RETURNING *;
+
+-- name: fail_job
+UPDATE sync_jobs
+   SET status = 'FAILED', finished_at = now(), error = %(error)s, updated_at = now(),
+       lease_token = NULL, lease_expires_at = NULL
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status IN ('QUEUED', 'RUNNING')
+RETURNING *;
+
+-- name: cancel_job
+UPDATE sync_jobs
+   SET status = 'CANCELLED', finished_at = now(), updated_at = now()
+ WHERE id = %(job_id)s AND status IN ('QUEUED', 'RUNNING')
+RETURNING id, shop_id, bulk_operation_id, bulk_status;

@@ -1,0 +1,367 @@
+"""The sync job state machine: one bounded step per ``JobRunner.advance`` call, framework-free.
+
+QUEUED → RUNNING → submit (operation id persisted first) → poll with growing delay → ingest in
+time-bounded slices from the checkpoint → COMPLETED; FAILED with a readable error on permanent
+errors or exhausted retries. The caller re-enqueues the job after ``Step.delay_s`` until done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg_pool import ConnectionPool
+
+from .bulk_query import build_orders_query
+from .config import Settings
+from .download import open_result
+from .errors import (
+    DownloadInterruptedError,
+    LeaseLost,
+    OperationInProgressError,
+    ResultUrlExpiredError,
+    ShopifyPermanentError,
+    ShopifyTransientError,
+    ShopifyUnavailableError,
+)
+from .ingest import Checkpoint, Ingestor
+from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
+from .shops import get_shop
+from .workflow_store import Fenced, LeasedJob, LeaseRefused, cancel_job_row, take_lease
+
+log = structlog.get_logger(__name__)
+
+# Error codes of a FAILED operation that a resubmission may cure (reference §3, §11).
+RETRYABLE_ERROR_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
+IN_PROGRESS_DELAY_S = 30.0
+MAX_TRANSIENT_BACKOFF_S = 300.0
+# Pinned so behaviour does not change with the API version: the ingest handles ungrouped files.
+GROUP_OBJECTS = False
+
+ClientFactory = Callable[[ShopifyEndpoint], ShopifyClient]
+
+
+@dataclass(frozen=True)
+class Step:
+    """What happened in one ``advance``: done, or re-enqueue the job after ``delay_s``."""
+
+    done: bool
+    delay_s: float = 0.0
+
+
+class _Resubmit(Exception):
+    """The followed operation cannot deliver a result: submit a new one (bounded)."""
+
+    def __init__(self, bulk_status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.bulk_status = bulk_status
+        self.reason = reason
+
+
+class JobRunner:
+    """Advances sync jobs; thread-safe (each step takes its own connection and Shopify client)."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        settings: Settings,
+        *,
+        client_factory: ClientFactory | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        lease_ttl_s: float | None = None,
+        max_transient_failures: int = 8,
+    ) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._client_factory = client_factory or self._default_client
+        self._clock = clock
+        self._lease_ttl_s = lease_ttl_s or settings.ingest_slice_s + 4 * settings.http_timeout_s
+        self._max_transient_failures = max_transient_failures
+
+    def _default_client(self, endpoint: ShopifyEndpoint) -> ShopifyClient:
+        return ShopifyClient(
+            endpoint,
+            timeout_s=self._settings.http_timeout_s,
+            max_retries=self._settings.max_request_retries,
+        )
+
+    # -- the step ---------------------------------------------------------------------------
+
+    def advance(self, job_id: int) -> Step:
+        """Take the job's lease, do one bounded piece of work, release the lease."""
+        with self._pool.connection() as conn:
+            if not conn.autocommit:
+                conn.autocommit = True  # each write commits on its own; ingest batches too
+            leased = take_lease(conn, job_id, ttl_s=self._lease_ttl_s)
+            if isinstance(leased, LeaseRefused):
+                return self._refused(job_id, leased)
+            try:
+                return self._step(leased)
+            except (Fenced, LeaseLost):
+                log.info("job.fenced", job_id=job_id)
+                return Step(done=False, delay_s=self._settings.poll_initial_delay_s)
+            finally:
+                leased.release()
+
+    def _refused(self, job_id: int, refused: LeaseRefused) -> Step:
+        if refused.status is None:
+            log.warning("job.not_found", job_id=job_id)
+            return Step(done=True)
+        if not refused.status.is_active:
+            return Step(done=True)  # a duplicate message for a finished job
+        return Step(done=False, delay_s=max(refused.lease_left_s, 0.1))
+
+    def _step(self, job: LeasedJob) -> Step:
+        job.mark_running()
+        shop = get_shop(job.conn, job.job.shop_id)
+        if shop is None:
+            job.fail("the job's shop no longer exists")
+            return Step(done=True)
+        try:
+            with self._client_factory(ShopifyEndpoint.from_shop(shop)) as client:
+                return self._step_with_client(job, client)
+        except ShopifyPermanentError as exc:
+            job.fail(f"Shopify: {exc}")
+            log.warning("job.failed", job_id=job.job.id, error=str(exc))
+            return Step(done=True)
+        except (ShopifyTransientError, DownloadInterruptedError) as exc:
+            return self._transient(job, exc)
+
+    def _transient(self, job: LeasedJob, exc: Exception) -> Step:
+        failures = job.record_transient_failure(str(exc))
+        if failures > self._max_transient_failures:
+            job.fail(f"gave up after {failures} transient failures; last: {exc}")
+            return Step(done=True)
+        backoff = min(2.0 ** (failures - 1), MAX_TRANSIENT_BACKOFF_S)
+        retry_after = getattr(exc, "retry_after_s", None) or 0.0
+        log.info("job.transient_failure", job_id=job.job.id, failures=failures, error=str(exc))
+        return Step(done=False, delay_s=max(backoff, retry_after))
+
+    def _step_with_client(self, job: LeasedJob, client: ShopifyClient) -> Step:
+        for _ in range(self._settings.max_bulk_attempts + 1):
+            try:
+                return self._phase(job, client)
+            except _Resubmit as resubmit:
+                if job.job.bulk_attempts >= self._settings.max_bulk_attempts:
+                    job.fail(
+                        f"the bulk operation did not succeed in {job.job.bulk_attempts} "
+                        f"attempts; last: {resubmit.reason}"
+                    )
+                    return Step(done=True)
+                log.info("job.resubmit", job_id=job.job.id, reason=resubmit.reason)
+                job.drop_operation(bulk_status=resubmit.bulk_status, error=resubmit.reason)
+        raise AssertionError("resubmission loop did not settle")  # pragma: no cover
+
+    def _phase(self, job: LeasedJob, client: ShopifyClient) -> Step:
+        if job.job.bulk_operation_id is None:
+            return self._submit(job, client)
+        if job.job.bulk_status == BulkOperationStatus.COMPLETED and job.job.result_url:
+            return self._ingest(job, client)
+        return self._poll(job, client)
+
+    # -- submit -----------------------------------------------------------------------------
+
+    def _query(self, job: LeasedJob) -> str:
+        return build_orders_query(job.job.sync_mode, job.job.filter_since)
+
+    def _submit(self, job: LeasedJob, client: ShopifyClient) -> Step:
+        query = self._query(job)
+        if job.submit_started_at is not None:
+            # A previous submit's answer was lost: adopt what it created rather than duplicate.
+            found = client.find_submitted_operation(query, submitted_at=job.submit_started_at)
+            if found is not None and found.status not in _DEAD:
+                log.info("job.reconciled", job_id=job.job.id, operation_id=found.id)
+                job.record_submission(found, new_attempt=True)
+                return self._after_submit(job, found)
+            job.clear_submit()
+        submitted_at = job.begin_submit()
+        try:
+            operation = client.run_bulk_query(query, group_objects=GROUP_OBJECTS)
+        except OperationInProgressError as exc:
+            adopted = self._adopt_running(client, query, exc.operation_ids, submitted_at)
+            if adopted is not None:
+                job.record_submission(adopted, new_attempt=True)
+                return self._after_submit(job, adopted)
+            job.clear_submit()  # refused: nothing was created
+            log.info("job.operation_in_progress", job_id=job.job.id, running=exc.operation_ids)
+            return Step(done=False, delay_s=exc.retry_after_s or IN_PROGRESS_DELAY_S)
+        except ShopifyUnavailableError:
+            raise  # in doubt: submit_started_at stays set, the next step reconciles
+        except (ShopifyTransientError, ShopifyPermanentError):
+            job.clear_submit()  # Shopify answered: it did not create an operation
+            raise
+        job.record_submission(operation, new_attempt=True)
+        log.info("job.submitted", job_id=job.job.id, operation_id=operation.id)
+        return self._after_submit(job, operation)
+
+    def _adopt_running(
+        self, client: ShopifyClient, query: str, ids: tuple[str, ...], submitted_at: Any
+    ) -> BulkOperation | None:
+        if ids and client.endpoint.at_least("2026-01"):
+            return None  # 5 concurrent ops allowed: a refusal means none of ours is among them
+        for operation_id in ids:
+            operation = client.get_bulk_operation(operation_id)
+            if operation is None or operation.status in _DEAD:
+                continue
+            found = client.find_submitted_operation(query, submitted_at=submitted_at)
+            if found is not None and found.id == operation.id:
+                return operation
+        return None
+
+    def _after_submit(self, job: LeasedJob, operation: BulkOperation) -> Step:
+        if operation.status.is_terminal:
+            return Step(done=False, delay_s=0.0)  # let the poll phase branch on it
+        return Step(done=False, delay_s=self._settings.poll_initial_delay_s)
+
+    # -- poll -------------------------------------------------------------------------------
+
+    def _poll_delay_s(self, poll_count: int) -> float:
+        s = self._settings
+        try:
+            delay = s.poll_initial_delay_s * s.poll_backoff_factor**poll_count
+        except OverflowError:
+            delay = s.poll_max_delay_s
+        return float(min(delay, s.poll_max_delay_s))
+
+    def _poll(self, job: LeasedJob, client: ShopifyClient) -> Step:
+        operation_id = job.job.bulk_operation_id
+        assert operation_id is not None
+        operation = client.get_bulk_operation(operation_id)
+        if operation is None:
+            raise _Resubmit("UNKNOWN", f"Shopify no longer knows bulk operation {operation_id}")
+        status = operation.status
+        if status in (
+            BulkOperationStatus.CREATED,
+            BulkOperationStatus.RUNNING,
+            BulkOperationStatus.CANCELING,
+        ):
+            delay = self._poll_delay_s(job.job.poll_count)
+            job.record_poll(operation)
+            return Step(done=False, delay_s=delay)
+        if status is BulkOperationStatus.COMPLETED:
+            job.record_result(operation)
+            if operation.url is None:
+                return self._finish(job, _ingestor(job, self._settings), eof_only=True)
+            return self._ingest(job, client)
+        job.record_poll(operation)
+        code = operation.error_code
+        if status is BulkOperationStatus.FAILED:
+            if code == "ACCESS_DENIED":
+                job.fail(
+                    "Shopify failed the bulk operation with ACCESS_DENIED: the app lacks a scope "
+                    "the query needs (e.g. read_orders / read_all_orders) or is not allowed to "
+                    "run bulk operations"
+                )
+                return Step(done=True)
+            if code in RETRYABLE_ERROR_CODES:
+                raise _Resubmit(status.value, f"bulk operation failed with {code}")
+            job.fail(f"Shopify failed the bulk operation with an unknown error code {code!r}")
+            return Step(done=True)
+        if status is BulkOperationStatus.CANCELED:
+            raise _Resubmit(status.value, "Shopify cancelled the bulk operation")
+        if status is BulkOperationStatus.EXPIRED:
+            raise _Resubmit(status.value, "the bulk operation's result expired")
+        job.fail(f"bulk operation in an unhandled status {status.value}")  # pragma: no cover
+        return Step(done=True)  # pragma: no cover
+
+    # -- ingest -----------------------------------------------------------------------------
+
+    def _ingest(self, job: LeasedJob, client: ShopifyClient) -> Step:
+        row = job.job
+        assert row.result_url is not None
+        ingestor = _ingestor(job, self._settings)
+        start = Checkpoint(row.checkpoint_line, row.checkpoint_byte)
+        try:
+            with open_result(
+                row.result_url,
+                offset=start.byte,
+                file_size=row.result_file_size,
+                timeout_s=self._settings.http_timeout_s,
+            ) as chunks:
+                result = ingestor.ingest(
+                    chunks, start=start, deadline=self._clock() + self._settings.ingest_slice_s
+                )
+        except ResultUrlExpiredError as exc:
+            return self._refresh_url(job, client, str(exc))
+        except DownloadInterruptedError as exc:
+            if job.checkpoint_byte() != start.byte:
+                job.record_progress()  # batches were committed: the download is not stuck
+            return self._transient(job, exc)
+        log.info(
+            "job.ingested",
+            job_id=row.id,
+            lines=result.lines,
+            checkpoint_byte=result.checkpoint.byte,
+            eof=result.eof,
+        )
+        if not result.eof:
+            job.record_progress()
+            return Step(done=False, delay_s=0.0)
+        return self._finish(job, ingestor)
+
+    def _refresh_url(self, job: LeasedJob, client: ShopifyClient, reason: str) -> Step:
+        operation_id = job.job.bulk_operation_id
+        assert operation_id is not None
+        if job.url_refreshes < 1:
+            operation = client.get_bulk_operation(operation_id)
+            if (
+                operation is not None
+                and operation.status is BulkOperationStatus.COMPLETED
+                and operation.url
+                and operation.url != job.job.result_url
+            ):
+                job.refresh_url(operation)
+                return Step(done=False, delay_s=0.0)
+        raise _Resubmit("EXPIRED", f"the result URL could not be used: {reason}")
+
+    def _finish(self, job: LeasedJob, ingestor: Ingestor, *, eof_only: bool = False) -> Step:
+        ingestor.finish()
+        job.complete()
+        log.info("job.completed", job_id=job.job.id, empty=eof_only)
+        return Step(done=True)
+
+
+_DEAD = frozenset(
+    {
+        BulkOperationStatus.FAILED,
+        BulkOperationStatus.CANCELED,
+        BulkOperationStatus.CANCELING,
+        BulkOperationStatus.EXPIRED,
+    }
+)
+
+
+def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
+    return Ingestor(
+        job.conn,
+        job_id=job.job.id,
+        shop_id=job.job.shop_id,
+        mode=job.job.sync_mode,
+        operation_id=job.job.bulk_operation_id,
+        lease_token=job.lease,
+        batch_bytes=settings.batch_bytes,
+    )
+
+
+def cancel_job(
+    conn: psycopg.Connection[Any], job_id: int, *, client_factory: ClientFactory | None = None
+) -> bool:
+    """QUEUED/RUNNING → CANCELLED; cancels the Shopify operation best-effort. False if inactive."""
+    row = cancel_job_row(conn, job_id)
+    if row is None:
+        return False
+    operation_id = row["bulk_operation_id"]
+    if operation_id and row["bulk_status"] in ("CREATED", "RUNNING"):
+        shop = get_shop(conn, row["shop_id"])
+        if shop is not None:
+            factory = client_factory or ShopifyClient
+            try:
+                with factory(ShopifyEndpoint.from_shop(shop)) as client:
+                    client.cancel_bulk_operation(operation_id)
+            except (ShopifyTransientError, ShopifyPermanentError) as exc:
+                log.warning("job.cancel_operation_failed", job_id=job_id, error=str(exc))
+    return True

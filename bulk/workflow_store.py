@@ -1,0 +1,161 @@
+"""The workflow's writes to a sync job, fenced on the worker's lease and the job being active."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from schema.sqlfile import load_queries
+
+from .jobs import SyncJob, job_from_row
+from .shopify.operation import BulkOperation
+from .types import JobStatus
+
+_SQL = load_queries("bulk", "sql/workflow.sql")
+
+
+class Fenced(Exception):
+    """A fenced write changed nothing: the job was cancelled/finished or the lease moved on."""
+
+
+@dataclass(frozen=True)
+class LeaseRefused:
+    """The job is not ours to advance now: it is finished, unknown, or leased by a live worker."""
+
+    status: JobStatus | None  # None: no such job
+    lease_left_s: float
+
+
+def _one(cur: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:
+    row = cur.fetchone()
+    if row is None:
+        raise Fenced
+    return row
+
+
+def take_lease(
+    conn: psycopg.Connection[Any], job_id: int, *, ttl_s: float
+) -> LeasedJob | LeaseRefused:
+    """Lease an active job whose lease is free or expired; else say why not."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["take_lease"], {"job_id": job_id, "ttl_s": ttl_s})
+        row = cur.fetchone()
+        if row is not None:
+            return LeasedJob(conn, row)
+        cur.execute(_SQL["lease_state"], {"job_id": job_id})
+        state = cur.fetchone()
+    if state is None:
+        return LeaseRefused(None, 0.0)
+    return LeaseRefused(JobStatus(state["status"]), float(state["lease_left_s"] or 0.0))
+
+
+class LeasedJob:
+    """Writes to one job under one lease; every method raises Fenced when nothing changed."""
+
+    def __init__(self, conn: psycopg.Connection[Any], row: dict[str, Any]) -> None:
+        self.conn = conn
+        self.lease: uuid.UUID = row["lease_token"]
+        self.row = row
+        self.job: SyncJob = job_from_row(row)
+
+    @property
+    def submit_started_at(self) -> datetime | None:
+        value: datetime | None = self.row["submit_started_at"]
+        return value
+
+    @property
+    def url_refreshes(self) -> int:
+        return int(self.row["url_refreshes"])
+
+    def _params(self, **extra: Any) -> dict[str, Any]:
+        return {"job_id": self.job.id, "lease": self.lease, **extra}
+
+    def _update(self, name: str, **extra: Any) -> dict[str, Any]:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(_SQL[name], self._params(**extra))
+            row = _one(cur)
+        if "shop_id" in row:  # a whole row came back: keep the view of the job current
+            self.row = row
+            self.job = job_from_row(row)
+        else:
+            self.row = {**self.row, **row}
+        return row
+
+    def release(self) -> None:
+        self.conn.execute(_SQL["release_lease"], self._params())
+
+    def mark_running(self) -> None:
+        self._update("mark_running")
+
+    def begin_submit(self) -> datetime:
+        started: datetime = self._update("begin_submit")["submit_started_at"]
+        return started
+
+    def clear_submit(self) -> None:
+        self._update("clear_submit")
+        self.row = {**self.row, "submit_started_at": None}
+
+    def record_submission(self, operation: BulkOperation, *, new_attempt: bool) -> None:
+        self._update(
+            "record_submission",
+            operation_id=operation.id,
+            bulk_status=operation.status.value,
+            attempt_increment=1 if new_attempt else 0,
+            object_count=operation.object_count,
+            root_object_count=operation.root_object_count,
+        )
+
+    def drop_operation(self, *, bulk_status: str, error: str) -> None:
+        self._update("drop_operation", bulk_status=bulk_status, error=error)
+
+    def record_poll(self, operation: BulkOperation) -> None:
+        self._update(
+            "record_poll",
+            operation_id=operation.id,
+            bulk_status=operation.status.value,
+            object_count=operation.object_count,
+            root_object_count=operation.root_object_count,
+        )
+
+    def record_result(self, operation: BulkOperation) -> None:
+        self._update(
+            "record_result",
+            operation_id=operation.id,
+            url=operation.url,
+            file_size=operation.file_size,
+            object_count=operation.object_count,
+            root_object_count=operation.root_object_count,
+        )
+
+    def refresh_url(self, operation: BulkOperation) -> None:
+        self._update("refresh_url", operation_id=operation.id, url=operation.url)
+
+    def checkpoint_byte(self) -> int:
+        """The committed checkpoint as it is now (the ingest advances it in its own commits)."""
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(_SQL["checkpoint_of"], self._params())
+            return int(_one(cur)["checkpoint_byte"])
+
+    def record_progress(self) -> None:
+        self._update("record_progress")
+
+    def record_transient_failure(self, error: str) -> int:
+        return int(self._update("record_transient_failure", error=error)["transient_failures"])
+
+    def complete(self) -> None:
+        self._update("complete_job")
+
+    def fail(self, error: str) -> None:
+        self._update("fail_job", error=error)
+
+
+def cancel_job_row(conn: psycopg.Connection[Any], job_id: int) -> dict[str, Any] | None:
+    """Mark an active job CANCELLED; returns its shop and operation, or None if not active."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["cancel_job"], {"job_id": job_id})
+        return cur.fetchone()

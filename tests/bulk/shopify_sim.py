@@ -1,0 +1,110 @@
+"""Test helpers: a simulator shop stored in Postgres, fault injection over the control API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from bulk.config import Settings
+from bulk.jobs import JobRequest, create_job
+from bulk.shops import upsert_shop
+from bulk.types import SyncMode
+from bulk.workflow import JobRunner, Step
+from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
+from simulator.server import SimulatorServer
+
+SHOP = DEFAULT_SHOP_DOMAIN
+TOKEN = DEFAULT_ACCESS_TOKEN
+
+
+def sim_config(orders: int = 40, **overrides: Any) -> SimulatorConfig:
+    return SimulatorConfig(shops=[ShopConfig(orders=orders)], **overrides)
+
+
+def add_fault(server: SimulatorServer, kind: str, **body: Any) -> dict[str, Any]:
+    """Install a fault through the simulator's control API (scoped to the test shop)."""
+    payload = {"kind": kind, "shop": SHOP, **body}
+    response = httpx.post(f"{server.base_url}/_sim/faults", json=payload)
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def sim_operations(server: SimulatorServer) -> list[dict[str, Any]]:
+    response = httpx.get(f"{server.base_url}/_sim/operations", params={"shop": SHOP})
+    response.raise_for_status()
+    ops: list[dict[str, Any]] = response.json()
+    return ops
+
+
+def sim_requests(server: SimulatorServer, kind: str | None = None) -> list[dict[str, Any]]:
+    params = {"shop": SHOP} | ({"kind": kind} if kind else {})
+    response = httpx.get(f"{server.base_url}/_sim/requests", params=params)
+    response.raise_for_status()
+    records: list[dict[str, Any]] = response.json()
+    return records
+
+
+def store_shop(
+    conn: psycopg.Connection[Any], server: SimulatorServer, *, api_version: str = "2026-04"
+) -> int:
+    shop, _ = upsert_shop(
+        conn,
+        domain=SHOP,
+        access_token=TOKEN,
+        api_version=api_version,
+        admin_url=server.base_url,
+    )
+    return shop.id
+
+
+def new_job(conn: psycopg.Connection[Any], shop_id: int, mode: SyncMode = SyncMode.FULL) -> int:
+    return create_job(conn, JobRequest(shop_id=shop_id, sync_mode=mode)).job.id
+
+
+def fast_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "poll_initial_delay_s": 0.01,
+        "poll_backoff_factor": 1.5,
+        "poll_max_delay_s": 0.05,
+        "batch_bytes": 16 * 1024,
+        "ingest_slice_s": 60.0,
+        "max_request_retries": 2,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextmanager
+def open_pool(database_url: str) -> Iterator[ConnectionPool[Any]]:
+    with ConnectionPool(
+        database_url, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
+    ) as pool:
+        yield pool
+
+
+def run_until_done(
+    runner: JobRunner,
+    job_id: int,
+    *,
+    max_steps: int = 500,
+    between: Callable[[int, Step], None] | None = None,
+) -> list[Step]:
+    """Call ``advance`` until done; delays are honoured only up to 20 ms (tests)."""
+    steps: list[Step] = []
+    for number in range(max_steps):
+        step = runner.advance(job_id)
+        steps.append(step)
+        if step.done:
+            return steps
+        if between is not None:
+            between(number, step)
+        time.sleep(min(step.delay_s, 0.02))
+    raise AssertionError(f"job {job_id} not done after {max_steps} steps")
