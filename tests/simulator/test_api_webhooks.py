@@ -1,0 +1,153 @@
+"""bulk_operations/finish webhooks: payload, headers, HMAC, retries and delivery faults."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from simulator.server import SimulatorServer
+from tests.simulator.conftest import SHOP, Api
+
+SUBSCRIBE = (
+    "mutation($uri: String!) { webhookSubscriptionCreate(topic: BULK_OPERATIONS_FINISH, "
+    "webhookSubscription: {uri: $uri, format: JSON}) { webhookSubscription { id uri } "
+    "userErrors { field message } } }"
+)
+
+
+class Receiver:
+    """A local HTTP server recording webhook deliveries; answers statuses from a script."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhooks"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, self.received
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def _subscribe(api: Api, uri: str) -> None:
+    created = api.gql(SUBSCRIBE, {"uri": uri})["data"]["webhookSubscriptionCreate"]
+    assert created["userErrors"] == [] and created["webhookSubscription"]["uri"] == uri
+
+
+def test_finish_webhook_payload_headers_and_hmac(
+    server: SimulatorServer, api: Api, receiver: Receiver
+) -> None:
+    _subscribe(api, receiver.url)
+    op = api.wait(api.run()["bulkOperation"]["id"])
+    receiver.wait_for(1)
+    headers, body = receiver.received[0]
+    payload = json.loads(body)
+    assert payload == {
+        "admin_graphql_api_id": op["id"],
+        "completed_at": op["completedAt"],
+        "created_at": op["createdAt"],
+        "error_code": None,
+        "status": "completed",
+        "type": "query",
+    }
+    secret = server.config.webhook_secret.encode()
+    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(headers["x-shopify-hmac-sha256"], expected)
+    assert headers["x-shopify-topic"] == "bulk_operations/finish"
+    assert headers["x-shopify-shop-domain"] == SHOP
+    assert headers["x-shopify-api-version"] == "2026-04"
+    for name in ("x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-triggered-at"):
+        assert headers[name]
+
+
+def test_callback_url_is_accepted(api: Api, receiver: Receiver) -> None:
+    legacy = api.gql(
+        "mutation($u: URL!) { webhookSubscriptionCreate(topic: BULK_OPERATIONS_FINISH, "
+        "webhookSubscription: {callbackUrl: $u}) { webhookSubscription { callbackUrl } } }",
+        {"u": receiver.url},
+    )
+    sub = legacy["data"]["webhookSubscriptionCreate"]["webhookSubscription"]
+    assert sub == {"callbackUrl": receiver.url}
+
+
+def test_non_2xx_is_retried(api: Api, receiver: Receiver) -> None:
+    receiver.statuses = [500, 503]
+    _subscribe(api, receiver.url)
+    api.wait(api.run()["bulkOperation"]["id"])
+    receiver.wait_for(3)
+    event_ids = {h["x-shopify-event-id"] for h, _ in receiver.received}
+    assert len(event_ids) == 1
+
+
+def test_duplicate_lost_and_early_deliveries(
+    server: SimulatorServer, api: Api, receiver: Receiver
+) -> None:
+    faults = server.simulator.faults
+    _subscribe(api, receiver.url)
+    faults.add("webhook_duplicate", params={"times": 3})
+    api.wait(api.run()["bulkOperation"]["id"])
+    receiver.wait_for(3)
+    assert len({body for _, body in receiver.received}) == 1
+
+    faults.add("webhook_drop")
+    api.wait(api.run()["bulkOperation"]["id"])
+    time.sleep(0.3)
+    assert len(receiver.received) == 3
+
+    faults.add("webhook_early", params={"delay": 1.5})
+    op = api.run()["bulkOperation"]
+    receiver.wait_for(4)
+    assert json.loads(receiver.received[3][1])["status"] == "completed"
+    assert api.poll(op["id"])["status"] == "RUNNING"  # webhook arrived before completion
+    assert api.wait(op["id"])["status"] == "COMPLETED"
+
+
+def test_delayed_webhook_is_overtaken(
+    server: SimulatorServer, api: Api, receiver: Receiver
+) -> None:
+    _subscribe(api, receiver.url)
+    server.simulator.faults.add("webhook_delay", params={"delay": 1.0})
+    first = api.wait(api.run()["bulkOperation"]["id"])
+    second = api.wait(api.run()["bulkOperation"]["id"])
+    receiver.wait_for(2)
+    order = [json.loads(body)["admin_graphql_api_id"] for _, body in receiver.received]
+    assert order == [second["id"], first["id"]]
