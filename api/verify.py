@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
+
 from .ports import ShopCredentials, ShopVerifier
 
 
 def shopify_verifier(*, timeout_s: float) -> ShopVerifier:
-    """A verifier that calls ``ShopifyClient.fetch_shop()``; raises ShopifyError on failure."""
+    """A verifier calling ``ShopifyClient.fetch_shop()`` once; raises ShopifyError on failure."""
 
     def verify(credentials: ShopCredentials) -> None:
-        from bulk.shopify import ShopifyClient, ShopifyEndpoint
-
         endpoint = ShopifyEndpoint(
             admin_url=credentials.admin_url,
             api_version=credentials.api_version,
             access_token=credentials.access_token,
         )
-        with ShopifyClient(endpoint, timeout_s=timeout_s) as client:
+        # One attempt: a person is waiting on the answer and can simply try again.
+        with ShopifyClient(endpoint, timeout_s=timeout_s, max_retries=0) as client:
             client.fetch_shop()
 
     return verify
