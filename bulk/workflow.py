@@ -82,6 +82,11 @@ class JobRunner:
         self._lease_ttl_s = lease_ttl_s or settings.ingest_slice_s + 4 * settings.http_timeout_s
         self._max_transient_failures = max_transient_failures
 
+    @property
+    def lease_ttl_s(self) -> float:
+        """How long one step may hold a job; the actor's time limit is set from it."""
+        return self._lease_ttl_s
+
     def _default_client(self, endpoint: ShopifyEndpoint) -> ShopifyClient:
         return ShopifyClient(
             endpoint,

@@ -1,0 +1,143 @@
+"""The run_sync_job actor: as a plain function, through StubBroker + Worker, and a real Redis."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+import psycopg
+import pytest
+from dramatiq.brokers.stub import StubBroker
+
+from bulk.jobs import get_job
+from bulk.types import JobStatus
+from bulk.workflow import JobRunner
+from simulator.server import SimulatorServer
+from tests.bulk.shopify_sim import fast_settings, new_job, open_pool, sim_config, store_shop
+from workers.actors import register_actors
+from workers.broker import build_broker
+from workers.main import run_worker
+from workers.queue import DramatiqJobQueue
+
+
+@pytest.fixture
+def server() -> Iterator[SimulatorServer]:
+    with SimulatorServer(sim_config(25)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[StubBroker]:
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    yield broker
+    broker.flush_all()
+    broker.close()
+
+
+def _orders(conn: psycopg.Connection[Any], shop_id: int) -> int:
+    row = conn.execute("SELECT count(*) FROM orders WHERE shop_id = %s", (shop_id,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_actor_as_plain_function_reenqueues_until_done(
+    server: SimulatorServer,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    stub_broker: StubBroker,
+) -> None:
+    shop_id = store_shop(conn, server)
+    job_id = new_job(conn, shop_id)
+    with open_pool(database_url) as pool:
+        actor = register_actors(stub_broker, JobRunner(pool, fast_settings(database_url)), "q1")
+        actor.fn(job_id)  # first step: submits, so the job is not done → one message re-enqueued
+        queued = stub_broker.queues["q1"].qsize() + stub_broker.queues["q1.DQ"].qsize()
+        assert queued == 1
+        job = get_job(conn, job_id)
+        assert job is not None and job.bulk_operation_id is not None
+    assert actor.options["max_retries"] >= 1
+    assert actor.options["time_limit"] > fast_settings(database_url).ingest_slice_s * 1000
+
+
+def test_actor_on_a_finished_job_sends_nothing(
+    server: SimulatorServer,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    stub_broker: StubBroker,
+) -> None:
+    shop_id = store_shop(conn, server)
+    job_id = new_job(conn, shop_id)
+    conn.execute("UPDATE sync_jobs SET status = 'CANCELLED' WHERE id = %s", (job_id,))
+    with open_pool(database_url) as pool:
+        actor = register_actors(stub_broker, JobRunner(pool, fast_settings(database_url)), "q2")
+        actor.fn(job_id)
+    assert stub_broker.queues["q2"].qsize() == 0 and stub_broker.queues["q2.DQ"].qsize() == 0
+
+
+def test_worker_runs_a_job_to_completion_through_stub_broker(
+    server: SimulatorServer,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    stub_broker: StubBroker,
+) -> None:
+    shop_id = store_shop(conn, server)
+    job_id = new_job(conn, shop_id)
+    with open_pool(database_url) as pool:
+        register_actors(stub_broker, JobRunner(pool, fast_settings(database_url)), "q3")
+        worker = dramatiq.Worker(stub_broker, worker_threads=2, worker_timeout=50)
+        worker.start()
+        try:
+            DramatiqJobQueue(stub_broker, "q3").enqueue(job_id)
+            stub_broker.join("q3", timeout=60_000)
+            worker.join()
+        finally:
+            worker.stop()
+    job = get_job(conn, job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED, job and job.error
+    assert _orders(conn, shop_id) == 25
+
+
+@pytest.mark.slow
+def test_run_worker_over_real_redis_completes_an_enqueued_job(
+    server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str, redis_url: str
+) -> None:
+    queue_name = f"shopsync_test_{uuid.uuid4().hex[:10]}"
+    settings = fast_settings(database_url, broker_url=redis_url, queue_name=queue_name)
+    shop_id = store_shop(conn, server)
+    job_id = new_job(conn, shop_id)
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_worker(settings, threads=2, stop=stop)
+        except BaseException as exc:  # surfaced in the test thread
+            failure.append(exc)
+
+    api_broker = build_broker(redis_url)  # what the API process does: enqueue by name only
+    thread = threading.Thread(target=worker, name="test-run-worker")
+    thread.start()
+    try:
+        DramatiqJobQueue(api_broker, queue_name).enqueue(job_id)
+        deadline = 60.0
+        waited = 0.0
+        while waited < deadline:
+            job = get_job(conn, job_id)
+            assert job is not None
+            if not job.status.is_active:
+                break
+            stop.wait(0.1)
+            waited += 0.1
+    finally:
+        stop.set()
+        thread.join(30)
+        api_broker.flush(queue_name)
+        api_broker.close()
+    assert not thread.is_alive() and not failure
+    job = get_job(conn, job_id)
+    assert job is not None and job.status is JobStatus.COMPLETED, job.error
+    assert _orders(conn, shop_id) == 25

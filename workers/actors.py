@@ -1,0 +1,46 @@
+"""The ``run_sync_job`` actor: one workflow step, then a delayed message for the next step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+
+from bulk.workflow import JobRunner
+
+from .queue import ACTOR_NAME, DEFAULT_QUEUE, DramatiqJobQueue
+
+# Exceptions reaching Dramatiq are bugs or an unreachable database (Shopify errors are handled by
+# the workflow): a few retries with backoff; a duplicate step is harmless (leases).
+MAX_RETRIES = 5
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 60_000
+
+
+def register_actors(
+    broker: dramatiq.Broker,
+    runner: JobRunner,
+    queue_name: str = DEFAULT_QUEUE,
+    *,
+    time_limit_s: float | None = None,
+) -> dramatiq.Actor[[int], None]:
+    """Declare ``run_sync_job`` on ``broker``; its time limit exceeds one ingest slice."""
+    queue = DramatiqJobQueue(broker, queue_name)
+
+    def run_sync_job(job_id: int) -> None:
+        step = runner.advance(job_id)
+        if not step.done:
+            queue.enqueue(job_id, delay_s=step.delay_s)
+
+    limit_s = time_limit_s if time_limit_s is not None else runner.lease_ttl_s
+    options: dict[str, Any] = {
+        "max_retries": MAX_RETRIES,
+        "min_backoff": MIN_BACKOFF_MS,
+        "max_backoff": MAX_BACKOFF_MS,
+        "time_limit": int(limit_s * 1000),
+    }
+    decorate = dramatiq.actor(
+        actor_name=ACTOR_NAME, queue_name=queue_name, broker=broker, **options
+    )
+    actor: dramatiq.Actor[[int], None] = decorate(run_sync_job)
+    return actor

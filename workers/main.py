@@ -1,0 +1,72 @@
+"""The worker process's composition root: broker, pool, runner, actors, an in-process Worker."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import dramatiq
+from psycopg_pool import ConnectionPool
+
+from bulk.config import Settings
+from bulk.workflow import JobRunner
+
+from .actors import register_actors
+from .broker import build_broker
+
+# These libraries log request URLs and bodies at INFO/DEBUG: signed result URLs are credentials.
+_QUIET_LOGGERS = ("httpx", "httpcore", "gql.transport.httpx")
+
+
+def run_worker(
+    settings: Settings, *, threads: int = 4, stop: threading.Event | None = None
+) -> None:
+    """Consume sync jobs until SIGTERM/SIGINT (or ``stop`` is set), then shut down cleanly."""
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    stop = stop or threading.Event()
+    broker = build_broker(settings.broker_url)
+    dramatiq.set_broker(broker)
+    previous = _install_signal_handlers(stop)
+    try:
+        with ConnectionPool(
+            settings.database_url,
+            min_size=1,
+            max_size=threads + 1,
+            kwargs={"autocommit": True},
+            open=True,
+        ) as pool:
+            runner = JobRunner(pool, settings)
+            register_actors(broker, runner, settings.queue_name)
+            worker = dramatiq.Worker(broker, worker_threads=threads)
+            worker.start()
+            try:
+                stop.wait()
+            finally:
+                worker.stop()
+    finally:
+        broker.close()
+        _restore_signal_handlers(previous)
+
+
+_Handler = signal.Handlers | int | None | object
+
+
+def _install_signal_handlers(stop: threading.Event) -> dict[int, _Handler]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # signals can only be handled on the main thread; ``stop`` still works
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, _Handler] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, handle)
+    return previous
+
+
+def _restore_signal_handlers(previous: dict[int, _Handler]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)  # type: ignore[arg-type]
