@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from anyio import to_thread
+from dramatiq import Broker
 from psycopg_pool import ConnectionPool
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,12 +19,14 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from bulk.config import Settings
+from workers.queue import DramatiqJobQueue, make_broker
 
 from .context import Context
 from .ports import JobQueue, ShopVerifier
 from .schema import build_schema
 from .services import ShopsyncService
 from .verify import shopify_verifier
+from .webhooks import ShopifyWebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +62,19 @@ def create_app(
 ) -> Starlette:
     """Build the Starlette app; nothing connects until the lifespan starts.
 
-    A pool passed in is opened by the lifespan if it is still closed, and then closed by it too;
-    an already open pool stays the caller's to close. Without a verifier, connectShop checks
-    tokens with Shopify when ``settings.verify_shops`` is set.
+    Without a queue, jobs go to Dramatiq over ``settings.broker_url`` (the broker is closed
+    with the app). A pool passed in is opened by the lifespan if it is still closed, and then
+    closed by it too; an already open pool stays the caller's to close. Without a verifier,
+    connectShop checks tokens with Shopify when ``settings.verify_shops`` is set.
     """
     if pool is None:
         pool = ConnectionPool(
             settings.database_url, min_size=1, max_size=pool_max_size, open=False, name="api"
         )
+    broker: Broker | None = None
     if queue is None:
-        queue = _dramatiq_queue(settings)
+        broker = make_broker(settings.broker_url)
+        queue = DramatiqJobQueue(broker, settings.queue_name)
     if verifier is None and settings.verify_shops:
         verifier = shopify_verifier(timeout_s=settings.http_timeout_s)
     service = ShopsyncService(
@@ -95,17 +101,17 @@ def create_app(
         finally:
             if owned:
                 await to_thread.run_sync(pool.close)
+            if broker is not None:
+                broker.close()
 
-    routes = [
+    routes: list[Route | WebSocketRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if settings.webhook_secret is not None:
+        # Without a secret nothing could be verified: the route does not exist.
+        secret = settings.webhook_secret.get_secret_value().encode()
+        webhook = ShopifyWebhookEndpoint(secret=secret, service=service)
+        routes.append(Route("/webhooks/shopify", webhook.handle, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)
-
-
-def _dramatiq_queue(settings: Settings) -> JobQueue:
-    """The production queue: Dramatiq over the configured broker."""
-    from workers.queue import DramatiqJobQueue, make_broker
-
-    return DramatiqJobQueue(make_broker(settings.broker_url), settings.queue_name)

@@ -197,6 +197,15 @@ class ShopsyncService:
         with self.pool.connection() as conn:
             return shops.list_shops(conn)
 
+    def wake_job_for_operation(self, operation_id: str) -> int | None:
+        """Enqueue the active job following this bulk operation; its id, or None if none."""
+        with self.pool.connection() as conn:
+            job = jobs.find_active_job_for_operation(conn, operation_id)
+        if job is None:
+            return None
+        self.queue.enqueue(job.id)
+        return job.id
+
     def database_is_up(self, *, timeout_s: float = 2.0) -> bool:
         """One round trip to Postgres through the pool."""
         try:

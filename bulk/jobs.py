@@ -166,3 +166,13 @@ def list_jobs(
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(_SQL["list_jobs"], {"shop_id": shop_id, "first": first})
         return [job_from_row(row) for row in cur.fetchall()]
+
+
+def find_active_job_for_operation(
+    conn: psycopg.Connection[Any], operation_id: str
+) -> SyncJob | None:
+    """The queued or running job following the bulk operation ``operation_id``, if any."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["active_job_for_operation"], {"operation_id": operation_id})
+        row = cur.fetchone()
+    return None if row is None else job_from_row(row)

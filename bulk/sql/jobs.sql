@@ -25,3 +25,7 @@ SELECT *
  WHERE %(shop_id)s::bigint IS NULL OR shop_id = %(shop_id)s::bigint
  ORDER BY created_at DESC, id DESC
  LIMIT %(first)s;
+
+-- name: active_job_for_operation
+SELECT * FROM sync_jobs
+ WHERE bulk_operation_id = %(operation_id)s AND status IN ('QUEUED', 'RUNNING');

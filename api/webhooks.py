@@ -1,0 +1,83 @@
+"""``POST /webhooks/shopify``: a signed ``bulk_operations/finish`` wakes the job it concerns.
+
+The webhook is only a hint (delivery is not guaranteed and the worker re-polls the operation
+before trusting it), so the receiver answers 200 fast, even for operations it does not know.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections import OrderedDict
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .services import ShopsyncService
+
+log = logging.getLogger(__name__)
+
+FINISH_TOPIC = "bulk_operations/finish"
+
+
+def signature_matches(secret: bytes, body: bytes, signature: str) -> bool:
+    """Whether ``signature`` is base64(HMAC-SHA256(secret, body)), compared in constant time."""
+    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, signature.strip().encode("ascii", "replace"))
+
+
+class SeenDeliveries:
+    """A bounded memory of (operation id, status) pairs already handled by this process."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._keys: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._keys
+
+    def add(self, key: tuple[str, str]) -> None:
+        self._keys[key] = None
+        self._keys.move_to_end(key)
+        while len(self._keys) > self._capacity:
+            self._keys.popitem(last=False)
+
+
+class ShopifyWebhookEndpoint:
+    """The Starlette endpoint; one per app, holding the secret and the dedupe memory."""
+
+    def __init__(self, *, secret: bytes, service: ShopsyncService) -> None:
+        self._secret = secret
+        self._service = service
+        self._seen = SeenDeliveries()
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        signature = request.headers.get("x-shopify-hmac-sha256", "")
+        if not signature_matches(self._secret, body, signature):
+            return JSONResponse({"error": "invalid signature"}, status_code=401)
+        topic = request.headers.get("x-shopify-topic", "")
+        if topic != FINISH_TOPIC:
+            return JSONResponse({"status": "ignored"})
+        try:
+            payload = json.loads(body)
+            operation_id = payload["admin_graphql_api_id"]
+            status = str(payload.get("status"))
+        except (ValueError, TypeError, KeyError):
+            return JSONResponse({"error": "not a bulk_operations/finish payload"}, status_code=400)
+        if not isinstance(operation_id, str):
+            return JSONResponse({"error": "admin_graphql_api_id must be a string"}, status_code=400)
+        key = (operation_id, status)
+        if key in self._seen:
+            return JSONResponse({"status": "duplicate"})
+        job_id = await to_thread.run_sync(self._service.wake_job_for_operation, operation_id)
+        self._seen.add(key)
+        log.info(
+            "bulk operation finished",
+            extra={"operation_id": operation_id, "status": status, "job_id": job_id},
+        )
+        return JSONResponse({"status": "unknown" if job_id is None else "enqueued"})
