@@ -19,7 +19,6 @@ from .errors import DownloadError, DownloadInterruptedError, ResultUrlExpiredErr
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _EXPIRED_STATUSES = frozenset({400, 401, 403, 404, 410})
-DEFAULT_CHUNK_BYTES = 1 << 16
 
 
 def url_expired(url: str, *, now_s: float | None = None) -> bool:
@@ -39,12 +38,11 @@ def _range_start(content_range: str | None) -> int | None:
     return None if match is None else int(match.group(1))
 
 
-def _chunks(
-    response: httpx.Response, *, skip: int, expected: int | None, chunk_bytes: int
-) -> Iterator[bytes]:
+def _chunks(response: httpx.Response, *, skip: int, expected: int | None) -> Iterator[bytes]:
     delivered = 0
     try:
-        for chunk in response.iter_bytes(chunk_bytes):
+        # As the bytes arrive (no re-chunking): a break-off loses nothing already received.
+        for chunk in response.iter_bytes():
             if skip:
                 dropped = min(skip, len(chunk))
                 skip -= dropped
@@ -76,7 +74,6 @@ def open_result(
     offset: int = 0,
     file_size: int | None = None,
     timeout_s: float = 30.0,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     client: httpx.Client | None = None,
 ) -> Iterator[Iterator[bytes]]:
     """Open the result file at byte ``offset``; yields an iterator of the bytes from there on.
@@ -115,7 +112,7 @@ def open_result(
             else:
                 raise DownloadError(f"unexpected HTTP status {status} for the result file")
             expected = None if file_size is None else file_size - offset
-            yield _chunks(response, skip=skip, expected=expected, chunk_bytes=chunk_bytes)
+            yield _chunks(response, skip=skip, expected=expected)
     except httpx.TimeoutException as exc:
         raise DownloadInterruptedError("the result host did not answer in time") from exc
     except httpx.TransportError as exc:

@@ -191,6 +191,8 @@ class ShopifyClient:
             if not idempotent and not isinstance(exc, ThrottledError):
                 return False
             failures += 1
+            if failures > self._max_retries:
+                return False  # the predicate runs before stamina's stop check: don't sleep
             wait_s = exc.retry_after_s
             if wait_s is None:
                 wait_s = min(_BACKOFF_INITIAL_S * 2 ** (failures - 1), _BACKOFF_MAX_S)

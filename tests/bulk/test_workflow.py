@@ -14,13 +14,13 @@ from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 
 from .shopify_sim import (
+    fast_settings,
     new_job,
     open_pool,
     run_until_done,
     sim_config,
     sim_operations,
     store_shop,
-    fast_settings,
 )
 
 ORDERS = 40

@@ -1,0 +1,230 @@
+"""ShopifyClient against the real simulator over HTTP: answers, errors, retries, versions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bulk.bulk_query import build_orders_query
+from bulk.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    InvalidBulkQueryError,
+    OperationInProgressError,
+    ShopifyUnavailableError,
+    ShopUnavailableError,
+    ThrottledError,
+)
+from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
+from bulk.types import SyncMode
+from simulator.server import SimulatorServer
+
+from .shopify_sim import TOKEN, add_fault, sim_config, sim_operations, sim_requests
+
+QUERY = build_orders_query(SyncMode.FULL, None)
+
+
+@pytest.fixture
+def server() -> Iterator[SimulatorServer]:
+    with SimulatorServer(sim_config(30, run_seconds=0.3)) as srv:
+        yield srv
+
+
+def _client(
+    server: SimulatorServer,
+    version: str = "2026-04",
+    *,
+    token: str = TOKEN,
+    sleeps: list[float] | None = None,
+    **kwargs: float,
+) -> ShopifyClient:
+    endpoint = ShopifyEndpoint(server.base_url, version, token)
+    record = sleeps if sleeps is not None else []
+    return ShopifyClient(endpoint, sleep=record.append, **kwargs)  # type: ignore[arg-type]
+
+
+def _wait_terminal(client: ShopifyClient, operation_id: str) -> BulkOperation:
+    for _ in range(200):
+        op = client.get_bulk_operation(operation_id)
+        assert op is not None
+        if op.status.is_terminal:
+            return op
+        time.sleep(0.02)
+    raise AssertionError("operation never finished")
+
+
+def test_endpoint_url_and_secrets_stay_out_of_reprs(server: SimulatorServer) -> None:
+    endpoint = ShopifyEndpoint("https://x.myshopify.com/", "2026-10", "shpat_very_secret")
+    assert endpoint.url == "https://x.myshopify.com/admin/api/2026-10/graphql.json"
+    with ShopifyClient(endpoint) as client:
+        assert "shpat_very_secret" not in repr(client)
+    assert "shpat_very_secret" not in repr(endpoint)
+
+
+def test_fetch_shop_verifies_the_token(server: SimulatorServer) -> None:
+    with _client(server) as client:
+        info = client.fetch_shop()
+    assert info.myshopify_domain == "demo.myshopify.com" and info.name
+
+
+def test_bad_token_is_an_authentication_error_without_the_token(server: SimulatorServer) -> None:
+    with (
+        _client(server, token="shpat_wrong_token") as client,
+        pytest.raises(AuthenticationError) as info,
+    ):
+        client.fetch_shop()
+    message = str(info.value)
+    assert "401" in message and "Invalid API key" in message and "shpat_wrong" not in message
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(402, ShopUnavailableError), (423, ShopUnavailableError), (403, AccessDeniedError)],
+)
+def test_permanent_http_statuses(
+    server: SimulatorServer, status: int, error: type[Exception]
+) -> None:
+    add_fault(server, "http_status", params={"status": status})
+    sleeps: list[float] = []
+    with _client(server, sleeps=sleeps) as client, pytest.raises(error):
+        client.fetch_shop()
+    assert sleeps == []  # never retried
+
+
+def test_5xx_is_retried_then_succeeds(server: SimulatorServer) -> None:
+    add_fault(server, "http_status", count=2, params={"status": 503})
+    sleeps: list[float] = []
+    with _client(server, sleeps=sleeps) as client:
+        assert client.fetch_shop().name
+    assert len(sleeps) == 2 and sleeps[1] > sleeps[0] > 0
+
+
+def test_persistent_5xx_gives_up_after_bounded_attempts(server: SimulatorServer) -> None:
+    add_fault(server, "http_status", count=None, params={"status": 502})
+    sleeps: list[float] = []
+    with (
+        _client(server, sleeps=sleeps, max_retries=3) as client,
+        pytest.raises(ShopifyUnavailableError),
+    ):
+        client.fetch_shop()
+    assert len(sleeps) == 3
+    assert len([r for r in sim_requests(server) if r.get("status") == 502]) == 4
+
+
+def test_429_honours_decimal_retry_after(server: SimulatorServer) -> None:
+    add_fault(server, "http_status", params={"status": 429, "retry_after": "4.0"})
+    sleeps: list[float] = []
+    with _client(server, sleeps=sleeps) as client:
+        client.fetch_shop()
+    assert sleeps == [4.0]
+
+
+def test_throttled_waits_from_the_cost_bucket(server: SimulatorServer) -> None:
+    add_fault(server, "throttled")
+    sleeps: list[float] = []
+    with _client(server, sleeps=sleeps) as client:
+        client.fetch_shop()
+    (wait,) = sleeps
+    assert 0 < wait <= 1.0  # (requested - available) / restoreRate, at least one point's worth
+
+
+def test_throttling_past_the_retries_raises_throttled(server: SimulatorServer) -> None:
+    add_fault(server, "throttled", count=None)
+    with _client(server, max_retries=1) as client, pytest.raises(ThrottledError) as info:
+        client.fetch_shop()
+    assert info.value.retry_after_s is not None
+
+
+def test_timeout_is_transient(server: SimulatorServer) -> None:
+    add_fault(server, "slow", count=None, params={"delay": 1.0})
+    with (
+        _client(server, timeout_s=0.2, max_retries=1) as client,
+        pytest.raises(ShopifyUnavailableError, match="in time"),
+    ):
+        client.fetch_shop()
+
+
+def test_run_poll_complete_with_group_objects_pinned(server: SimulatorServer) -> None:
+    with _client(server) as client:
+        op = client.run_bulk_query(QUERY, group_objects=False)
+        assert op.status in (BulkOperationStatus.CREATED, BulkOperationStatus.RUNNING)
+        assert op.id.startswith("gid://shopify/BulkOperation/")
+        done = _wait_terminal(client, op.id)
+    assert done.status is BulkOperationStatus.COMPLETED
+    assert done.root_object_count == 30 and done.object_count > 30
+    assert done.file_size and done.url and done.completed_at is not None
+    assert "Signature" not in repr(done)  # the signed URL is never printed
+    (sim_op,) = sim_operations(server)
+    assert sim_op["groupObjects"] is False
+
+
+def test_group_objects_omitted_before_2025_07(server: SimulatorServer) -> None:
+    with _client(server, "2025-04") as client:
+        op = client.run_bulk_query(QUERY, group_objects=True)
+        assert _wait_terminal(client, op.id).status is BulkOperationStatus.COMPLETED
+
+
+def test_invalid_bulk_query_is_permanent_with_shopifys_message(server: SimulatorServer) -> None:
+    with _client(server) as client, pytest.raises(InvalidBulkQueryError) as info:
+        client.run_bulk_query("{ shop { id } }", group_objects=False)
+    assert "at least one connection" in str(info.value)
+
+
+def test_operation_in_progress_names_the_running_operation(server: SimulatorServer) -> None:
+    with _client(server, "2025-10") as client:
+        first = client.run_bulk_query(QUERY, group_objects=False)
+        with pytest.raises(OperationInProgressError) as info:
+            client.run_bulk_query(QUERY, group_objects=False)
+        assert first.id in info.value.operation_ids
+        client.cancel_bulk_operation(first.id)
+
+
+def test_submit_is_not_retried_after_a_server_error(server: SimulatorServer) -> None:
+    add_fault(server, "http_status", params={"status": 504})
+    sleeps: list[float] = []
+    with _client(server, sleeps=sleeps) as client, pytest.raises(ShopifyUnavailableError):
+        client.run_bulk_query(QUERY, group_objects=False)
+    assert sleeps == []
+
+
+def test_submit_is_retried_when_throttled(server: SimulatorServer) -> None:
+    add_fault(server, "throttled")
+    sleeps: list[float] = []
+    with _client(server, sleeps=sleeps) as client:
+        client.run_bulk_query(QUERY, group_objects=False)
+    assert len(sleeps) == 1 and len(sim_operations(server)) == 1
+
+
+def test_unknown_operation_is_none_and_cancel(server: SimulatorServer) -> None:
+    with _client(server) as client:
+        assert client.get_bulk_operation("gid://shopify/BulkOperation/1234567890123") is None
+        assert client.cancel_bulk_operation("gid://shopify/BulkOperation/1234567890123") is None
+        op = client.run_bulk_query(QUERY, group_objects=False)
+        cancelled = client.cancel_bulk_operation(op.id)
+        assert cancelled is not None
+        assert cancelled.status in (BulkOperationStatus.CANCELING, BulkOperationStatus.CANCELED)
+        final = _wait_terminal(client, op.id)
+        assert final.status is BulkOperationStatus.CANCELED
+        again = client.cancel_bulk_operation(op.id)  # terminal: refused, op returned unchanged
+        assert again is not None and again.status is BulkOperationStatus.CANCELED
+
+
+@pytest.mark.parametrize("version", ["2025-10", "2026-04"])
+def test_find_submitted_operation_reconciles_a_lost_answer(
+    server: SimulatorServer, version: str
+) -> None:
+    before = datetime.now(UTC)
+    with _client(server, version) as client:
+        assert client.find_submitted_operation(QUERY, submitted_at=before) is None
+        op = client.run_bulk_query(QUERY, group_objects=False)
+        found = client.find_submitted_operation(QUERY, submitted_at=before)
+        assert found is not None and found.id == op.id
+        other = build_orders_query(SyncMode.POPULATE, before)
+        assert client.find_submitted_operation(other, submitted_at=before) is None
+        if version == "2025-10":
+            current = client.current_bulk_operation()
+            assert current is not None and current.id == op.id
+        _wait_terminal(client, op.id)
