@@ -1,0 +1,40 @@
+"""The ``simulator`` click command and its ``--fault`` syntax."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import simulator_command
+from simulator.faults import FaultError, parse_cli_fault
+
+
+def test_help_lists_options() -> None:
+    result = CliRunner().invoke(simulator_command, ["--help"])
+    assert result.exit_code == 0
+    for option in (
+        "--host",
+        "--port",
+        "--orders",
+        "--seed",
+        "--shop-domain",
+        "--access-token",
+        "--run-seconds",
+        "--layout",
+        "--webhook-secret",
+        "--fault",
+    ):
+        assert option in result.output
+
+
+def test_fault_syntax() -> None:
+    assert parse_cli_fault("http_status:status=503,count=2") == {
+        "kind": "http_status",
+        "status": 503,
+        "count": 2,
+    }
+    assert parse_cli_fault("fail_operation:error_code=TIMEOUT,partial=false")["partial"] is False
+    with pytest.raises(FaultError):
+        parse_cli_fault("not_a_fault")
+    bad = CliRunner().invoke(simulator_command, ["--fault", "bogus"])
+    assert bad.exit_code != 0 and "--fault" in bad.output
