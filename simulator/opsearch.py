@@ -11,7 +11,6 @@ from graphql import GraphQLError
 from simulator.operations import BulkOperation
 
 _TERM = re.compile(r"^(-?)([a-z_]+):(<=|>=|<|>)?(.*)$")
-STATUSES = ("canceled", "canceling", "completed", "created", "failed", "running", "expired")
 
 
 def _bad(message: str) -> GraphQLError:
