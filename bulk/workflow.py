@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from .bulk_query import build_orders_query
 from .config import Settings
-from .download import open_result
+from .download import open_result, url_expired
 from .errors import (
     DownloadInterruptedError,
     LeaseLost,
@@ -313,11 +313,13 @@ class JobRunner:
         assert operation_id is not None
         if job.url_refreshes < 1:
             operation = client.get_bulk_operation(operation_id)
+            # Re-polling cannot extend a URL's expiry, but a URL that is not past its Expires
+            # may have failed for a passing reason: one more try with what Shopify now gives.
             if (
                 operation is not None
                 and operation.status is BulkOperationStatus.COMPLETED
                 and operation.url
-                and operation.url != job.job.result_url
+                and not url_expired(operation.url)
             ):
                 job.refresh_url(operation)
                 return Step(done=False, delay_s=0.0)
