@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import pytest
 
+from bulk.bulk_query import build_orders_query
 from bulk.jobs import JobRequest, SyncJob, create_job, get_job
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import upsert_shop
 from bulk.types import JobStatus, SyncMode
 from bulk.workflow import JobRunner, Step, cancel_job
@@ -17,6 +20,7 @@ from simulator.server import SimulatorServer
 
 from .shopify_sim import (
     SHOP,
+    TOKEN,
     add_fault,
     fast_settings,
     new_job,
@@ -318,3 +322,23 @@ def test_cancel_job_cancels_the_shopify_operation(
         assert _job(conn, job_id).status is JobStatus.CANCELLED
         (op,) = sim_operations(slow)
         assert op["status"] in ("CANCELING", "CANCELED")
+
+
+def test_someone_elses_running_operation_delays_the_submit(
+    conn: psycopg.Connection[Any], database_url: str
+) -> None:
+    with SimulatorServer(sim_config(ORDERS, run_seconds=30.0)) as slow:
+        shop_id = store_shop(conn, slow, api_version="2025-10")  # one operation at a time
+        endpoint = ShopifyEndpoint(slow.base_url, "2025-10", TOKEN)
+        with ShopifyClient(endpoint) as client:
+            other = client.run_bulk_query(
+                build_orders_query(SyncMode.POPULATE, datetime.now(UTC)), group_objects=False
+            )
+            job_id = new_job(conn, shop_id)
+            with open_pool(database_url) as pool:
+                step = JobRunner(pool, fast_settings(database_url)).advance(job_id)
+            assert step == Step(done=False, delay_s=30.0)
+            job = _job(conn, job_id)
+            assert job.status is JobStatus.RUNNING and job.bulk_operation_id is None
+            assert job.bulk_attempts == 0
+            client.cancel_bulk_operation(other.id)
