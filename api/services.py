@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -129,6 +130,10 @@ class ShopsyncService:
     queue: JobQueue
     default_api_version: str
     verifier: ShopVerifier | None = None
+    # An active job untouched this long may have lost its message (broker outage, a failed
+    # enqueue after commit): asking for it again re-sends one. Duplicates are harmless, since
+    # workers hold a lease on the job and refuse a second copy while the first one runs.
+    nudge_after_s: float = 300.0
 
     def connect_shop(
         self, *, domain: str, access_token: str, api_version: str | None, admin_url: str | None
@@ -179,7 +184,14 @@ class ShopsyncService:
             created = jobs.create_job(conn, request)
         if created.created:
             self.queue.enqueue(created.job.id)
+        elif self._stalled(created.job):
+            log.warning("re-enqueueing a stalled job", extra={"job_id": created.job.id})
+            self.queue.enqueue(created.job.id)
         return created
+
+    def _stalled(self, job: SyncJob) -> bool:
+        idle = datetime.now(UTC) - job.updated_at
+        return idle > timedelta(seconds=self.nudge_after_s)
 
     def get_job(self, job_id: int) -> SyncJob | None:
         with self.pool.connection() as conn:

@@ -242,3 +242,16 @@ async def test_big_counters_serialise_above_32_bits(
         "failedLines": 8,
         "bytesRead": 5_000_000_000,
     }
+
+
+async def test_asking_again_for_a_stalled_active_job_re_sends_its_message(
+    client: httpx.AsyncClient, conn: psycopg.Connection[Any], queue: RecordingQueue
+) -> None:
+    connected = await connect_shop(client)
+    job_id = int(connected["initialJob"]["id"])
+    conn.execute("UPDATE sync_jobs SET updated_at = now() - interval '10 minutes'")
+
+    result = await _start(client, shopId=connected["shop"]["id"])
+
+    assert result["__typename"] == "SyncJobAlreadyRunning"
+    assert queue.enqueued == [job_id, job_id]
