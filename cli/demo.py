@@ -90,8 +90,16 @@ def print_summary(title: str, job: Any) -> None:
     stats = job["stats"]
     click.echo(f"\n== {title}: job {job['id']} {job['syncMode']} {job['status']}")
     for key in (
-        "linesRead", "bytesRead", "ordersCreated", "ordersUpdated", "ordersUnchanged",
-        "ordersSkipped", "lineItemsWritten", "lineItemsSkipped", "lineItemsDeleted", "failedLines",
+        "linesRead",
+        "bytesRead",
+        "ordersCreated",
+        "ordersUpdated",
+        "ordersUnchanged",
+        "ordersSkipped",
+        "lineItemsWritten",
+        "lineItemsSkipped",
+        "lineItemsDeleted",
+        "failedLines",
     ):
         click.echo(f"   {key:<18} {stats[key]:>10}")
     if job["error"]:
@@ -108,14 +116,28 @@ def _job_from(result: dict[str, Any], kind: str) -> Any:
 @click.command()
 @click.option("--orders", default=20_000, show_default=True, help="Orders in the simulated store.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the simulated store.")
-@click.option("--update", "update_count", default=500, show_default=True,
-              help="Orders the simulator changes before the UPDATE job.")
-@click.option("--create", "create_count", default=100, show_default=True,
-              help="Orders the simulator adds before the UPDATE job.")
+@click.option(
+    "--update",
+    "update_count",
+    default=500,
+    show_default=True,
+    help="Orders the simulator changes before the UPDATE job.",
+)
+@click.option(
+    "--create",
+    "create_count",
+    default=100,
+    show_default=True,
+    help="Orders the simulator adds before the UPDATE job.",
+)
 @click.option("--simulator-port", default=8787, show_default=True)
 @click.option("--api-port", default=8000, show_default=True)
-@click.option("--run-seconds", default=2.0, show_default=True,
-              help="Minimum time a simulated bulk operation runs.")
+@click.option(
+    "--run-seconds",
+    default=2.0,
+    show_default=True,
+    help="Minimum time a simulated bulk operation runs.",
+)
 @click.option("--timeout", "timeout_s", default=600.0, show_default=True)
 @click.option("--log-dir", default="var/demo", show_default=True, type=click.Path(path_type=Path))
 @click.pass_obj
@@ -133,7 +155,9 @@ def demo(
 ) -> None:
     """Run a POPULATE then an UPDATE sync of a simulated shop, end to end."""
     database_url = demo_database_url(settings.database_url)
-    click.echo(f"demo database: {conninfo.conninfo_to_dict(database_url).get('dbname')} (recreated)")
+    click.echo(
+        f"demo database: {conninfo.conninfo_to_dict(database_url).get('dbname')} (recreated)"
+    )
     recreate_database(database_url)
     migrate_url(database_url)
     env = {
@@ -146,24 +170,55 @@ def demo(
     api_url = f"http://127.0.0.1:{api_port}"
     with ProcessGroup() as group:
         click.echo(f"starting the simulator ({orders} orders, seed {seed}) on {sim_url}")
-        group.start(ManagedProcess(
-            "simulator",
-            ["simulator", "--port", str(simulator_port), "--orders", str(orders),
-             "--seed", str(seed), "--shop-domain", DEMO_DOMAIN, "--access-token", DEMO_TOKEN,
-             "--run-seconds", str(run_seconds)],
-            env=env, log_dir=log_dir, ready_url=f"{sim_url}/_sim/health",
-        ), ready_timeout_s=60)
+        group.start(
+            ManagedProcess(
+                "simulator",
+                [
+                    "simulator",
+                    "--port",
+                    str(simulator_port),
+                    "--orders",
+                    str(orders),
+                    "--seed",
+                    str(seed),
+                    "--shop-domain",
+                    DEMO_DOMAIN,
+                    "--access-token",
+                    DEMO_TOKEN,
+                    "--run-seconds",
+                    str(run_seconds),
+                ],
+                env=env,
+                log_dir=log_dir,
+                ready_url=f"{sim_url}/_sim/health",
+            ),
+            ready_timeout_s=60,
+        )
         click.echo(f"starting the API on {api_url} and a worker")
-        group.start(ManagedProcess(
-            "api", ["api", "--port", str(api_port)],
-            env=env, log_dir=log_dir, ready_url=f"{api_url}/healthz",
-        ))
-        group.start(ManagedProcess("worker", ["worker", "--threads", "2"], env=env, log_dir=log_dir))
+        group.start(
+            ManagedProcess(
+                "api",
+                ["api", "--port", str(api_port)],
+                env=env,
+                log_dir=log_dir,
+                ready_url=f"{api_url}/healthz",
+            )
+        )
+        group.start(
+            ManagedProcess("worker", ["worker", "--threads", "2"], env=env, log_dir=log_dir)
+        )
         with GraphQLClient(f"{api_url}/graphql") as api, httpx.Client(timeout=30) as sim:
             click.echo(f"connecting {DEMO_DOMAIN} through the GraphQL API")
-            connected = api.execute(CONNECT_SHOP, {"input": {
-                "domain": DEMO_DOMAIN, "accessToken": DEMO_TOKEN, "adminUrl": sim_url,
-            }})["connectShop"]
+            connected = api.execute(
+                CONNECT_SHOP,
+                {
+                    "input": {
+                        "domain": DEMO_DOMAIN,
+                        "accessToken": DEMO_TOKEN,
+                        "adminUrl": sim_url,
+                    }
+                },
+            )["connectShop"]
             populate = _job_from(connected, "connectShop")
             if populate is None:
                 raise DemoFailed("connecting the shop started no initial POPULATE job")
@@ -178,9 +233,16 @@ def demo(
             )
             response.raise_for_status()
             shop_id = connected["shop"]["id"]
-            started = api.execute(START_JOB, {"input": {
-                "shopId": shop_id, "syncMode": "UPDATE", "staleAfterMins": 60,
-            }})["startSyncJob"]
+            started = api.execute(
+                START_JOB,
+                {
+                    "input": {
+                        "shopId": shop_id,
+                        "syncMode": "UPDATE",
+                        "staleAfterMins": 60,
+                    }
+                },
+            )["startSyncJob"]
             update = _job_from(started, "startSyncJob")
             click.echo(f"UPDATE job {update['id']} queued (staleAfterMins=60)")
             update = watch_job(api, update["id"], group, timeout_s)

@@ -22,15 +22,21 @@ def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--create-db/--no-create-db", default=True, show_default=True,
-              help="Create the database named in DATABASE_URL when it does not exist.")
+@click.option(
+    "--create-db/--no-create-db",
+    default=True,
+    show_default=True,
+    help="Create the database named in DATABASE_URL when it does not exist.",
+)
 @click.pass_obj
 def migrate(settings: Settings, create_db: bool) -> None:
     """Apply the pending SQL migrations (safe to run from several processes at once)."""
     if create_db and ensure_database(settings.database_url):
         click.echo("created the database")
     applied = migrate_url(settings.database_url)
-    click.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    click.echo(
+        f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
+    )
 
 
 @cli.command()

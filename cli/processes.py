@@ -1,4 +1,4 @@
-"""Starting, watching and stopping the shopsync processes of a local stack (demo, end-to-end tests)."""
+"""Starting, watching and stopping the processes of a local stack (demo, end-to-end tests)."""
 
 from __future__ import annotations
 
