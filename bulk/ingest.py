@@ -149,7 +149,8 @@ class Ingestor:
                     "under this operation and lease"
                 )
             prepare_stage(cur)
-            cur.execute(_Q["set_utc"])
+            cur.execute(_Q["set_timezone"])
+            cur.execute(_Q["set_work_mem"])
             bad = stage_batch(conn, cur, batch)
             outcome = merge_stage(
                 conn,

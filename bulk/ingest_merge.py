@@ -44,38 +44,66 @@ def merge_stage(
 ) -> MergeOutcome:
     """Merge pg_temp.ingest_stage into the job's tables (inside the caller's transaction)."""
     outcome = MergeOutcome()
-    cur.execute(_Q["stage_problems"])
-    problems: list[tuple[int, str]] = [(int(row[0]), str(row[1])) for row in cur.fetchall()]
-    _set_aside(cur, problems, lookup, outcome)
     params = {"job_id": job_id, "shop_id": shop_id, "mode": mode.value}
+    line_items = _survey(cur, lookup, outcome)
     try:
         with conn.transaction():
-            _merge(cur, params, outcome)
+            _merge(cur, params, line_items, outcome)
     except psycopg.errors.DataError:
         cur.execute(_Q["stage_cast_problems"])
         problems = [(int(row[0]), str(row[1])) for row in cur.fetchall()]
         if not problems:
             raise
         _set_aside(cur, problems, lookup, outcome)
+        line_items = _survey(cur, lookup, outcome)
         with conn.transaction():
-            _merge(cur, params, outcome)
+            _merge(cur, params, line_items, outcome)
     outcome.bad_lines.sort(key=lambda line: line.line_number)
     return outcome
 
 
-def _merge(cur: psycopg.Cursor[Any], params: dict[str, Any], outcome: MergeOutcome) -> None:
+def _survey(cur: psycopg.Cursor[Any], lookup: LineLookup, outcome: MergeOutcome) -> int:
+    """Set aside lines of the wrong shape, drop repeated ids; return the line items staged."""
+    cur.execute(_Q["stage_problems"])
+    problems: list[tuple[int, str]] = []
+    repeated = False
+    line_items = 0
+    for reason, lines, distinct, numbers in cur.fetchall():
+        if reason in ("order", "line item"):
+            repeated = repeated or lines != distinct
+            if reason == "line item":
+                line_items = int(distinct)
+        else:
+            problems.extend((int(number), str(reason)) for number in numbers)
+    problems.sort()
+    _set_aside(cur, problems, lookup, outcome)
+    if repeated:
+        cur.execute(_Q["analyze_stage"])
+        cur.execute(_Q["dedupe_stage"])
+    return line_items
+
+
+def _merge(
+    cur: psycopg.Cursor[Any], params: dict[str, Any], line_items: int, outcome: MergeOutcome
+) -> None:
     stats = outcome.stats
-    cur.execute(_Q["merge_orders"], params)
+    cur.execute(_Q["write_orders"], params)
+    cur.execute(_Q["decide_orders"], params)
     created, updated, unchanged, skipped = _ints(cur.fetchone())
-    cur.execute(_Q["merge_line_items"], params)
-    written, items_skipped, parked = _ints(cur.fetchone())
-    cur.execute(_Q["unpark_resolved"], params)
+    cur.execute(_Q["pending_exists"], params)
+    if _ints(cur.fetchone())[0]:
+        cur.execute(_Q["move_resolved_to_stage"], params)
+        line_items += cur.rowcount
+    cur.execute(_Q["write_line_items"], params)
+    written = cur.rowcount
+    cur.execute(_Q["park_line_items"], params)
+    parked = cur.rowcount
     stats.orders_created += created
     stats.orders_updated += updated
     stats.orders_unchanged += unchanged
     stats.orders_skipped += skipped
     stats.line_items_written += written
-    stats.line_items_skipped += items_skipped
+    stats.line_items_skipped += line_items - written - parked
     outcome.parked += parked
 
 

@@ -44,6 +44,7 @@ def prepare_stage(cur: psycopg.Cursor[Any]) -> None:
     """Create the staging table of this session if it does not exist yet (inside a transaction)."""
     cur.execute(_Q["create_stage_sequence"])
     cur.execute(_Q["create_stage"])
+    cur.execute(_Q["create_written"])
 
 
 def stage_batch(

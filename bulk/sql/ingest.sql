@@ -1,8 +1,17 @@
 -- Named queries of the ingest engine (bulk/ingest*.py). Values are always bound parameters.
 -- pg_temp.ingest_stage holds the lines of the batch being ingested (emptied at each commit).
+-- Its statistics are unknown to the planner (and job_orders' are stale while a job grows it), so
+-- per-line lookups are written as LATERAL subqueries fenced with OFFSET 0: one index probe per
+-- staged line, whatever the estimates say, instead of a nested loop over the whole stage.
 
 -- name: create_stage_sequence
 CREATE TEMP SEQUENCE IF NOT EXISTS ingest_stage_line_seq
+
+-- name: create_written
+CREATE TEMP TABLE IF NOT EXISTS ingest_written (
+    id        text PRIMARY KEY,
+    inserted  boolean NOT NULL
+) ON COMMIT DELETE ROWS
 
 -- name: create_stage
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
@@ -28,8 +37,11 @@ TRUNCATE pg_temp.ingest_stage
 -- name: delete_stage_lines
 DELETE FROM pg_temp.ingest_stage WHERE line_no = ANY(%(line_nos)s::bigint[])
 
--- name: set_utc
+-- name: set_timezone
 SET LOCAL timezone = 'UTC'
+
+-- name: set_work_mem
+SET LOCAL work_mem = '64MB'
 
 -- name: advance_checkpoint
 UPDATE sync_jobs
@@ -75,28 +87,46 @@ FROM sync_jobs
 WHERE id = %(job_id)s
 
 -- name: stage_problems
--- Lines whose shape the engine cannot use; the merges below assume they are gone.
-SELECT line_no, reason
+-- Lines whose shape the engine cannot use (the merges below assume they are gone), and how many
+-- lines and distinct ids of each kind the batch holds.
+SELECT reason, count(*), count(DISTINCT doc ->> 'id'),
+    array_agg(line_no ORDER BY line_no) FILTER (WHERE reason NOT IN ('order', 'line item'))
 FROM (
-    SELECT line_no,
+    SELECT line_no, doc,
         CASE
             WHEN doc IS NULL THEN 'empty line'
             WHEN jsonb_typeof(doc) <> 'object' THEN 'not a JSON object'
             WHEN jsonb_typeof(doc -> 'id') IS DISTINCT FROM 'string' THEN 'missing or non-string id'
-            WHEN starts_with(doc ->> 'id', 'gid://shopify/Order/') THEN NULL
+            WHEN starts_with(doc ->> 'id', 'gid://shopify/Order/') THEN 'order'
             WHEN starts_with(doc ->> 'id', 'gid://shopify/LineItem/') THEN
                 CASE
                     WHEN jsonb_typeof(doc -> '__parentId') IS DISTINCT FROM 'string'
                         THEN 'line item without __parentId'
                     WHEN NOT starts_with(doc ->> '__parentId', 'gid://shopify/Order/')
                         THEN 'line item parent is not an order: ' || (doc ->> '__parentId')
+                    ELSE 'line item'
                 END
             ELSE 'unknown gid type: ' || (doc ->> 'id')
         END AS reason
     FROM pg_temp.ingest_stage
 ) AS checked
-WHERE reason IS NOT NULL
-ORDER BY line_no
+GROUP BY reason
+
+-- name: analyze_stage
+ANALYZE pg_temp.ingest_stage
+
+-- name: dedupe_stage
+-- An id seen twice in one batch: the later line wins (rare: run after analyze_stage).
+DELETE FROM pg_temp.ingest_stage
+WHERE line_no IN (
+    SELECT line_no
+    FROM (
+        SELECT line_no,
+            row_number() OVER (PARTITION BY doc ->> 'id' ORDER BY line_no DESC) AS position
+        FROM pg_temp.ingest_stage
+    ) AS ranked
+    WHERE position > 1
+)
 
 -- name: stage_cast_problems
 SELECT line_no, reason
@@ -104,102 +134,100 @@ FROM (SELECT line_no, ingest_cast_problem(doc) AS reason FROM pg_temp.ingest_sta
 WHERE reason IS NOT NULL
 ORDER BY line_no
 
--- name: merge_orders
--- Decide every order of the batch (the last line wins if one appears twice), write the rows the
--- decision says to write, record the decision, and return how the job's counts change.
-WITH incoming AS (
-    SELECT DISTINCT ON (doc ->> 'id') doc ->> 'id' AS id, doc
-    FROM pg_temp.ingest_stage
-    WHERE starts_with(doc ->> 'id', 'gid://shopify/Order/')
-    ORDER BY doc ->> 'id', line_no DESC
-), typed AS (
-    SELECT id, doc,
-        (doc ->> 'legacyResourceId')::bigint AS legacy_resource_id,
-        (doc ->> 'createdAt')::timestamptz AS created_at,
-        (doc ->> 'updatedAt')::timestamptz AS updated_at,
-        (doc ->> 'processedAt')::timestamptz AS processed_at,
-        (doc ->> 'cancelledAt')::timestamptz AS cancelled_at,
-        (doc ->> 'closed')::boolean AS closed,
-        (doc ->> 'closedAt')::timestamptz AS closed_at,
-        (doc ->> 'test')::boolean AS test,
-        (doc -> 'totalPriceSet' -> 'shopMoney' ->> 'amount')::numeric AS total_price,
-        (doc -> 'subtotalPriceSet' -> 'shopMoney' ->> 'amount')::numeric AS subtotal_price,
-        (doc -> 'totalTaxSet' -> 'shopMoney' ->> 'amount')::numeric AS total_tax,
-        (doc -> 'totalDiscountsSet' -> 'shopMoney' ->> 'amount')::numeric AS total_discounts
-    FROM incoming
-), decided AS MATERIALIZED (
-    SELECT t.*, d.prev_action, d.action,
+-- name: write_orders
+-- Upsert the batch's orders: new ones are inserted; a stored one is rewritten only when POPULATE
+-- created it in this job, or (UPDATE, FULL) when the incoming updatedAt is newer. Which rows
+-- were inserted or rewritten lands in pg_temp.ingest_written for decide_orders. The conflict
+-- check goes through the primary key whatever the planner's statistics say.
+WITH written AS (
+INSERT INTO orders AS o (
+    shop_id, id, legacy_resource_id, name, email, created_at, updated_at, processed_at,
+    cancelled_at, cancel_reason, closed, closed_at, test, currency_code,
+    display_financial_status, display_fulfillment_status, total_price, subtotal_price,
+    total_tax, total_discounts, customer_id, tags, raw, synced_job_id, synced_at
+)
+SELECT %(shop_id)s, s.doc ->> 'id',
+    (s.doc ->> 'legacyResourceId')::bigint,
+    s.doc ->> 'name',
+    s.doc ->> 'email',
+    (s.doc ->> 'createdAt')::timestamptz,
+    (s.doc ->> 'updatedAt')::timestamptz,
+    (s.doc ->> 'processedAt')::timestamptz,
+    (s.doc ->> 'cancelledAt')::timestamptz,
+    s.doc ->> 'cancelReason',
+    (s.doc ->> 'closed')::boolean,
+    (s.doc ->> 'closedAt')::timestamptz,
+    (s.doc ->> 'test')::boolean,
+    s.doc ->> 'currencyCode',
+    s.doc ->> 'displayFinancialStatus',
+    s.doc ->> 'displayFulfillmentStatus',
+    (s.doc -> 'totalPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
+    (s.doc -> 'subtotalPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
+    (s.doc -> 'totalTaxSet' -> 'shopMoney' ->> 'amount')::numeric,
+    (s.doc -> 'totalDiscountsSet' -> 'shopMoney' ->> 'amount')::numeric,
+    s.doc -> 'customer' ->> 'id',
+    CASE WHEN jsonb_typeof(s.doc -> 'tags') = 'array'
+        THEN ARRAY(SELECT jsonb_array_elements_text(s.doc -> 'tags')) END,
+    s.doc, %(job_id)s, now()
+FROM pg_temp.ingest_stage AS s
+WHERE starts_with(s.doc ->> 'id', 'gid://shopify/Order/')
+ON CONFLICT (shop_id, id) DO UPDATE SET
+    legacy_resource_id = EXCLUDED.legacy_resource_id,
+    name = EXCLUDED.name,
+    email = EXCLUDED.email,
+    created_at = EXCLUDED.created_at,
+    updated_at = EXCLUDED.updated_at,
+    processed_at = EXCLUDED.processed_at,
+    cancelled_at = EXCLUDED.cancelled_at,
+    cancel_reason = EXCLUDED.cancel_reason,
+    closed = EXCLUDED.closed,
+    closed_at = EXCLUDED.closed_at,
+    test = EXCLUDED.test,
+    currency_code = EXCLUDED.currency_code,
+    display_financial_status = EXCLUDED.display_financial_status,
+    display_fulfillment_status = EXCLUDED.display_fulfillment_status,
+    total_price = EXCLUDED.total_price,
+    subtotal_price = EXCLUDED.subtotal_price,
+    total_tax = EXCLUDED.total_tax,
+    total_discounts = EXCLUDED.total_discounts,
+    customer_id = EXCLUDED.customer_id,
+    tags = EXCLUDED.tags,
+    raw = EXCLUDED.raw,
+    synced_job_id = EXCLUDED.synced_job_id,
+    synced_at = EXCLUDED.synced_at
+WHERE CASE
+        WHEN %(mode)s::text = 'POPULATE' THEN o.synced_job_id = %(job_id)s
+        ELSE EXCLUDED.updated_at > o.updated_at
+            OR (o.updated_at IS NULL AND EXCLUDED.updated_at IS NOT NULL)
+      END
+RETURNING o.id, o.xmax = 0 AS inserted
+)
+INSERT INTO pg_temp.ingest_written (id, inserted)
+SELECT id, inserted FROM written
+
+-- name: decide_orders
+-- Decide every order of the batch from what write_orders did and the job's earlier decision,
+-- record the decision, and return how the job's counts change.
+WITH decided AS (
+    SELECT s.doc ->> 'id' AS id, prev.action AS prev_action,
         CASE
-            WHEN %(mode)s::text = 'POPULATE' THEN d.action = 'created'
-            ELSE d.stored IS NULL OR d.newer
-        END AS write
-    FROM typed AS t
-    LEFT JOIN job_orders AS prev ON prev.job_id = %(job_id)s AND prev.order_id = t.id
-    LEFT JOIN orders AS o ON o.shop_id = %(shop_id)s AND o.id = t.id
-    CROSS JOIN LATERAL (
-        SELECT prev.action AS prev_action,
-            o.id AS stored,
-            (t.updated_at > o.updated_at
-                OR (o.updated_at IS NULL AND t.updated_at IS NOT NULL)) AS newer
-    ) AS facts
-    CROSS JOIN LATERAL (
-        SELECT facts.prev_action, facts.stored, coalesce(facts.newer, false) AS newer,
-            CASE
-                WHEN %(mode)s::text = 'POPULATE' THEN
-                    CASE
-                        WHEN facts.prev_action IS NOT NULL THEN facts.prev_action
-                        WHEN facts.stored IS NULL THEN 'created'
-                        ELSE 'skipped'
-                    END
-                WHEN facts.stored IS NULL THEN
-                    CASE WHEN facts.prev_action = 'updated' THEN 'updated' ELSE 'created' END
-                WHEN facts.prev_action IN ('created', 'updated') THEN facts.prev_action
-                WHEN coalesce(facts.newer, false) THEN 'updated'
-                ELSE 'unchanged'
-            END AS action
-    ) AS d
-), written AS (
-    INSERT INTO orders AS o (
-        shop_id, id, legacy_resource_id, name, email, created_at, updated_at, processed_at,
-        cancelled_at, cancel_reason, closed, closed_at, test, currency_code,
-        display_financial_status, display_fulfillment_status, total_price, subtotal_price,
-        total_tax, total_discounts, customer_id, tags, raw, synced_job_id, synced_at
-    )
-    SELECT %(shop_id)s, id, legacy_resource_id, doc ->> 'name', doc ->> 'email', created_at,
-        updated_at, processed_at, cancelled_at, doc ->> 'cancelReason', closed, closed_at, test,
-        doc ->> 'currencyCode', doc ->> 'displayFinancialStatus',
-        doc ->> 'displayFulfillmentStatus', total_price, subtotal_price, total_tax,
-        total_discounts, doc -> 'customer' ->> 'id',
-        CASE WHEN jsonb_typeof(doc -> 'tags') = 'array'
-            THEN ARRAY(SELECT jsonb_array_elements_text(doc -> 'tags')) END,
-        doc, %(job_id)s, now()
-    FROM decided
-    WHERE write
-    ON CONFLICT (shop_id, id) DO UPDATE SET
-        legacy_resource_id = EXCLUDED.legacy_resource_id,
-        name = EXCLUDED.name,
-        email = EXCLUDED.email,
-        created_at = EXCLUDED.created_at,
-        updated_at = EXCLUDED.updated_at,
-        processed_at = EXCLUDED.processed_at,
-        cancelled_at = EXCLUDED.cancelled_at,
-        cancel_reason = EXCLUDED.cancel_reason,
-        closed = EXCLUDED.closed,
-        closed_at = EXCLUDED.closed_at,
-        test = EXCLUDED.test,
-        currency_code = EXCLUDED.currency_code,
-        display_financial_status = EXCLUDED.display_financial_status,
-        display_fulfillment_status = EXCLUDED.display_fulfillment_status,
-        total_price = EXCLUDED.total_price,
-        subtotal_price = EXCLUDED.subtotal_price,
-        total_tax = EXCLUDED.total_tax,
-        total_discounts = EXCLUDED.total_discounts,
-        customer_id = EXCLUDED.customer_id,
-        tags = EXCLUDED.tags,
-        raw = EXCLUDED.raw,
-        synced_job_id = EXCLUDED.synced_job_id,
-        synced_at = EXCLUDED.synced_at
-    RETURNING 1
+            WHEN %(mode)s::text = 'POPULATE' THEN
+                CASE WHEN w.inserted IS NOT NULL THEN 'created' ELSE coalesce(prev.action, 'skipped') END
+            WHEN prev.action IN ('created', 'updated') THEN prev.action
+            WHEN w.inserted THEN 'created'
+            WHEN NOT w.inserted THEN 'updated'
+            ELSE coalesce(prev.action, 'unchanged')
+        END AS action
+    FROM pg_temp.ingest_stage AS s
+    LEFT JOIN LATERAL (
+        SELECT j.action FROM job_orders AS j
+        WHERE j.job_id = %(job_id)s AND j.order_id = s.doc ->> 'id' OFFSET 0
+    ) AS prev ON true
+    LEFT JOIN LATERAL (
+        SELECT written.inserted FROM pg_temp.ingest_written AS written
+        WHERE written.id = s.doc ->> 'id' OFFSET 0
+    ) AS w ON true
+    WHERE starts_with(s.doc ->> 'id', 'gid://shopify/Order/')
 ), recorded AS (
     INSERT INTO job_orders AS j (job_id, order_id, action)
     SELECT %(job_id)s, id, action FROM decided
@@ -215,92 +243,92 @@ SELECT
     count(*) FILTER (WHERE action = 'skipped') - count(*) FILTER (WHERE prev_action = 'skipped')
 FROM decided
 
--- name: merge_line_items
--- Line items of the batch, plus parked ones whose parent was decided in this batch: written when
--- the parent was created/updated, skipped when it was skipped/unchanged, parked when undecided.
-WITH batch_orders AS (
-    SELECT DISTINCT doc ->> 'id' AS id
-    FROM pg_temp.ingest_stage
-    WHERE starts_with(doc ->> 'id', 'gid://shopify/Order/')
-), incoming AS (
-    SELECT DISTINCT ON (id) id, parent_id, line_no, byte_offset, doc, parked
-    FROM (
-        SELECT doc ->> 'id' AS id, doc ->> '__parentId' AS parent_id, line_no,
-            NULL::bigint AS byte_offset, doc, false AS parked
-        FROM pg_temp.ingest_stage
-        WHERE starts_with(doc ->> 'id', 'gid://shopify/LineItem/')
-        UNION ALL
-        SELECT p.id, p.parent_id, p.line_number, p.byte_offset, p.doc, true
-        FROM pending_line_items AS p
-        WHERE p.job_id = %(job_id)s AND p.parent_id IN (SELECT id FROM batch_orders)
-    ) AS both_kinds
-    ORDER BY id, parked, line_no DESC
-), decided AS MATERIALIZED (
-    SELECT i.*, j.action,
-        (doc ->> 'quantity')::integer AS quantity,
-        (doc ->> 'currentQuantity')::integer AS current_quantity,
-        (doc -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'amount')::numeric
-            AS original_unit_price,
-        (doc -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric AS discounted_total
-    FROM incoming AS i
-    LEFT JOIN job_orders AS j ON j.job_id = %(job_id)s AND j.order_id = i.parent_id
-), written AS (
-    INSERT INTO line_items AS li (
-        shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
-        current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        synced_job_id, synced_at
-    )
-    SELECT %(shop_id)s, id, parent_id, doc ->> 'sku', doc ->> 'name', doc ->> 'title',
-        doc ->> 'variantTitle', doc ->> 'vendor', quantity, current_quantity,
-        original_unit_price, discounted_total,
-        coalesce(doc -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'currencyCode',
-                 doc -> 'discountedTotalSet' -> 'shopMoney' ->> 'currencyCode'),
-        doc, %(job_id)s, now()
-    FROM decided
-    WHERE action IN ('created', 'updated')
-    ON CONFLICT (shop_id, id) DO UPDATE SET
-        order_id = EXCLUDED.order_id,
-        sku = EXCLUDED.sku,
-        name = EXCLUDED.name,
-        title = EXCLUDED.title,
-        variant_title = EXCLUDED.variant_title,
-        vendor = EXCLUDED.vendor,
-        quantity = EXCLUDED.quantity,
-        current_quantity = EXCLUDED.current_quantity,
-        original_unit_price = EXCLUDED.original_unit_price,
-        discounted_total = EXCLUDED.discounted_total,
-        currency_code = EXCLUDED.currency_code,
-        raw = EXCLUDED.raw,
-        synced_job_id = EXCLUDED.synced_job_id,
-        synced_at = EXCLUDED.synced_at
-    RETURNING 1
-), parked AS (
-    INSERT INTO pending_line_items AS p (job_id, id, parent_id, line_number, byte_offset, doc)
-    SELECT %(job_id)s, id, parent_id, line_no, byte_offset, doc
-    FROM decided
-    WHERE action IS NULL
-    ON CONFLICT (job_id, id) DO UPDATE SET
-        parent_id = EXCLUDED.parent_id,
-        line_number = EXCLUDED.line_number,
-        byte_offset = EXCLUDED.byte_offset,
-        doc = EXCLUDED.doc
-    RETURNING 1
-)
-SELECT
-    count(*) FILTER (WHERE action IN ('created', 'updated')),
-    count(*) FILTER (WHERE action IN ('skipped', 'unchanged')),
-    count(*) FILTER (WHERE action IS NULL)
-FROM decided
+-- name: pending_exists
+SELECT EXISTS (SELECT 1 FROM pending_line_items WHERE job_id = %(job_id)s)
 
--- name: unpark_resolved
--- Parked line items whose parent was decided in this batch were merged above.
-DELETE FROM pending_line_items AS p
-USING (
-    SELECT DISTINCT doc ->> 'id' AS id
-    FROM pg_temp.ingest_stage
-    WHERE starts_with(doc ->> 'id', 'gid://shopify/Order/')
-) AS batch_orders
-WHERE p.job_id = %(job_id)s AND p.parent_id = batch_orders.id
+-- name: move_resolved_to_stage
+-- Parked line items whose parent was decided in this batch rejoin the batch's lines (a line of
+-- this batch with the same id is newer and wins), keeping their own line number.
+WITH resolved AS (
+    DELETE FROM pending_line_items AS p
+    WHERE p.job_id = %(job_id)s
+      AND p.parent_id IN (
+          SELECT doc ->> 'id' FROM pg_temp.ingest_stage
+          WHERE starts_with(doc ->> 'id', 'gid://shopify/Order/'))
+    RETURNING p.id, p.line_number, p.doc
+)
+INSERT INTO pg_temp.ingest_stage (line_no, doc)
+SELECT r.line_number, r.doc
+FROM resolved AS r
+WHERE NOT EXISTS (
+    SELECT 1 FROM pg_temp.ingest_stage AS s
+    WHERE s.doc ->> 'id' = r.id AND starts_with(s.doc ->> 'id', 'gid://shopify/LineItem/'))
+
+-- name: write_line_items
+-- Line items whose parent this job created or updated.
+INSERT INTO line_items AS li (
+    shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
+    current_quantity, original_unit_price, discounted_total, currency_code, raw,
+    synced_job_id, synced_at
+)
+SELECT %(shop_id)s, s.doc ->> 'id', s.doc ->> '__parentId',
+    s.doc ->> 'sku',
+    s.doc ->> 'name',
+    s.doc ->> 'title',
+    s.doc ->> 'variantTitle',
+    s.doc ->> 'vendor',
+    (s.doc ->> 'quantity')::integer,
+    (s.doc ->> 'currentQuantity')::integer,
+    (s.doc -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
+    (s.doc -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric,
+    coalesce(s.doc -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'currencyCode',
+             s.doc -> 'discountedTotalSet' -> 'shopMoney' ->> 'currencyCode'),
+    s.doc, %(job_id)s, now()
+FROM pg_temp.ingest_stage AS s
+JOIN LATERAL (
+    SELECT decision.action FROM job_orders AS decision
+    WHERE decision.job_id = %(job_id)s AND decision.order_id = s.doc ->> '__parentId' OFFSET 0
+) AS j ON true
+WHERE starts_with(s.doc ->> 'id', 'gid://shopify/LineItem/')
+  AND j.action IN ('created', 'updated')
+ON CONFLICT (shop_id, id) DO UPDATE SET
+    order_id = EXCLUDED.order_id,
+    sku = EXCLUDED.sku,
+    name = EXCLUDED.name,
+    title = EXCLUDED.title,
+    variant_title = EXCLUDED.variant_title,
+    vendor = EXCLUDED.vendor,
+    quantity = EXCLUDED.quantity,
+    current_quantity = EXCLUDED.current_quantity,
+    original_unit_price = EXCLUDED.original_unit_price,
+    discounted_total = EXCLUDED.discounted_total,
+    currency_code = EXCLUDED.currency_code,
+    raw = EXCLUDED.raw,
+    synced_job_id = EXCLUDED.synced_job_id,
+    synced_at = EXCLUDED.synced_at
+
+-- name: park_line_items
+-- Line items whose parent is not decided yet wait for it. Their values are cast here too (the
+-- num_nulls is always true) so a bad value is caught on the line's own batch.
+INSERT INTO pending_line_items AS p (job_id, id, parent_id, line_number, doc)
+SELECT %(job_id)s, s.doc ->> 'id', s.doc ->> '__parentId', s.line_no, s.doc
+FROM pg_temp.ingest_stage AS s
+LEFT JOIN LATERAL (
+    SELECT true AS found FROM job_orders AS decision
+    WHERE decision.job_id = %(job_id)s AND decision.order_id = s.doc ->> '__parentId' OFFSET 0
+) AS j ON true
+WHERE starts_with(s.doc ->> 'id', 'gid://shopify/LineItem/')
+  AND j.found IS NULL
+  AND num_nulls(
+      (s.doc ->> 'quantity')::integer,
+      (s.doc ->> 'currentQuantity')::integer,
+      (s.doc -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
+      (s.doc -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric) >= 0
+ON CONFLICT (job_id, id) DO UPDATE SET
+    parent_id = EXCLUDED.parent_id,
+    line_number = EXCLUDED.line_number,
+    byte_offset = NULL,
+    doc = EXCLUDED.doc
 
 -- name: locate_parked
 -- Fill in the file offset of line items parked by this batch (known only to the caller).
