@@ -1,0 +1,192 @@
+"""Ingest faults: bad lines, resume after a stop, fencing, a failing download, line endings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from bulk.errors import LeaseLost
+from bulk.ingest import Checkpoint, Ingestor
+from bulk.types import SyncMode
+from tests.bulk.test_ingest_helpers import (
+    OPERATION_ID,
+    chunked,
+    dead_letters,
+    item,
+    job_stats,
+    jsonl,
+    make_job,
+    make_shop,
+    order,
+    run,
+    shop_file,
+    table_rows,
+)
+
+Conn = psycopg.Connection[Any]
+
+
+def _ingestor(conn: Conn, job: int, shop: int, **kwargs: Any) -> Ingestor:
+    kwargs.setdefault("operation_id", OPERATION_ID)
+    return Ingestor(conn, job_id=job, shop_id=shop, mode=SyncMode.FULL, **kwargs)
+
+
+def test_every_bad_line_kind_is_dead_lettered_and_the_rest_commits(conn: Conn) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    lines: list[Any] = [
+        order(1),
+        b'{"id": "gid://shopify/Order/2", "name": ',  # invalid JSON
+        b"[1, 2]",  # not an object
+        b'{"name": "no id"}',  # missing id
+        b'{"id": 17}',  # non-string id
+        b'{"id": "gid://shopify/Customer/5"}',  # unknown gid type
+        b'{"id": "gid://shopify/LineItem/5"}',  # line item without __parentId
+        order(3, updatedAt="not-a-date"),
+        order(4, totalPriceSet={"shopMoney": {"amount": "abc", "currencyCode": "EUR"}}),
+        item(11, 1, quantity="x"),
+        b'{"id": "gid://shopify/Order/6", "name": "\xff\xfe"}',  # invalid UTF-8
+        item(12, 1),
+        b"",  # empty line
+    ]
+    data = jsonl(lines)
+    result = run(conn, data, job_id=job, shop_id=shop, mode=SyncMode.FULL, batch_bytes=1 << 20)
+    assert result.eof and result.batches == 1
+    letters = dead_letters(conn, job)
+    offsets = [0]
+    for line in data.split(b"\n")[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+    numbers = [r[0] for r in letters]
+    assert numbers == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13]
+    assert all(r[1] == offsets[r[0] - 1] for r in letters)
+    reasons = {r[0]: r[2] for r in letters}
+    assert reasons[2].startswith("invalid JSON")
+    assert reasons[3] == "not a JSON object"
+    assert reasons[4] == reasons[5] == "missing or non-string id"
+    assert reasons[6] == "unknown gid type: gid://shopify/Customer/5"
+    assert reasons[7] == "line item without __parentId"
+    assert "updatedAt" in reasons[8] and "not-a-date" in reasons[8]
+    assert "totalPriceSet" in reasons[9]
+    assert "quantity" in reasons[10]
+    assert reasons[11].startswith("invalid UTF-8")
+    assert reasons[13] == "empty line"
+    assert {r[0]: r[3] for r in letters}[3] == "[1, 2]"
+    assert [r[1] for r in table_rows(conn, "orders")] == ["gid://shopify/Order/1"]
+    assert [r[1] for r in table_rows(conn, "line_items")] == ["gid://shopify/LineItem/12"]
+    stats = job_stats(conn, job)
+    assert stats["failed_lines"] == 11 and stats["lines_read"] == 13
+    assert stats["orders_created"] == 1 and stats["line_items_written"] == 1
+
+
+def _one_pass(database_url: str, data: bytes) -> tuple[Any, ...]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE shops CASCADE")
+        shop = make_shop(conn)
+        job = make_job(conn, shop, SyncMode.FULL)
+        run(conn, data, job_id=job, shop_id=shop, mode=SyncMode.FULL, batch_bytes=500)
+        return _final(conn, job)
+
+
+def _final(conn: Conn, job: int) -> tuple[Any, ...]:
+    return (
+        [r[1:] for r in table_rows(conn, "orders")],
+        [r[1:] for r in table_rows(conn, "line_items")],
+        job_stats(conn, job),
+        [r[:3] for r in dead_letters(conn, job)],
+    )
+
+
+def test_kill_and_resume_gives_the_same_result_as_one_pass(database_url: str) -> None:
+    data = shop_file(8, 3, layout="children_first") + jsonl([item(999, 77), b"oops"])
+    expected = _one_pass(database_url, data)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE shops CASCADE")
+        shop = make_shop(conn)
+        job = make_job(conn, shop, SyncMode.FULL)
+        checkpoint = Checkpoint(0, 0)
+        slices = 0
+        while True:
+            # A new ingestor per slice, as after a kill; an expired deadline stops after 1 batch.
+            ingestor = _ingestor(conn, job, shop, batch_bytes=500)
+            result = ingestor.ingest(chunked(data[checkpoint.byte :], 11), start=checkpoint,
+                                     deadline=0.0)  # fmt: skip
+            checkpoint = result.checkpoint
+            slices += 1
+            if result.eof:
+                break
+        assert slices > 3
+        _ingestor(conn, job, shop).finish()
+        assert _final(conn, job) == expected
+    assert expected[2]["failed_lines"] == 2
+
+
+def test_stale_lease_or_checkpoint_raises_lease_lost_and_writes_nothing(conn: Conn) -> None:
+    shop = make_shop(conn)
+    token = uuid.uuid4()
+    job = make_job(conn, shop, SyncMode.FULL, lease_token=token)
+    data = shop_file(2, 1)
+    with pytest.raises(LeaseLost):
+        _ingestor(conn, job, shop, lease_token=uuid.uuid4()).ingest([data], start=Checkpoint(0, 0))
+    with pytest.raises(LeaseLost):
+        _ingestor(conn, job, shop, lease_token=token, operation_id="gid://other").ingest(
+            [data], start=Checkpoint(0, 0)
+        )
+    with pytest.raises(LeaseLost):
+        _ingestor(conn, job, shop, lease_token=token).ingest([data[5:]], start=Checkpoint(1, 5))
+    assert table_rows(conn, "orders") == [] and job_stats(conn, job)["lines_read"] == 0
+    # The rightful owner proceeds; replaying the same start afterwards is fenced out.
+    _ingestor(conn, job, shop, lease_token=token).ingest([data], start=Checkpoint(0, 0))
+    with pytest.raises(LeaseLost):
+        _ingestor(conn, job, shop, lease_token=token).ingest([data], start=Checkpoint(0, 0))
+    assert job_stats(conn, job)["orders_created"] == 2
+
+
+def test_chunk_iterator_failing_mid_batch_commits_nothing_of_that_batch(conn: Conn) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    data = shop_file(6, 2)
+    cut = len(jsonl([order(1), item(100, 1), item(101, 1)]))
+
+    def broken() -> Iterator[bytes]:
+        yield data[:cut]
+        yield data[cut : cut + 40]
+        raise ConnectionError("download broke")
+
+    ingestor = _ingestor(conn, job, shop, batch_bytes=cut)
+    with pytest.raises(ConnectionError):
+        ingestor.ingest(broken(), start=Checkpoint(0, 0))
+    stats = job_stats(conn, job)
+    assert (stats["checkpoint_line"], stats["checkpoint_byte"]) == (3, cut)
+    assert len(table_rows(conn, "orders")) == 1 and len(table_rows(conn, "line_items")) == 2
+    result = _ingestor(conn, job, shop).ingest([data[cut:]], start=Checkpoint(3, cut))
+    assert result.eof and result.checkpoint == Checkpoint(18, len(data))
+    assert len(table_rows(conn, "orders")) == 6 and len(table_rows(conn, "line_items")) == 12
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def test_line_endings_and_a_last_line_without_newline(conn: Conn, ending: bytes) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    data = ending.join(jsonl([order(1), item(11, 1), order(2)]).splitlines())  # no final newline
+    result = run(conn, data, job_id=job, shop_id=shop, mode=SyncMode.FULL)
+    assert result.eof and result.checkpoint == Checkpoint(3, len(data))
+    assert len(table_rows(conn, "orders")) == 2 and dead_letters(conn, job) == []
+
+
+def test_unicode_quotes_and_backslashes_survive_in_raw(conn: Conn) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    name = 'Zoë "quoted" \\ back\\slash \u2603 \U0001f600 tab\t end'
+    line = (
+        '{"id":"gid://shopify/Order/1","name":"Zo\u00eb \\"quoted\\" \\\\ back\\\\slash '
+        '\u2603 \U0001f600 tab\\t end","updatedAt":"2026-01-01T00:00:00Z","note":"\\u00e9"}'
+    )
+    run(conn, (line + "\n").encode(), job_id=job, shop_id=shop, mode=SyncMode.FULL)
+    row = conn.execute("SELECT name, raw ->> 'note', raw FROM orders").fetchone()
+    assert row is not None
+    assert row[0] == name and row[1] == "\u00e9"
+    assert row[2]["name"] == name
