@@ -32,5 +32,7 @@ def recreate_database(database_url: str, *, maintenance_db: str = "postgres") ->
         raise ValueError("DATABASE_URL names no database")
     admin_url = conninfo.make_conninfo(database_url, dbname=maintenance_db)
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
