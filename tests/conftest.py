@@ -17,6 +17,7 @@ ADMIN_URL = os.environ.get(
     "SHOPSYNC_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("SHOPSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RABBITMQ_URL = os.environ.get("SHOPSYNC_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 def _database_url(name: str) -> str:
@@ -66,3 +67,8 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 @pytest.fixture
 def redis_url() -> str:
     return REDIS_URL
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    return RABBITMQ_URL

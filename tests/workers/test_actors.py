@@ -1,4 +1,4 @@
-"""The run_sync_job actor: as a plain function, through StubBroker + Worker, and a real Redis."""
+"""The run_sync_job actor: as a plain function, through StubBroker + Worker, and real brokers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import dramatiq
 import psycopg
 import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.stub import StubBroker
 
 from bulk.jobs import get_job
@@ -101,12 +102,27 @@ def test_worker_runs_a_job_to_completion_through_stub_broker(
     assert _orders(conn, shop_id) == 25
 
 
+def _delete_queues(broker: dramatiq.Broker, queue_name: str) -> None:
+    """Leave nothing behind in the real broker: purge Redis keys, delete RabbitMQ queues."""
+    if isinstance(broker, RabbitmqBroker):
+        for name in (queue_name, f"{queue_name}.DQ", f"{queue_name}.XQ"):
+            broker.channel.queue_delete(name)
+    else:
+        broker.flush(queue_name)
+
+
 @pytest.mark.slow
-def test_run_worker_over_real_redis_completes_an_enqueued_job(
-    server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str, redis_url: str
+@pytest.mark.parametrize("broker_fixture", ["redis_url", "rabbitmq_url"])
+def test_run_worker_over_a_real_broker_completes_an_enqueued_job(
+    server: SimulatorServer,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    broker_fixture: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    broker_url: str = request.getfixturevalue(broker_fixture)
     queue_name = f"shopsync_test_{uuid.uuid4().hex[:10]}"
-    settings = fast_settings(database_url, broker_url=redis_url, queue_name=queue_name)
+    settings = fast_settings(database_url, broker_url=broker_url, queue_name=queue_name)
     shop_id = store_shop(conn, server)
     job_id = new_job(conn, shop_id)
     stop = threading.Event()
@@ -118,7 +134,7 @@ def test_run_worker_over_real_redis_completes_an_enqueued_job(
         except BaseException as exc:  # surfaced in the test thread
             failure.append(exc)
 
-    api_broker = build_broker(redis_url)  # what the API process does: enqueue by name only
+    api_broker = build_broker(broker_url)  # what the API process does: enqueue by name only
     thread = threading.Thread(target=worker, name="test-run-worker")
     thread.start()
     try:
@@ -135,7 +151,7 @@ def test_run_worker_over_real_redis_completes_an_enqueued_job(
     finally:
         stop.set()
         thread.join(30)
-        api_broker.flush(queue_name)
+        _delete_queues(api_broker, queue_name)
         api_broker.close()
     assert not thread.is_alive() and not failure
     job = get_job(conn, job_id)
