@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     environment: str = Field(default="development", pattern="^(development|production)$")
     # Shared secret of the Shopify app: verifies bulk_operations/finish webhooks.
     webhook_secret: SecretStr | None = None
+    # The API's externally reachable base URL (e.g. https://sync.example.com). With the webhook
+    # secret, connectShop subscribes the shop's bulk_operations/finish to /webhooks/shopify there.
+    public_url: str | None = None
     default_api_version: str = "2026-10"
     # connectShop asks the shop's Admin API to confirm the token before storing it.
     verify_shops: bool = True
