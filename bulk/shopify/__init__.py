@@ -5,6 +5,7 @@ from __future__ import annotations
 from .client import ShopifyClient, ShopInfo
 from .endpoint import ShopifyEndpoint
 from .operation import BulkOperation, BulkOperationStatus
+from .subscriptions import WebhookSubscriptionError
 
 __all__ = [
     "BulkOperation",
@@ -12,4 +13,5 @@ __all__ = [
     "ShopInfo",
     "ShopifyClient",
     "ShopifyEndpoint",
+    "WebhookSubscriptionError",
 ]

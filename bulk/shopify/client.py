@@ -34,10 +34,11 @@ from bulk.errors import (
     UnexpectedResponseError,
 )
 
-from . import documents
+from . import documents, subscriptions
 from .endpoint import ShopifyEndpoint
 from .operation import BulkOperation, parse_bulk_operation
 from .responses import (
+    UnknownInputFieldError,
     fail_shape,
     raise_for_graphql_errors,
     raise_for_status,
@@ -276,6 +277,31 @@ class ShopifyClient:
         if not isinstance(connection, dict) or not isinstance(connection.get("edges"), list):
             fail_shape("bulkOperations without edges")
         return [parse_bulk_operation(edge.get("node")) for edge in connection["edges"]]
+
+    def subscribe_bulk_operations_finish(self, callback_url: str) -> str | None:
+        """Subscribe ``bulk_operations/finish`` to ``callback_url`` (JSON); the subscription id.
+
+        None when Shopify answers that the address is already subscribed to the topic (a
+        reconnect): that is success, but Shopify does not say which subscription it is.
+        Other userErrors raise ``WebhookSubscriptionError``.
+        """
+        field_name = subscriptions.address_field(self.endpoint.api_version)
+        try:
+            data = self._subscribe(field_name, callback_url)
+        except UnknownInputFieldError as exc:
+            if exc.field_name != field_name:
+                raise
+            fallback = subscriptions.other_address_field(field_name)
+            log.info("shopify.webhook_address_field_fallback", rejected=field_name, used=fallback)
+            data = self._subscribe(fallback, callback_url)
+        sub_id = subscriptions.subscription_id(data.get("webhookSubscriptionCreate"))
+        log.info("shopify.webhook_subscribed", subscription_id=sub_id, already=sub_id is None)
+        return sub_id
+
+    def _subscribe(self, field_name: str, callback_url: str) -> dict[str, Any]:
+        variables = {"subscription": subscriptions.subscription_input(field_name, callback_url)}
+        # A repeated create is answered "already taken", which counts as success: retry freely.
+        return self._post(documents.SUBSCRIBE_BULK_FINISH, variables)
 
     def find_submitted_operation(
         self, query: str, *, submitted_at: datetime, exclude: str | None = None

@@ -67,3 +67,13 @@ query RecentBulkOperations($first: Int!, $query: String) {{
   }}
 }}
 """
+
+# The address goes in a variable, so one document serves ``uri`` and ``callbackUrl`` versions.
+SUBSCRIBE_BULK_FINISH = """
+mutation SubscribeBulkOperationsFinish($subscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: BULK_OPERATIONS_FINISH, webhookSubscription: $subscription) {
+    webhookSubscription { id }
+    userErrors { field message }
+  }
+}
+"""

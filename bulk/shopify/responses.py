@@ -25,6 +25,24 @@ from bulk.errors import (
 
 _OPERATION_ID = re.compile(r"gid://shopify/BulkOperation/\d+")
 _MAX_TEXT = 300
+# How servers say an input object (e.g. a variable's value) has a field its type lacks:
+# graphql-core 3.2, graphql-core/graphql-js before, graphql-ruby (Shopify) for variables and
+# for literals.
+_UNKNOWN_INPUT_FIELD = (
+    re.compile(r"not to include unknown field '(\w+)'"),
+    re.compile(r"Field '(\w+)' is not defined by type"),
+    re.compile(r"invalid value for (\w+) \(Field is not defined on"),
+    re.compile(r"doesn't accept argument '(\w+)'"),
+)
+
+
+class UnknownInputFieldError(UnexpectedResponseError):
+    """The API version has no such input field (e.g. ``uri`` before it replaced ``callbackUrl``)."""
+
+    def __init__(self, field_name: str) -> None:
+        # Shopify's own text would echo the variable's value: it is not repeated here.
+        super().__init__(f"the Admin API does not know the input field {field_name!r}")
+        self.field_name = field_name
 
 
 def _short(text: str) -> str:
@@ -100,6 +118,26 @@ def _messages(errors: Sequence[Any]) -> str:
     return _short("; ".join(texts))
 
 
+def unknown_input_field(errors: Sequence[Any]) -> str | None:
+    """The input field these errors reject as not defined on its input type, if any."""
+    for error in errors:
+        if not isinstance(error, Mapping):
+            continue
+        for pattern in _UNKNOWN_INPUT_FIELD:
+            found = pattern.search(str(error.get("message", "")))
+            if found:
+                return found.group(1)
+        extensions = error.get("extensions")
+        problems = extensions.get("problems") if isinstance(extensions, Mapping) else None
+        for problem in problems if isinstance(problems, Sequence) else ():
+            if not isinstance(problem, Mapping):
+                continue
+            path, explanation = problem.get("path"), str(problem.get("explanation", ""))
+            if "is not defined on" in explanation and isinstance(path, list) and path:
+                return str(path[-1])
+    return None
+
+
 def raise_for_graphql_errors(errors: Any, extensions: Mapping[str, Any] | None) -> None:
     """Raise the error the top-level GraphQL ``errors`` of an HTTP 200 answer stand for."""
     if not errors:
@@ -123,6 +161,9 @@ def raise_for_graphql_errors(errors: Any, extensions: Mapping[str, Any] | None) 
         raise ShopUnavailableError(f"the shop is inactive: {messages}")
     if "INTERNAL_SERVER_ERROR" in codes:
         raise ShopifyUnavailableError(f"Shopify had an internal error: {messages}")
+    unknown = unknown_input_field(errors)
+    if unknown is not None:
+        raise UnknownInputFieldError(unknown)
     shown = ", ".join(codes) or "no code"
     raise UnexpectedResponseError(f"Shopify answered with GraphQL errors ({shown}): {messages}")
 
