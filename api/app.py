@@ -6,6 +6,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from anyio import to_thread
@@ -22,6 +23,7 @@ from bulk.config import Settings
 from workers.queue import DramatiqJobQueue, make_broker
 
 from .context import Context
+from .events import JobEventHub
 from .ports import JobQueue, ShopVerifier
 from .schema import build_schema
 from .services import ShopsyncService
@@ -34,21 +36,33 @@ log = logging.getLogger(__name__)
 class ShopsyncGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app, handing every operation a typed Context."""
 
-    def __init__(self, *, service: ShopsyncService, settings: Settings) -> None:
+    def __init__(
+        self, *, service: ShopsyncService, settings: Settings, events: JobEventHub
+    ) -> None:
         production = settings.environment == "production"
         super().__init__(
             build_schema(mask_errors=production),
             graphql_ide=None if production else "graphiql",
             allow_queries_via_get=not production,
+            # Subscriptions over WebSocket on /graphql, both protocols (Strawberry's default).
+            # "ka" messages for legacy graphql-ws clients; uvicorn pings every connection too.
+            keep_alive=True,
+            keep_alive_interval=15,
+            connection_init_wait_timeout=timedelta(seconds=10),
         )
         self._service = service
         self._settings = settings
+        self._events = events
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return Context(
-            service=self._service, settings=self._settings, request=request, response=response
+            service=self._service,
+            settings=self._settings,
+            events=self._events,
+            request=request,
+            response=response,
         )
 
 
@@ -83,7 +97,9 @@ def create_app(
         default_api_version=settings.default_api_version,
         verifier=verifier,
     )
-    graphql = ShopsyncGraphQL(service=service, settings=settings)
+    # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
+    events = JobEventHub(conninfo=settings.database_url, reader=service)
+    graphql = ShopsyncGraphQL(service=service, settings=settings, events=events)
 
     async def healthz(request: Request) -> Response:
         if await to_thread.run_sync(service.database_is_up):
@@ -97,7 +113,8 @@ def create_app(
             # Without waiting: the API starts even while Postgres is down; /healthz says so.
             await to_thread.run_sync(functools.partial(pool.open, wait=False))
         try:
-            yield
+            async with events.running():
+                yield
         finally:
             if owned:
                 await to_thread.run_sync(pool.close)
@@ -114,4 +131,6 @@ def create_app(
         secret = settings.webhook_secret.get_secret_value().encode()
         webhook = ShopifyWebhookEndpoint(secret=secret, service=service)
         routes.append(Route("/webhooks/shopify", webhook.handle, methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.job_events = events
+    return app

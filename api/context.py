@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 
 from bulk.config import Settings
 
+from .events import JobEventHub
 from .services import ShopsyncService
 
 
@@ -18,6 +19,7 @@ from .services import ShopsyncService
 class Context:
     service: ShopsyncService
     settings: Settings
+    events: JobEventHub  # live job states for subscriptions
     request: Request | WebSocket
     response: Response | WebSocket | None
 

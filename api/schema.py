@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from .jobs.mutations import JobMutations
 from .jobs.queries import JobQueries
+from .jobs.subscriptions import JobSubscriptions
 from .scalars import SCALAR_MAP
 from .shops.mutations import ShopMutations
 from .shops.queries import ShopQueries
@@ -25,21 +26,31 @@ class Mutation(ShopMutations, JobMutations):
     """Writes: connect a shop, start a sync job."""
 
 
+@strawberry.type
+class Subscription(JobSubscriptions):
+    """Live updates: sync job states, pushed over WebSocket."""
+
+
 def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
     """The schema; production masks unexpected errors so internals never reach clients."""
     extensions = [functools.partial(MaskErrors, should_mask_error=_is_unexpected)]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions if mask_errors else [],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 
+# Bad input, and a subscriber too slow to keep up (it should subscribe again).
+_CLIENT_ERROR_CODES = frozenset({"BAD_USER_INPUT", "SUBSCRIBER_LAGGED"})
+
+
 def _is_unexpected(error: object) -> bool:
-    """Keep our own input errors (code BAD_USER_INPUT) readable; mask everything else."""
+    """Keep our own client-facing errors (_CLIENT_ERROR_CODES) readable; mask everything else."""
     extensions = getattr(error, "extensions", None) or {}
-    return extensions.get("code") != "BAD_USER_INPUT"
+    return extensions.get("code") not in _CLIENT_ERROR_CODES
 
 
 # For `strawberry export-schema api.schema:schema`; building it opens nothing.
