@@ -247,12 +247,16 @@ class ControlAPI:
         )
 
     async def requests(self, request: Request) -> Response:
-        """``GET /_sim/requests?shop=&kind=`` or ``DELETE`` to clear."""
+        """``GET /_sim/requests?shop=&kind=&operationId=`` or ``DELETE`` to clear."""
         if request.method == "DELETE":
             self.sim.log.clear()
             return JSONResponse([])
         params = request.query_params
-        records = self.sim.log.list(shop=params.get("shop"), kind=params.get("kind"))
+        records = self.sim.log.list(
+            shop=params.get("shop"),
+            kind=params.get("kind"),
+            operation_id=params.get("operationId"),
+        )
         return JSONResponse([r.to_json() for r in records])
 
     async def webhooks(self, request: Request) -> Response:

@@ -62,14 +62,22 @@ class RequestLog:
             self._records.append(record)
             return record
 
-    def list(self, *, shop: str | None = None, kind: str | None = None) -> list[RequestRecord]:
-        """Records in arrival order, optionally filtered."""
+    def list(
+        self,
+        *,
+        shop: str | None = None,
+        kind: str | None = None,
+        operation_id: str | None = None,
+    ) -> list[RequestRecord]:
+        """Records in arrival order, optionally filtered by shop, kind and bulk operation id."""
         with self._lock:
             records = list(self._records)
         return [
             r
             for r in records
-            if (shop is None or r.shop == shop) and (kind is None or r.kind == kind)
+            if (shop is None or r.shop == shop)
+            and (kind is None or r.kind == kind)
+            and (operation_id is None or r.bulk_operation_id == operation_id)
         ]
 
     def clear(self) -> None:

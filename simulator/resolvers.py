@@ -110,6 +110,7 @@ def resolve_node(_root: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str
     ctx = _ctx(info)
     kind = _check_gid(id).group(1)
     if kind == "BulkOperation":
+        ctx.bulk_operation_id = id
         op = ctx.sim.operations.get(id, ctx.shop.domain)
         return None if op is None else op_json(ctx, ctx.sim.operations.view(op))
     if kind == "Order":
@@ -130,6 +131,7 @@ def resolve_bulk_operation(_root: Any, info: GraphQLResolveInfo[Any], id: str) -
     ctx = _ctx(info)
     if _check_gid(id).group(1) != "BulkOperation":
         return None
+    ctx.bulk_operation_id = id
     op = ctx.sim.operations.get(id, ctx.shop.domain)
     return None if op is None else op_json(ctx, ctx.sim.operations.view(op))
 
@@ -138,7 +140,10 @@ def resolve_current(_root: Any, info: GraphQLResolveInfo[Any], type: str = "QUER
     """``currentBulkOperation(type:)``: the newest op of that type, terminal or not."""
     ctx = _ctx(info)
     ops = [op for op in ctx.sim.operations.list(ctx.shop.domain) if op.type == type]
-    return op_json(ctx, ops[-1]) if ops else None
+    if not ops:
+        return None
+    ctx.bulk_operation_id = ops[-1].id
+    return op_json(ctx, ops[-1])
 
 
 def resolve_bulk_operations(_root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
