@@ -28,7 +28,7 @@ from .ports import JobQueue, ShopVerifier
 from .schema import build_schema
 from .services import ShopsyncService
 from .verify import shopify_verifier
-from .webhooks import ShopifyWebhookEndpoint
+from .webhooks import ShopifyWebhookEndpoint, finish_webhook_registrar
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ def create_app(
         queue=queue,
         default_api_version=settings.default_api_version,
         verifier=verifier,
+        webhook_registrar=finish_webhook_registrar(settings),
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
     events = JobEventHub(conninfo=settings.database_url, reader=service)

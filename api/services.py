@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from psycopg_pool import ConnectionPool
@@ -26,6 +26,7 @@ from bulk.errors import (
     ShopUnavailableError,
 )
 from bulk.jobs import CreatedJob, JobRequest, SyncJob
+from bulk.shopify import WebhookSubscriptionError
 from bulk.shops import Shop
 from bulk.types import SyncMode
 
@@ -116,10 +117,18 @@ def _verification_failure(
     )
 
 
+class WebhookRegistrar(Protocol):
+    """Subscribes the shop's ``bulk_operations/finish`` webhook; raises ShopifyError on failure."""
+
+    def __call__(self, credentials: ShopCredentials) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class ConnectedShop:
     shop: Shop
     initial_job: SyncJob | None  # only for a shop connected for the first time
+    # Whether Shopify now sends bulk_operations/finish to us; polling runs either way.
+    webhook_subscribed: bool = False
 
 
 @dataclass
@@ -130,6 +139,9 @@ class ShopsyncService:
     queue: JobQueue
     default_api_version: str
     verifier: ShopVerifier | None = None
+    # Without one (no PUBLIC_URL or no WEBHOOK_SECRET), jobs learn of finished operations by
+    # polling alone.
+    webhook_registrar: WebhookRegistrar | None = None
     # An active job untouched this long may have lost its message (broker outage, a failed
     # enqueue after commit): asking for it again re-sends one. Duplicates are harmless, since
     # workers hold a lease on the job and refuse a second copy while the first one runs.
@@ -156,6 +168,8 @@ class ShopsyncService:
                     extra={"domain": credentials.domain, "error": type(exc).__name__},
                 )
                 raise _verification_failure(exc, credentials) from None
+        # Before the initial job is enqueued, so its operation's webhook already has a target.
+        subscribed = self._subscribe_webhook(credentials)
         with self.pool.connection() as conn:
             shop, created = shops.upsert_shop(
                 conn,
@@ -173,7 +187,25 @@ class ShopsyncService:
         if initial is not None and initial.created:
             self.queue.enqueue(initial.job.id)
         log.info("shop connected", extra={"shop_id": shop.id, "new": created})
-        return ConnectedShop(shop, initial.job if initial is not None else None)
+        return ConnectedShop(shop, initial.job if initial is not None else None, subscribed)
+
+    def _subscribe_webhook(self, credentials: ShopCredentials) -> bool:
+        """Best effort: a shop whose subscription fails is still connected, and polled."""
+        if self.webhook_registrar is None:
+            return False
+        try:
+            self.webhook_registrar(credentials)
+        except Exception as exc:  # even a bug here must not cost the connection
+            # Only Shopify's refusal (userErrors about the address) is quoted; other messages
+            # are not, in case one carries a credential.
+            reason = str(exc) if isinstance(exc, WebhookSubscriptionError) else None
+            log.warning(
+                "webhook subscription failed; the shop's jobs rely on polling",
+                extra={"domain": credentials.domain, "error": type(exc).__name__, "reason": reason},
+            )
+            return False
+        log.info("webhook subscribed", extra={"domain": credentials.domain})
+        return True
 
     def start_job(self, request: JobRequest) -> CreatedJob:
         """Create and enqueue a job, or return the shop's active one (not enqueued again)."""

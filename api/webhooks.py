@@ -2,6 +2,7 @@
 
 The webhook is only a hint (delivery is not guaranteed and the worker re-polls the operation
 before trusting it), so the receiver answers 200 fast, even for operations it does not know.
+``finish_webhook_registrar`` subscribes each connected shop to this endpoint.
 """
 
 from __future__ import annotations
@@ -17,11 +18,44 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .services import ShopsyncService
+from bulk.config import Settings
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
+
+from .ports import ShopCredentials
+from .services import ShopsyncService, WebhookRegistrar
 
 log = logging.getLogger(__name__)
 
 FINISH_TOPIC = "bulk_operations/finish"
+WEBHOOK_PATH = "/webhooks/shopify"
+
+
+def callback_url(public_url: str) -> str:
+    """Where Shopify should deliver: the receiver's path under the API's public base URL."""
+    return public_url.strip().rstrip("/") + WEBHOOK_PATH
+
+
+def finish_webhook_registrar(settings: Settings) -> WebhookRegistrar | None:
+    """Subscribes shops to ``{PUBLIC_URL}/webhooks/shopify``; None without URL or secret.
+
+    Without the secret no delivery could be verified (the route does not even exist).
+    """
+    if not settings.public_url or settings.webhook_secret is None:
+        return None
+    url = callback_url(settings.public_url)
+    timeout_s = settings.http_timeout_s
+
+    def register(credentials: ShopCredentials) -> str | None:
+        endpoint = ShopifyEndpoint(
+            admin_url=credentials.admin_url,
+            api_version=credentials.api_version,
+            access_token=credentials.access_token,
+        )
+        # One attempt: a person is waiting, and polling covers a failed subscription.
+        with ShopifyClient(endpoint, timeout_s=timeout_s, max_retries=0) as client:
+            return client.subscribe_bulk_operations_finish(url)
+
+    return register
 
 
 def signature_matches(secret: bytes, body: bytes, signature: str) -> bool:
@@ -75,7 +109,10 @@ class ShopifyWebhookEndpoint:
         if key in self._seen:
             return JSONResponse({"status": "duplicate"})
         job_id = await to_thread.run_sync(self._service.wake_job_for_operation, operation_id)
-        self._seen.add(key)
+        if job_id is not None:
+            # An unknown operation is not remembered: a copy arriving after a fast operation's
+            # id was persisted can still wake its job.
+            self._seen.add(key)
         log.info(
             "bulk operation finished",
             extra={"operation_id": operation_id, "status": status, "job_id": job_id},
