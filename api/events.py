@@ -301,9 +301,9 @@ class JobEventHub:
     async def _resync(self, since: datetime) -> None:
         """Read again what may have changed unseen: watched jobs, and recent or active ones."""
         subscribers = list(self._subscribers)
-        for subscriber in subscribers:
-            if subscriber.job_id is not None:
-                self._pending.setdefault(subscriber.job_id, None)
+        for job_id in {s.job_id for s in subscribers if s.job_id is not None}:
+            job = await to_thread.run_sync(self.reader.get_job, job_id)
+            self._publish(job_id, job, [s for s in subscribers if s.job_id == job_id])
         shop_filters = {s.shop_id for s in subscribers if s.job_id is None}
         if None in shop_filters:
             shop_filters = {None}
