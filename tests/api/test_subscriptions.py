@@ -16,15 +16,18 @@ import pytest
 import uvicorn
 from psycopg import sql
 from starlette.applications import Starlette
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from api.app import create_app
 from api.events import EventStreamEnded, JobEventHub, JobSubscriber, parse_event
 from bulk import jobs, shops
+from bulk.config import Settings
 from bulk.jobs import JobRequest, JobStats, SyncJob
 from bulk.types import JobStatus, JobType, SyncMode
 
-from .conftest import JOB_FIELDS
+from .conftest import JOB_FIELDS, FakeVerifier, RecordingQueue
 
 TOKEN = "shpat_subscription_secret_7f3a9c"
 RECV_TIMEOUT_S = 10.0
@@ -64,9 +67,16 @@ class ApiServer:
         wait_for(lambda: self.hub.listening, "the hub to LISTEN")
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
         self._sock.close()
 
 
@@ -314,6 +324,32 @@ def test_changes_made_while_disconnected_are_read_after_reconnecting(
         assert pushed["job"]["syncJobUpdated"]["stats"]["linesRead"] == 7
         assert pushed["shop"]["syncJobEvents"]["status"] == "RUNNING"
         assert hub.connections == 2
+
+
+def test_errors_stay_readable_in_production(
+    database_url: str, queue: RecordingQueue, verifier: FakeVerifier
+) -> None:
+    settings = Settings(database_url=database_url, environment="production")
+    app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
+    with ApiServer(app) as server, graphql_ws(server.ws_url) as client:
+        client.subscribe("x", JOB_UPDATED, id="31337")
+        [error] = client.recv()["payload"]["errors"]
+        assert error["message"] == "no sync job with id '31337'"
+
+
+def test_stopping_the_server_ends_open_subscriptions(app: Starlette, conn: DbConn) -> None:
+    job_id = make_job(conn, make_shop(conn))
+    with ApiServer(app) as server, graphql_ws(server.ws_url) as client:
+        client.subscribe("1", JOB_EVENTS)
+        client.subscribe("2", JOB_UPDATED, id=str(job_id))
+        assert client.next_job("2")["status"] == "QUEUED"
+        server.stop()
+        with pytest.raises(ConnectionClosed):
+            while True:
+                client.recv()
+        assert not server.running
+    assert server.hub.subscriber_count == 0
+    assert not server.hub.listening
 
 
 # -- The mailbox and the payloads, without a server ----------------------------------------
