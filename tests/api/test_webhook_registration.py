@@ -1,13 +1,19 @@
-"""connectShop subscribes the shop's bulk_operations/finish webhook, best effort, over HTTP."""
+"""connectShop subscribes the shop's bulk_operations/finish webhook, best effort, over HTTP;
+and the receiver does not mistake a copy of an early delivery for a duplicate."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
@@ -238,3 +244,36 @@ def test_any_registrar_failure_is_logged_safely_and_the_shop_connects(
     assert TOKEN not in logged
     if isinstance(error, WebhookSubscriptionError):
         assert "Address is invalid" in logged
+
+
+async def test_a_delivery_for_a_not_yet_persisted_operation_can_wake_on_a_later_copy(
+    simulator: SimulatorServer, database_url: str, queue: SubscriptionCountingQueue
+) -> None:
+    """An operation can finish before its id is stored: a later copy is no duplicate."""
+    operation = "gid://shopify/BulkOperation/4242"
+    body = json.dumps({"admin_graphql_api_id": operation, "status": "completed"}).encode()
+    signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest())
+    headers = {
+        "X-Shopify-Topic": "bulk_operations/finish",
+        "X-Shopify-Hmac-Sha256": signature.decode(),
+    }
+    app = create_app(_settings(database_url), queue=queue, verifier=_accept)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
+    ):
+        job_id = int((await _connect(c, simulator))["initialJob"]["id"])
+        early = await c.post("/webhooks/shopify", content=body, headers=headers)
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE sync_jobs SET status = 'RUNNING', bulk_operation_id = %s WHERE id = %s",
+                (operation, job_id),
+            )
+        later = await c.post("/webhooks/shopify", content=body, headers=headers)
+        again = await c.post("/webhooks/shopify", content=body, headers=headers)
+    assert [r.json()["status"] for r in (early, later, again)] == [
+        "unknown",
+        "enqueued",
+        "duplicate",
+    ]
+    assert [job for job, _ in queue.enqueued] == [job_id, job_id]
