@@ -7,6 +7,7 @@ stats, and stops everything it started.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,14 @@ from typing import Any
 import click
 import httpx
 from psycopg import conninfo
+from websockets.exceptions import WebSocketException
 
 from bulk.config import Settings
 from schema.database import recreate_database
 from schema.migrate import migrate_url
 
 from .graphql_client import GraphQLClient
+from .graphql_ws import SubscriptionError, subscribe, websocket_url
 from .processes import ManagedProcess, ProcessGroup
 
 DEMO_DOMAIN = "demo.myshopify.com"
@@ -51,6 +54,10 @@ mutation Start($input: StartSyncJobInput!) {{
 }}
 """
 GET_JOB = f"query Job($id: ID!) {{ syncJob(id: $id) {{ {JOB_FIELDS} bulkOperationStatus }} }}"
+WATCH_JOB = (
+    "subscription Watch($id: ID!) "
+    f"{{ syncJobUpdated(id: $id) {{ {JOB_FIELDS} bulkOperationStatus }} }}"
+)
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
 
@@ -65,25 +72,66 @@ def demo_database_url(database_url: str) -> str:
 
 
 def watch_job(api: GraphQLClient, job_id: str, group: ProcessGroup, timeout_s: float) -> Any:
-    """Print progress until the job is terminal; return its final state."""
+    """Print progress until the job is terminal; return its final state.
+
+    Live through the ``syncJobUpdated`` subscription; polling ``syncJob`` when the WebSocket
+    cannot be used.
+    """
     deadline = time.monotonic() + timeout_s
-    last_line = ""
+    try:
+        return _watch_live(api, job_id, group, deadline)
+    except (OSError, WebSocketException, SubscriptionError) as exc:
+        click.echo(f"  live updates unavailable ({type(exc).__name__}: {exc}); polling")
+    return _watch_polling(api, job_id, group, deadline)
+
+
+def _watch_live(api: GraphQLClient, job_id: str, group: ProcessGroup, deadline: float) -> Any:
+    job: Any = None
+    printer = _ProgressPrinter(job_id)
+    updates = subscribe(websocket_url(api.url), WATCH_JOB, {"id": job_id})
+    with contextlib.closing(updates):  # closes the WebSocket on any way out
+        for data in updates:
+            group.check_alive()
+            if data is not None:
+                job = data["syncJobUpdated"]
+                printer.show(job)
+            if time.monotonic() > deadline:
+                raise DemoFailed(f"job {job_id} did not finish in time")
+    if job is None or job["status"] not in TERMINAL:
+        raise SubscriptionError("the subscription ended before a terminal state")
+    return job
+
+
+def _watch_polling(api: GraphQLClient, job_id: str, group: ProcessGroup, deadline: float) -> Any:
+    printer = _ProgressPrinter(job_id)
     while time.monotonic() < deadline:
         group.check_alive()
         job = api.execute(GET_JOB, {"id": job_id})["syncJob"]
-        stats = job["stats"]
-        line = (
-            f"  job {job_id} {job['status']:<9} bulk={job.get('bulkOperationStatus') or '-':<9} "
-            f"lines={stats['linesRead']:>7} created={stats['ordersCreated']:>6} "
-            f"updated={stats['ordersUpdated']:>5} skipped={stats['ordersSkipped']:>6}"
-        )
-        if line != last_line:
-            click.echo(line)
-            last_line = line
+        printer.show(job)
         if job["status"] in TERMINAL:
             return job
         time.sleep(0.5)
-    raise DemoFailed(f"job {job_id} did not finish within {timeout_s:.0f} s")
+    raise DemoFailed(f"job {job_id} did not finish in time")
+
+
+class _ProgressPrinter:
+    """Prints a job's progress line whenever it changes."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.last_line = ""
+
+    def show(self, job: Any) -> None:
+        stats = job["stats"]
+        line = (
+            f"  job {self.job_id} {job['status']:<9} "
+            f"bulk={job.get('bulkOperationStatus') or '-':<9} "
+            f"lines={stats['linesRead']:>7} created={stats['ordersCreated']:>6} "
+            f"updated={stats['ordersUpdated']:>5} skipped={stats['ordersSkipped']:>6}"
+        )
+        if line != self.last_line:
+            click.echo(line)
+            self.last_line = line
 
 
 def print_summary(title: str, job: Any) -> None:
