@@ -152,7 +152,9 @@ class JobEventHub:
         self.resync_margin_s = resync_margin_s
         self.resync_first = resync_first
         self._subscribers: set[JobSubscriber] = set()
-        self._pending: dict[int, int | None] = {}  # job id -> shop id, an ordered set
+        # Jobs to read, in order: job id -> (shop id if known, whether a NOTIFY asked for it).
+        # A read asked for by a new job subscriber alone is not news for the other subscribers.
+        self._pending: dict[int, tuple[int | None, bool]] = {}
         self._resync_since: datetime | None = None
         self._loader_wakeup = anyio.Event()
         self._running = False
@@ -200,18 +202,22 @@ class JobEventHub:
         try:
             if job_id is not None:
                 # Through the loader, so the first state is ordered with every later one.
-                self._schedule(job_id, None)
+                self._schedule(job_id, None, notified=False)
             yield subscriber
         finally:
             self._subscribers.discard(subscriber)
 
-    def _schedule(self, job_id: int, shop_id: int | None) -> None:
-        if job_id not in self._pending and len(self._pending) >= self.max_pending_jobs:
+    def _schedule(self, job_id: int, shop_id: int | None, *, notified: bool) -> None:
+        queued = self._pending.get(job_id)
+        if queued is None and len(self._pending) >= self.max_pending_jobs:
             log.warning("too many changed jobs pending; reading current states instead")
             self._pending.clear()
             self._request_resync(self._alive_at)
             return
-        self._pending[job_id] = shop_id
+        if queued is not None:
+            shop_id = queued[0] if shop_id is None else shop_id
+            notified = notified or queued[1]
+        self._pending[job_id] = (shop_id, notified)
         self._loader_wakeup.set()
 
     def _request_resync(self, since: datetime) -> None:
@@ -225,7 +231,7 @@ class JobEventHub:
             log.warning("ignoring an unexpected %s payload", CHANNEL)
             return
         if any(s.wants(event.job_id, event.shop_id) for s in self._subscribers):
-            self._schedule(event.job_id, event.shop_id)
+            self._schedule(event.job_id, event.shop_id, notified=True)
 
     async def _listen_forever(self) -> None:
         delay_s = self.reconnect_initial_delay_s
@@ -280,21 +286,29 @@ class JobEventHub:
 
     async def _load_pending(self) -> None:
         if self._resync_since is not None:
-            await self._resync(self._resync_since)
-            self._resync_since = None
+            since, self._resync_since = self._resync_since, None
+            try:
+                await self._resync(since)
+            except BaseException:
+                self._request_resync(since)
+                raise
         while self._pending:
-            job_id, shop_id = next(iter(self._pending.items()))
-            if not any(s.wants(job_id, shop_id) for s in self._subscribers):
-                del self._pending[job_id]
-                continue
-            # Subscribers registered during the read get their own, later read.
-            audience = [s for s in self._subscribers if s.wants(job_id, shop_id)]
+            job_id, (shop_id, notified) = next(iter(self._pending.items()))
             # Taken off before the read: a change committed during it schedules another read.
             del self._pending[job_id]
+            # Subscribers registered during the read get their own, later read.
+            audience = [
+                s
+                for s in self._subscribers
+                if s.wants(job_id, shop_id) and (notified or s.job_id == job_id)
+            ]
+            if not audience:
+                continue
             try:
                 job = await to_thread.run_sync(self.reader.get_job, job_id)
             except BaseException:
-                self._pending.setdefault(job_id, shop_id)
+                if job_id not in self._pending:
+                    self._pending[job_id] = (shop_id, notified)
                 raise
             self._publish(job_id, job, audience)
 
