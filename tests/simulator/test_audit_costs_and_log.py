@@ -22,11 +22,10 @@ def test_bucket_is_20_times_the_plan_restore_rate(plan: str, rate: int) -> None:
         httpx.Client(base_url=server.base_url, headers={"X-Shopify-Access-Token": TOKEN}) as c,
     ):
         status = Api(c).gql("{ shop { id } }")["extensions"]["cost"]["throttleStatus"]
-    assert status == {
-        "maximumAvailable": float(20 * rate),
-        "currentlyAvailable": 20 * rate - 1,
-        "restoreRate": float(rate),
-    }
+    assert status["maximumAvailable"] == float(20 * rate)
+    assert status["restoreRate"] == float(rate)
+    # 1 point spent; the bucket may already have restored it (1 ms at 1000 points/s).
+    assert 20 * rate - 1 <= status["currentlyAvailable"] <= 20 * rate
 
 
 def test_throttled_run_has_no_data_and_starts_nothing(
