@@ -1,7 +1,8 @@
 """The ingest engine: JSONL bytes of a bulk operation's result file into Postgres, exactly once.
 
-Each batch of whole lines is staged, merged set-based and committed in one transaction together
-with the job's checkpoint (line, byte) and stats; the checkpoint UPDATE is fenced by job,
+Each batch of whole lines is parsed and classified by ijson, staged with one COPY, merged by one
+set-based statement and committed in one transaction together with the job's checkpoint (line,
+byte) and stats; the checkpoint UPDATE is fenced by job,
 operation, lease token and the expected previous offset, so a stale worker or a duplicate message
 writes nothing (``LeaseLost``). Bad lines become dead letters without failing their batch.
 """
@@ -20,8 +21,9 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from bulk.errors import ConfigurationError, LeaseLost
-from bulk.ingest_merge import merge_stage
-from bulk.ingest_stage import BadLine, line_text, prepare_stage, stage_batch
+from bulk.ingest_merge import merge_batch
+from bulk.ingest_parse import BadLine, parse_batch
+from bulk.ingest_stage import prepare_batch, stage_rows
 from bulk.ingest_stats import IngestStats
 from bulk.lines import LineBatch, batch_lines
 from bulk.types import SyncMode
@@ -129,7 +131,7 @@ class Ingestor:
         return stats
 
     def _commit_batch(self, batch: LineBatch, *, expected: Checkpoint) -> tuple[IngestStats, int]:
-        conn = self._conn
+        parsed = parse_batch(batch)  # before the transaction: no locks held while parsing
         stats = IngestStats(lines_read=batch.line_count, bytes_read=len(batch.data))
         with self._transaction() as cur:
             cur.execute(
@@ -148,35 +150,21 @@ class Ingestor:
                     f"job {self._job_id}: checkpoint is no longer at byte {expected.byte} "
                     "under this operation and lease"
                 )
-            prepare_stage(cur)
-            cur.execute(_Q["set_timezone"])
-            cur.execute(_Q["set_work_mem"])
-            bad = stage_batch(conn, cur, batch)
-            outcome = merge_stage(
-                conn,
+            prepare_batch(cur)
+            stage_rows(cur, parsed.rows)
+            merged = merge_batch(
+                self._conn,
                 cur,
                 job_id=self._job_id,
                 shop_id=self._shop_id,
                 mode=self._mode,
-                lookup=lambda numbers: _lookup_lines(batch, numbers),
+                line_items=parsed.line_items,
             )
-            if outcome.parked:
-                cur.execute(
-                    _Q["locate_parked"],
-                    {
-                        "job_id": self._job_id,
-                        "offsets": batch.line_offsets(),
-                        "first_line": batch.first_line,
-                        "last_line": batch.end_line,
-                    },
-                )
-            bad.extend(outcome.bad_lines)
-            self._write_dead_letters(cur, bad)
-            stats.add(outcome.stats)
-            stats.failed_lines += len(bad) - outcome.stats.failed_lines
-            delta = IngestStats(**{**stats.as_params(), "lines_read": 0, "bytes_read": 0})
-            cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
-        return stats, len(bad)
+            self._write_dead_letters(cur, parsed.bad)
+            merged.failed_lines += len(parsed.bad)
+            stats.add(merged)
+            cur.execute(_Q["add_stats"], {**merged.as_params(), "job_id": self._job_id})
+        return stats, merged.failed_lines
 
     def _write_dead_letters(self, cur: psycopg.Cursor[Any], bad: list[BadLine]) -> None:
         if not bad:
@@ -212,15 +200,6 @@ class Ingestor:
             )
         with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             yield cur
-
-
-def _lookup_lines(batch: LineBatch, numbers: list[int]) -> dict[int, tuple[int | None, str]]:
-    wanted = set(numbers)
-    return {
-        number: (offset, line_text(content))
-        for number, offset, content in batch.lines()
-        if number in wanted
-    }
 
 
 def read_file_chunks(
