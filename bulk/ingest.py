@@ -9,9 +9,11 @@ writes nothing (``LeaseLost``). Bad lines become dead letters without failing th
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from psycopg.rows import tuple_row
 
 from bulk.errors import ConfigurationError, LeaseLost
 from bulk.ingest_merge import merge_batch
-from bulk.ingest_parse import BadLine, parse_batch
+from bulk.ingest_parse import BadLine, ParsedBatch, parse_batch
 from bulk.ingest_stage import prepare_batch, stage_rows
 from bulk.ingest_stats import IngestStats
 from bulk.lines import LineBatch, batch_lines
@@ -32,6 +34,9 @@ from schema.sqlfile import load_queries
 _Q = load_queries("bulk", "sql/ingest.sql")
 
 DEFAULT_BATCH_BYTES = 4 << 20
+
+# A committed batch, its stats and how many of its lines were dead-lettered.
+_Committed = tuple[LineBatch, IngestStats, int]
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,6 @@ class Ingestor:
         or at the end of the stream (eof=True). An exception from ``chunks`` propagates with
         nothing of the unfinished batch committed.
         """
-        checkpoint = start
         result = IngestResult(checkpoint=start, eof=False, batches=0, lines=0)
         batches = batch_lines(
             chunks,
@@ -96,21 +100,47 @@ class Ingestor:
             start_byte=start.byte,
             batch_bytes=self._batch_bytes,
         )
-        for batch in batches:
-            stats, dead = self._commit_batch(batch, expected=checkpoint)
-            checkpoint = Checkpoint(batch.end_line, batch.end_byte)
-            self._checkpoint = checkpoint
-            result.checkpoint = checkpoint
-            result.batches += 1
-            result.lines += batch.line_count
-            result.stats.add(stats)
-            result.dead_letters += dead
-            if batch.at_eof:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                return result
+        expected = start
+        # One batch commits on a thread (waiting on Postgres, without the GIL) while this one
+        # downloads and parses the next: Python's share of the work overlaps the server's. The
+        # parse waits until the commit's one long statement is running: the short round trips
+        # before it would otherwise each wait for the GIL (up to the 5 ms switch interval).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as committer:
+            in_flight: Future[_Committed] | None = None
+            try:
+                for batch in batches:
+                    parsed = parse_batch(batch)
+                    if in_flight is not None:
+                        self._account(result, in_flight.result())
+                        in_flight = None
+                        if deadline is not None and time.monotonic() >= deadline:
+                            return result  # the batch just parsed is read again next time
+                    merging = threading.Event()
+                    in_flight = committer.submit(
+                        self._commit_batch, batch, parsed, expected, merging
+                    )
+                    merging.wait()
+                    expected = Checkpoint(batch.end_line, batch.end_byte)
+                    if batch.at_eof:
+                        break
+                if in_flight is not None:
+                    self._account(result, in_flight.result())
+                    in_flight = None
+            finally:
+                if in_flight is not None:
+                    wait([in_flight])  # the chunks failed: the complete batch still commits
         result.eof = True
         return result
+
+    def _account(self, result: IngestResult, committed: _Committed) -> None:
+        batch, stats, dead = committed
+        checkpoint = Checkpoint(batch.end_line, batch.end_byte)
+        self._checkpoint = checkpoint
+        result.checkpoint = checkpoint
+        result.batches += 1
+        result.lines += batch.line_count
+        result.stats.add(stats)
+        result.dead_letters += dead
 
     def finish(self) -> IngestStats:
         """At EOF: parked line items whose parent never came → dead letters; line items of the
@@ -130,8 +160,26 @@ class Ingestor:
             cur.execute(_Q["add_stats"], {**stats.as_params(), "job_id": self._job_id})
         return stats
 
-    def _commit_batch(self, batch: LineBatch, *, expected: Checkpoint) -> tuple[IngestStats, int]:
-        parsed = parse_batch(batch)  # before the transaction: no locks held while parsing
+    def _commit_batch(
+        self,
+        batch: LineBatch,
+        parsed: ParsedBatch,
+        expected: Checkpoint,
+        merging: threading.Event | None = None,
+    ) -> _Committed:
+        try:
+            return self._write_batch(batch, parsed, expected, merging)
+        finally:
+            if merging is not None:
+                merging.set()
+
+    def _write_batch(
+        self,
+        batch: LineBatch,
+        parsed: ParsedBatch,
+        expected: Checkpoint,
+        merging: threading.Event | None,
+    ) -> _Committed:
         stats = IngestStats(lines_read=batch.line_count, bytes_read=len(batch.data))
         with self._transaction() as cur:
             cur.execute(
@@ -152,6 +200,8 @@ class Ingestor:
                 )
             prepare_batch(cur)
             stage_rows(cur, parsed.rows)
+            if merging is not None:
+                merging.set()
             merged = merge_batch(
                 self._conn,
                 cur,
@@ -164,7 +214,7 @@ class Ingestor:
             merged.failed_lines += len(parsed.bad)
             stats.add(merged)
             cur.execute(_Q["add_stats"], {**merged.as_params(), "job_id": self._job_id})
-        return stats, merged.failed_lines
+        return batch, stats, merged.failed_lines
 
     def _write_dead_letters(self, cur: psycopg.Cursor[Any], bad: list[BadLine]) -> None:
         if not bad:

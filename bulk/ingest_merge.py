@@ -2,7 +2,8 @@
 
 One statement does it all (see ``merge_batch`` in sql/ingest.sql). A value Postgres cannot parse
 or cast makes it fail: then a per-line diagnosis dead-letters the guilty lines and the merge runs
-again without them.
+again without them. A line item of a just-inserted order that already exists (the plain INSERT's
+assumption broken) makes it run again with every line item upserted.
 """
 
 from __future__ import annotations
@@ -29,19 +30,23 @@ def merge_batch(
 ) -> IngestStats:
     """Merge pg_temp.ingest_batch (holding ``line_items`` line items) into the job's tables,
     inside the caller's transaction; lines set aside count as ``failed_lines``."""
-    params = {"job_id": job_id, "shop_id": shop_id, "mode": mode.value}
+    params = {"job_id": job_id, "shop_id": shop_id, "mode": mode.value, "trust_fresh": True}
     stats = IngestStats()
-    try:
-        with conn.transaction():
-            row = cur.execute(_Q["merge_batch"], params).fetchone()
-    except psycopg.errors.DataError:
-        bad_orders, bad_items = _ints(cur.execute(_Q["set_aside_problems"], params).fetchone())
-        if not bad_orders + bad_items:
-            raise
-        stats.failed_lines = bad_orders + bad_items
-        line_items -= bad_items
-        with conn.transaction():
-            row = cur.execute(_Q["merge_batch"], params).fetchone()
+    while True:
+        try:
+            with conn.transaction():
+                row = cur.execute(_Q["merge_batch"], params).fetchone()
+            break
+        except psycopg.errors.UniqueViolation:
+            if not params["trust_fresh"]:
+                raise
+            params["trust_fresh"] = False  # a line item of a new order existed: upsert them all
+        except psycopg.errors.DataError:
+            found = _ints(cur.execute(_Q["set_aside_problems"], params).fetchone())
+            if not sum(found):
+                raise
+            stats.failed_lines += sum(found)
+            line_items -= found[1]
     created, updated, unchanged, skipped, written, parked, resolved = _ints(row)
     stats.orders_created = created
     stats.orders_updated = updated

@@ -135,7 +135,8 @@ WITH batch_orders AS (
             WHEN w.inserted THEN 'created'
             WHEN NOT w.inserted THEN 'updated'
             ELSE coalesce(p.action, 'unchanged')
-        END AS action
+        END AS action,
+        coalesce(w.inserted, false) AS fresh
     FROM batch_orders AS b
     LEFT JOIN prev AS p ON p.order_id = b.id
     LEFT JOIN written AS w ON w.id = b.id
@@ -159,7 +160,7 @@ WITH batch_orders AS (
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.ingest_batch AS s WHERE s.id = r.id)
 ), items AS (
     SELECT s.id, s.parent_id, s.line_no, s.byte_offset, s.doc,
-        coalesce(d.action, earlier.action) AS action
+        coalesce(d.action, earlier.action) AS action, coalesce(d.fresh, false) AS fresh
     FROM pg_temp.ingest_batch AS s
     LEFT JOIN decided AS d ON d.id = s.parent_id
     LEFT JOIN LATERAL (
@@ -167,36 +168,59 @@ WITH batch_orders AS (
         WHERE d.id IS NULL AND j.job_id = %(job_id)s AND j.order_id = s.parent_id OFFSET 0
     ) AS earlier ON true
     WHERE s.kind = 'l'
-), to_write AS (
-    SELECT i.id, i.parent_id, parsed.d
-    FROM items AS i
-    CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
-    WHERE i.action IN ('created', 'updated')
-    UNION ALL
-    SELECT r.id, r.parent_id, r.doc
-    FROM revived AS r
-    JOIN decided AS d ON d.id = r.parent_id
-    WHERE d.action IN ('created', 'updated')
-), written_items AS (
+), item_rows AS (
+    SELECT w.id, w.parent_id AS order_id,
+        w.d ->> 'sku' AS sku,
+        w.d ->> 'name' AS name,
+        w.d ->> 'title' AS title,
+        w.d ->> 'variantTitle' AS variant_title,
+        w.d ->> 'vendor' AS vendor,
+        (w.d ->> 'quantity')::integer AS quantity,
+        (w.d ->> 'currentQuantity')::integer AS current_quantity,
+        (w.d -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'amount')::numeric
+            AS original_unit_price,
+        (w.d -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric AS discounted_total,
+        coalesce(w.d -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'currencyCode',
+                 w.d -> 'discountedTotalSet' -> 'shopMoney' ->> 'currencyCode') AS currency_code,
+        w.d AS raw,
+        w.fresh AND %(trust_fresh)s::boolean AS fresh
+    FROM (
+        SELECT i.id, i.parent_id, parsed.d, i.fresh
+        FROM items AS i
+        CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
+        WHERE i.action IN ('created', 'updated')
+        UNION ALL
+        SELECT r.id, r.parent_id, r.doc, false
+        FROM revived AS r
+        JOIN decided AS d ON d.id = r.parent_id
+        WHERE d.action IN ('created', 'updated')
+    ) AS w
+), inserted_items AS (
+    -- Line items of an order this statement inserted cannot exist yet: a plain INSERT, cheaper
+    -- than ON CONFLICT's speculative insertion (if one does exist, the caller runs this again
+    -- with trust_fresh false).
+    INSERT INTO line_items (
+        shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
+        current_quantity, original_unit_price, discounted_total, currency_code, raw,
+        synced_job_id, synced_at
+    )
+    SELECT %(shop_id)s, id, order_id, sku, name, title, variant_title, vendor, quantity,
+        current_quantity, original_unit_price, discounted_total, currency_code, raw,
+        %(job_id)s, now()
+    FROM item_rows
+    WHERE fresh
+    RETURNING 1
+), upserted_items AS (
     INSERT INTO line_items AS li (
         shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
         current_quantity, original_unit_price, discounted_total, currency_code, raw,
         synced_job_id, synced_at
     )
-    SELECT %(shop_id)s, w.id, w.parent_id,
-        w.d ->> 'sku',
-        w.d ->> 'name',
-        w.d ->> 'title',
-        w.d ->> 'variantTitle',
-        w.d ->> 'vendor',
-        (w.d ->> 'quantity')::integer,
-        (w.d ->> 'currentQuantity')::integer,
-        (w.d -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
-        (w.d -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric,
-        coalesce(w.d -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'currencyCode',
-                 w.d -> 'discountedTotalSet' -> 'shopMoney' ->> 'currencyCode'),
-        w.d, %(job_id)s, now()
-    FROM to_write AS w
+    SELECT %(shop_id)s, id, order_id, sku, name, title, variant_title, vendor, quantity,
+        current_quantity, original_unit_price, discounted_total, currency_code, raw,
+        %(job_id)s, now()
+    FROM item_rows
+    WHERE NOT fresh
     ON CONFLICT (shop_id, id) DO UPDATE SET
         order_id = EXCLUDED.order_id,
         sku = EXCLUDED.sku,
@@ -237,7 +261,7 @@ SELECT
     count(*) FILTER (WHERE action = 'unchanged')
         - count(*) FILTER (WHERE prev_action = 'unchanged'),
     count(*) FILTER (WHERE action = 'skipped') - count(*) FILTER (WHERE prev_action = 'skipped'),
-    (SELECT count(*) FROM written_items),
+    (SELECT count(*) FROM inserted_items) + (SELECT count(*) FROM upserted_items),
     (SELECT count(*) FROM parked),
     (SELECT count(*) FROM revived)
 FROM decided

@@ -97,3 +97,21 @@ def test_text_postgres_refuses_is_dead_lettered_and_the_rest_commits(conn: Conn)
     assert letters[1][2] == "parent order gid://shopify/Order/2 not in the export"
     assert [r[1] for r in table_rows(conn, "line_items")] == ["gid://shopify/LineItem/11"]
     assert result.stats.failed_lines == 1 and job_stats(conn, job)["failed_lines"] == 2
+
+
+def test_line_items_go_with_their_orders_and_shops(conn: Conn) -> None:
+    shop = make_shop(conn)
+    other = make_shop(conn, "other.myshopify.com")
+    for owner in (shop, other):
+        run(conn, shop_file(3, 2), job_id=make_job(conn, owner, SyncMode.FULL), shop_id=owner,
+            mode=SyncMode.FULL)  # fmt: skip
+    conn.execute("DELETE FROM orders WHERE shop_id = %s AND id = 'gid://shopify/Order/1'", (shop,))
+    assert conn.execute(
+        "SELECT count(*) FROM line_items WHERE shop_id = %s", (shop,)
+    ).fetchone() == (4,)
+    conn.execute("DELETE FROM shops WHERE id = %s", (shop,))
+    assert conn.execute("SELECT shop_id, count(*) FROM line_items GROUP BY shop_id").fetchall() == [
+        (other, 6)
+    ]
+    conn.execute("TRUNCATE shops CASCADE")
+    assert conn.execute("SELECT count(*) FROM line_items").fetchone() == (0,)
