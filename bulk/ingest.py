@@ -210,11 +210,13 @@ class Ingestor:
                 mode=self._mode,
                 line_items=parsed.line_items,
             )
-            self._write_dead_letters(cur, parsed.bad)
-            merged.failed_lines += len(parsed.bad)
-            stats.add(merged)
-            cur.execute(_Q["add_stats"], {**merged.as_params(), "job_id": self._job_id})
-        return batch, stats, merged.failed_lines
+            bad = parsed.bad + merged.bad
+            self._write_dead_letters(cur, bad)
+            delta = merged.stats
+            delta.failed_lines = len(bad)
+            stats.add(delta)
+            cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
+        return batch, stats, len(bad)
 
     def _write_dead_letters(self, cur: psycopg.Cursor[Any], bad: list[BadLine]) -> None:
         if not bad:

@@ -1,22 +1,32 @@
 """Merge the staged batch into orders, decisions, line items and parked items, set-based.
 
 One statement does it all (see ``merge_batch`` in sql/ingest.sql). A value Postgres cannot parse
-or cast makes it fail: then a per-line diagnosis dead-letters the guilty lines and the merge runs
+or cast makes it fail: then a per-line diagnosis sets the guilty lines aside and the merge runs
 again without them. A line item of a just-inserted order that already exists (the plain INSERT's
 assumption broken) makes it run again with every line item upserted.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
+from bulk.ingest_parse import ORDER, BadLine
 from bulk.ingest_stats import IngestStats
 from bulk.types import SyncMode
 from schema.sqlfile import load_queries
 
 _Q = load_queries("bulk", "sql/ingest.sql")
+
+
+@dataclass
+class MergeOutcome:
+    """What merging one batch did, and the lines it set aside (counted in ``failed_lines``)."""
+
+    stats: IngestStats = field(default_factory=IngestStats)
+    bad: list[BadLine] = field(default_factory=list)
 
 
 def merge_batch(
@@ -27,11 +37,18 @@ def merge_batch(
     shop_id: int,
     mode: SyncMode,
     line_items: int,
-) -> IngestStats:
+    park: bool = True,
+) -> MergeOutcome:
     """Merge pg_temp.ingest_batch (holding ``line_items`` line items) into the job's tables,
-    inside the caller's transaction; lines set aside count as ``failed_lines``."""
-    params = {"job_id": job_id, "shop_id": shop_id, "mode": mode.value, "trust_fresh": True}
-    stats = IngestStats()
+    inside the caller's transaction. Without ``park``, undecided line items stay staged."""
+    params = {
+        "job_id": job_id,
+        "shop_id": shop_id,
+        "mode": mode.value,
+        "trust_fresh": True,
+        "park": park,
+    }
+    outcome = MergeOutcome()
     while True:
         try:
             with conn.transaction():
@@ -42,19 +59,22 @@ def merge_batch(
                 raise
             params["trust_fresh"] = False  # a line item of a new order existed: upsert them all
         except psycopg.errors.DataError:
-            found = _ints(cur.execute(_Q["set_aside_problems"], params).fetchone())
-            if not sum(found):
+            found = cur.execute(_Q["set_aside_problems"]).fetchall()
+            if not found:
                 raise
-            stats.failed_lines += sum(found)
-            line_items -= found[1]
-    created, updated, unchanged, skipped, written, parked, resolved = _ints(row)
+            for line_no, offset, kind, reason, doc in found:
+                outcome.bad.append(BadLine(int(line_no), offset, str(reason), str(doc)))
+                line_items -= kind != ORDER.decode()
+    created, updated, unchanged, skipped, written, parked, revived = _ints(row)
+    stats = outcome.stats
     stats.orders_created = created
     stats.orders_updated = updated
     stats.orders_unchanged = unchanged
     stats.orders_skipped = skipped
     stats.line_items_written = written
-    stats.line_items_skipped = line_items + resolved - written - parked
-    return stats
+    stats.line_items_skipped = line_items + revived - written - parked
+    stats.failed_lines = len(outcome.bad)
+    return outcome
 
 
 def _ints(row: tuple[Any, ...] | None) -> tuple[int, ...]:

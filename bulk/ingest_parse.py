@@ -11,6 +11,7 @@ original bytes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,9 +127,14 @@ def _build_fast(batch: LineBatch, body: bytes, newline: bytes) -> ParsedBatch:
 
 
 def _build_line_by_line(batch: LineBatch) -> ParsedBatch:
+    return parse_lines(batch.lines())
+
+
+def parse_lines(lines: Iterable[tuple[int, int | None, bytes]]) -> ParsedBatch:
+    """Validate and classify ``(line_number, byte_offset, content)`` lines one by one."""
     parsed = ParsedBatch()
     staged: dict[str, bytes] = {}
-    for number, offset, content in batch.lines():
+    for number, offset, content in lines:
         problem, value = _parse_line(content)
         found = classify(value) if problem is None else problem
         if isinstance(found, str):
@@ -142,12 +148,12 @@ def _build_line_by_line(batch: LineBatch) -> ParsedBatch:
 
 
 def _row(
-    number: int, offset: int, kind: bytes, node_id: str, parent: str | None, copy_text: bytes
+    number: int, offset: int | None, kind: bytes, node_id: str, parent: str | None, copy_text: bytes
 ) -> bytes:
     """One COPY text row: line_no, byte_offset, kind, id, parent_id, doc."""
-    return b"%d\t%d\t%s\t%s\t%s\t%s\n" % (
+    return b"%d\t%s\t%s\t%s\t%s\t%s\n" % (
         number,
-        offset,
+        b"\\N" if offset is None else b"%d" % offset,
         kind,
         _escape(node_id),
         b"\\N" if parent is None else _escape(parent),

@@ -12,7 +12,7 @@ SET LOCAL timezone = 'UTC';
 SET LOCAL work_mem = '64MB';
 CREATE TEMP TABLE IF NOT EXISTS ingest_batch (
     line_no      bigint NOT NULL,
-    byte_offset  bigint NOT NULL,
+    byte_offset  bigint,
     kind         "char" NOT NULL,
     id           text NOT NULL,
     parent_id    text,
@@ -23,8 +23,8 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_batch (
 COPY pg_temp.ingest_batch (line_no, byte_offset, kind, id, parent_id, doc) FROM STDIN
 
 -- name: set_aside_problems
--- After a merge failed on a value: find every staged line Postgres cannot parse or whose
--- values cannot be cast, dead-letter it, remove it from the batch; count them by kind.
+-- After a merge failed on a value: find every staged line Postgres cannot parse as jsonb or
+-- whose values cannot be cast, remove it from the batch and return it with the reason.
 WITH checked AS MATERIALIZED (
     SELECT line_no, byte_offset, kind, doc, ingest_line_problem(doc) AS reason
     FROM pg_temp.ingest_batch
@@ -34,14 +34,19 @@ WITH checked AS MATERIALIZED (
     DELETE FROM pg_temp.ingest_batch AS s
     USING bad AS b
     WHERE s.line_no = b.line_no
-), lettered AS (
-    INSERT INTO dead_letters (job_id, shop_id, line_number, byte_offset, reason, line)
-    SELECT %(job_id)s, %(shop_id)s, line_no, byte_offset, reason, doc
-    FROM bad
-    ORDER BY line_no
 )
-SELECT count(*) FILTER (WHERE kind = 'o'), count(*) FILTER (WHERE kind = 'l')
+SELECT line_no, byte_offset, kind, reason, doc
 FROM bad
+ORDER BY line_no
+
+-- name: undecided_line_items
+-- Staged line items whose order the job has not decided (after merge_batch without parking).
+SELECT s.line_no, s.parent_id
+FROM pg_temp.ingest_batch AS s
+WHERE s.kind = 'l'
+  AND NOT EXISTS (
+      SELECT 1 FROM job_orders AS j WHERE j.job_id = %(job_id)s AND j.order_id = s.parent_id)
+ORDER BY s.line_no
 
 -- name: merge_batch
 -- The whole batch in one statement. Orders: new ones are inserted; a stored one is rewritten
@@ -50,9 +55,9 @@ FROM bad
 -- for it, and is recorded in job_orders. Line items follow their order's decision, from this
 -- batch (`decided`) or an earlier one (job_orders): written if it was created or updated,
 -- skipped if not, parked while undecided (their values cast here too, so a bad value is caught
--- on the line's own batch). Parked line items whose parent is decided in this batch come back
--- (unless a line of this batch has the same id: the later line wins; if that line names another
--- parent, the parked row is left for it to overwrite). Returns the changes of the job's order
+-- on the line's own batch; a dead-letter retry does not park). Parked line items whose parent
+-- is decided in this batch come back (unless a line of this batch has the same id: the later
+-- line wins; if that line names another parent, the parked row is left for it to overwrite). Returns the changes of the job's order
 -- counts, then line items written, parked and brought back.
 WITH batch_orders AS (
     SELECT s.id FROM pg_temp.ingest_batch AS s WHERE s.kind = 'o'
@@ -243,6 +248,7 @@ WITH batch_orders AS (
     FROM items AS i
     CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
     WHERE i.action IS NULL
+      AND %(park)s::boolean
       AND num_nulls(
           (parsed.d ->> 'quantity')::integer,
           (parsed.d ->> 'currentQuantity')::integer,

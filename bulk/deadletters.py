@@ -1,0 +1,113 @@
+"""Dead letters of a job: list them, and retry the open ones through the ingest's merge.
+
+A retry re-parses each open dead letter's line and merges it exactly as the ingest would, with
+the job's mode and decisions, in one transaction: lines that now go in are resolved (a value an
+operator fixed, a line item whose order has since been decided), the others stay open with
+their current reason. A line item whose order is still undecided is not parked: it stays open.
+Of two open lines of one node the later is merged and the earlier counts as resolved (the
+ingest, too, drops an earlier line of a repeated id).
+The job's stats change with it. The checkpoint does not move; an advisory lock per job keeps two
+retries of one job apart, and the job row lock orders a retry with the ingest's batch commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from bulk.errors import JobNotFound
+from bulk.ingest_merge import merge_batch
+from bulk.ingest_parse import parse_lines
+from bulk.ingest_stage import prepare_batch, stage_rows
+from bulk.types import SyncMode
+from schema.sqlfile import load_queries
+
+_Q = load_queries("bulk", "sql/deadletters.sql")
+_INGEST = load_queries("bulk", "sql/ingest.sql")
+
+# Class of the per-job advisory lock (the job id is the other half of the key).
+_LOCK_CLASS = 0x0DEAD1E7
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A line that could not be ingested, where it was, why, and what retries made of it."""
+
+    id: int
+    line_number: int | None
+    byte_offset: int | None
+    reason: str
+    line: str
+    created_at: datetime
+    retried_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    """How many open dead letters a retry took, how many went in, how many are still open."""
+
+    retried: int
+    resolved: int
+    still_failing: int
+
+
+def list_dead_letters(
+    conn: psycopg.Connection[Any], job_id: int, *, only_open: bool = True, limit: int = 100
+) -> list[DeadLetter]:
+    """The job's dead letters (only the unresolved ones by default), in file order."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(
+            _Q["list_dead_letters"], {"job_id": job_id, "only_open": only_open, "limit": limit}
+        )
+        return [DeadLetter(*row) for row in cur.fetchall()]
+
+
+def retry_dead_letters(conn: psycopg.Connection[Any], job_id: int) -> RetryResult:
+    """Retry every open dead letter of the job (see the module docstring)."""
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        params = {"job_id": job_id, "lock_class": _LOCK_CLASS}
+        cur.execute(_Q["lock_job_retry"], params)
+        job = cur.execute(_Q["job_for_retry"], params).fetchone()
+        if job is None:
+            raise JobNotFound(f"no sync job {job_id}")
+        shop_id, mode = int(job[0]), SyncMode(job[1])
+        letters = cur.execute(_Q["open_dead_letters"], params).fetchall()
+        if not letters:
+            return RetryResult(0, 0, 0)
+        # Staged under the dead letter's id. Of two lines of one node the later wins, as in the
+        # ingest; the earlier, superseded, is resolved with it.
+        parsed = parse_lines(
+            (int(letter_id), offset, str(line).encode("utf-8"))
+            for letter_id, _number, offset, line in letters
+        )
+        prepare_batch(cur)
+        stage_rows(cur, parsed.rows)
+        merged = merge_batch(
+            conn,
+            cur,
+            job_id=job_id,
+            shop_id=shop_id,
+            mode=mode,
+            line_items=parsed.line_items,
+            park=False,
+        )
+        failing = {bad.line_number: bad.reason for bad in parsed.bad + merged.bad}
+        orphans = cur.execute(_INGEST["undecided_line_items"], params).fetchall()
+        for letter_id, parent_id in orphans:
+            failing[int(letter_id)] = f"parent order {parent_id} not in the export"
+        resolved = [int(letter[0]) for letter in letters if int(letter[0]) not in failing]
+        cur.execute(_Q["mark_resolved"], {"ids": resolved})
+        cur.execute(
+            _Q["mark_still_failing"],
+            {"ids": list(failing), "reasons": list(failing.values())},
+        )
+        stats = merged.stats
+        stats.line_items_skipped -= len(orphans)  # neither written nor skipped: still open
+        stats.failed_lines = -len(resolved)
+        cur.execute(_INGEST["add_stats"], {**stats.as_params(), "job_id": job_id})
+        return RetryResult(len(letters), len(resolved), len(failing))

@@ -1,0 +1,38 @@
+-- Named queries of bulk/deadletters.py: listing a job's dead letters and retrying them.
+
+-- name: list_dead_letters
+SELECT id, line_number, byte_offset, reason, line, created_at, retried_at, resolved_at
+FROM dead_letters
+WHERE job_id = %(job_id)s
+  AND (NOT %(only_open)s::boolean OR resolved_at IS NULL)
+ORDER BY line_number NULLS LAST, id
+LIMIT %(limit)s
+
+-- name: lock_job_retry
+-- One retry at a time per job (a transaction-level advisory lock, keyed by the job id).
+SELECT pg_advisory_xact_lock(%(lock_class)s, (%(job_id)s::bigint %% 2147483647)::integer)
+
+-- name: job_for_retry
+-- The job's shop and mode; the row lock also orders the retry with the ingest's batch commits.
+SELECT shop_id, sync_mode
+FROM sync_jobs
+WHERE id = %(job_id)s
+FOR UPDATE
+
+-- name: open_dead_letters
+SELECT id, line_number, byte_offset, line
+FROM dead_letters
+WHERE job_id = %(job_id)s AND resolved_at IS NULL
+ORDER BY line_number NULLS FIRST, id
+FOR UPDATE
+
+-- name: mark_resolved
+UPDATE dead_letters
+SET retried_at = now(), resolved_at = now()
+WHERE id = ANY(%(ids)s::bigint[])
+
+-- name: mark_still_failing
+UPDATE dead_letters AS d
+SET retried_at = now(), reason = f.reason
+FROM unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS f (id, reason)
+WHERE d.id = f.id
