@@ -115,3 +115,19 @@ def test_line_items_go_with_their_orders_and_shops(conn: Conn) -> None:
     ]
     conn.execute("TRUNCATE shops CASCADE")
     assert conn.execute("SELECT count(*) FROM line_items").fetchone() == (0,)
+
+
+def test_an_existing_line_item_of_a_new_order_is_upserted(conn: Conn) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    # A stray row (its order absent): the plain INSERT for a new order's items meets it.
+    conn.execute(
+        "INSERT INTO line_items (shop_id, id, order_id, sku, raw)"
+        " VALUES (%s, 'gid://shopify/LineItem/11', 'gid://shopify/Order/1', 'stale', '{}')",
+        (shop,),
+    )
+    run(conn, jsonl([order(1), item(11, 1), item(12, 1)]), job_id=job, shop_id=shop,
+        mode=SyncMode.FULL)  # fmt: skip
+    skus = dict(conn.execute("SELECT id, sku FROM line_items").fetchall())
+    assert skus == {"gid://shopify/LineItem/11": "SKU-11", "gid://shopify/LineItem/12": "SKU-12"}
+    assert job_stats(conn, job)["line_items_written"] == 2
