@@ -81,25 +81,30 @@ def parse_batch(batch: LineBatch) -> ParsedBatch:
     """Validate and classify every line of ``batch``; see the module docstring."""
     data = batch.data
     newline = b"\r\n" if b"\r" in data else b"\n"
-    body = data[: -len(newline)] if data.endswith(newline) else data
+    ends = data.endswith(newline)  # False only for a file's last line
+    endings = batch.line_count if ends else batch.line_count - 1
     if (
-        body.startswith(b"{")
-        and body.endswith(b"}")
-        and body.count(b"}" + newline + b"{") == batch.line_count - 1
-        and body.count(b"\r") == (batch.line_count - 1 if newline == b"\r\n" else 0)
+        data.startswith(b"{")
+        and data.endswith(b"}" + newline if ends else b"}")
+        and data.count(b"}" + newline + b"{") == batch.line_count - 1
+        and data.count(b"\r") == (endings if newline == b"\r\n" else 0)
     ):
         try:
-            return _build_fast(batch, body, newline)
+            return _build_fast(batch, newline)
         except (ijson.JSONError, ValueError):
             pass  # a line does not parse (or lines and values do not pair up): find which
     return _build_line_by_line(batch)
 
 
-def _build_fast(batch: LineBatch, body: bytes, newline: bytes) -> ParsedBatch:
+def _build_fast(batch: LineBatch, newline: bytes) -> ParsedBatch:
     """Pair each line with the value ijson parsed from the whole batch (lazily: no value list)."""
-    values = ijson.items(body, "", multiple_values=True)
-    lines = body.split(newline)
-    escaped = body.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").split(newline)
+    data = batch.data
+    values = ijson.items(data, "", multiple_values=True)
+    lines = data.split(newline)
+    escaped = data.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").split(newline)
+    if data.endswith(newline):
+        lines.pop()
+        escaped.pop()
     parsed = ParsedBatch()
     staged: dict[str, bytes] = {}
     offset = batch.start_byte

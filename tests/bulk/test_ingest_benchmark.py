@@ -21,9 +21,12 @@ from tests.bulk.test_ingest_helpers import OPERATION_ID, make_job, make_shop
 ORDERS = 20_000
 ITEMS_PER_ORDER = 4  # on average
 ROUNDS = 3
-# Honest floor: the target is 0.5, measured ≈ 0.13 (FK checks, index upserts and decisions
-# per row cost far more than the ceiling's bare jsonb parse; see the ingest report).
-MIN_RATIO = 0.1
+# Honest floor: the target is 0.5; measured medians 0.21-0.22 (was 0.13-0.14 before ijson on
+# the main path, the one-statement merge and the parse/commit overlap), asserted with ~30% margin
+# for this shared machine. What is left is mostly the per-row cost of the logged, indexed writes
+# (orders, line items, decisions, their index entries, two per-row FK checks and the jsonb parse
+# of every line), against a ceiling that only parses jsonb into an unlogged one-column table.
+MIN_RATIO = 0.15
 MAX_PEAK_BYTES = 64 << 20
 
 
