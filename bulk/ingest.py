@@ -112,9 +112,6 @@ class Ingestor:
                     parsed = parse_batch(batch)
                     if in_flight is not None:
                         self._account(result, in_flight.result())
-                        in_flight = None
-                        if deadline is not None and time.monotonic() >= deadline:
-                            return result  # the batch just parsed is read again next time
                     merging = threading.Event()
                     in_flight = committer.submit(
                         self._commit_batch, batch, parsed, expected, merging
@@ -123,6 +120,9 @@ class Ingestor:
                     expected = Checkpoint(batch.end_line, batch.end_byte)
                     if batch.at_eof:
                         break
+                    if deadline is not None and time.monotonic() >= deadline:
+                        self._account(result, in_flight.result())
+                        return result  # nothing read past the deadline
                 if in_flight is not None:
                     self._account(result, in_flight.result())
                     in_flight = None
