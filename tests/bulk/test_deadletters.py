@@ -9,13 +9,13 @@ from typing import Any
 import psycopg
 
 from bulk.deadletters import RetryResult, list_dead_letters, retry_dead_letters
-from bulk.ingest import Checkpoint, Ingestor
+from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
-from tests.bulk.test_ingest_helpers import (
-    OPERATION_ID,
+from tests.bulk.ingest_helpers import (
     item,
     job_stats,
     jsonl,
+    make_ingestor,
     make_job,
     make_shop,
     order,
@@ -119,8 +119,7 @@ def test_orphan_resolves_once_its_order_is_decided_by_the_job(conn: Conn) -> Non
     run(conn, data, job_id=job, shop_id=shop, mode=SyncMode.FULL)
     assert retry_dead_letters(conn, job) == RetryResult(1, 0, 1)
     # The order turns up for this job after the orphan was dead-lettered (more of the file).
-    ingestor = Ingestor(conn, job_id=job, shop_id=shop, mode=SyncMode.FULL,
-                        operation_id=OPERATION_ID)  # fmt: skip
+    ingestor = make_ingestor(conn, job, shop)
     ingestor.ingest([jsonl([order(9)])], start=Checkpoint(2, len(data)))
     assert retry_dead_letters(conn, job) == RetryResult(1, 1, 0)
     assert [r[1] for r in table_rows(conn, "line_items")] == ["gid://shopify/LineItem/91"]

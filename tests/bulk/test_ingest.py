@@ -8,12 +8,13 @@ import psycopg
 import pytest
 
 from bulk.types import SyncMode
-from tests.bulk.test_ingest_helpers import (
+from tests.bulk.ingest_helpers import (
     dead_letters,
     decisions,
     item,
     job_stats,
     jsonl,
+    make_ingestor,
     make_job,
     make_shop,
     order,
@@ -190,10 +191,7 @@ def test_parent_never_appears_is_dead_lettered_at_finish(conn: Conn) -> None:
     assert conn.execute("SELECT id, line_number FROM pending_line_items").fetchall() == [
         ("gid://shopify/LineItem/99", 3)
     ]
-    from bulk.ingest import Ingestor
-
-    ingestor = Ingestor(conn, job_id=job, shop_id=shop, mode=SyncMode.FULL,
-                        operation_id="gid://shopify/BulkOperation/1")  # fmt: skip
+    ingestor = make_ingestor(conn, job, shop)
     ingestor.finish()
     ingestor.finish()  # idempotent
     letters = dead_letters(conn, job)

@@ -14,9 +14,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from bulk.ingest import Checkpoint, Ingestor, read_file_chunks
+from bulk.ingest import Checkpoint, read_file_chunks
 from bulk.types import SyncMode
-from tests.bulk.test_ingest_helpers import OPERATION_ID, make_job, make_shop
+from tests.bulk.ingest_helpers import make_ingestor, make_job, make_shop
 
 ORDERS = 20_000
 ITEMS_PER_ORDER = 4  # on average
@@ -103,9 +103,7 @@ def _ours(conn: psycopg.Connection[Any], path: Path) -> tuple[float, int]:
     shop = make_shop(conn)
     job = make_job(conn, shop, SyncMode.FULL)
     started = time.perf_counter()
-    ingestor = Ingestor(
-        conn, job_id=job, shop_id=shop, mode=SyncMode.FULL, operation_id=OPERATION_ID
-    )
+    ingestor = make_ingestor(conn, job, shop)
     result = ingestor.ingest(read_file_chunks(path), start=Checkpoint(0, 0))
     ingestor.finish()
     elapsed = time.perf_counter() - started

@@ -10,15 +10,15 @@ import psycopg
 import pytest
 
 from bulk.errors import LeaseLost
-from bulk.ingest import Checkpoint, Ingestor
+from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
-from tests.bulk.test_ingest_helpers import (
-    OPERATION_ID,
+from tests.bulk.ingest_helpers import (
     chunked,
     dead_letters,
     item,
     job_stats,
     jsonl,
+    make_ingestor,
     make_job,
     make_shop,
     order,
@@ -28,11 +28,6 @@ from tests.bulk.test_ingest_helpers import (
 )
 
 Conn = psycopg.Connection[Any]
-
-
-def _ingestor(conn: Conn, job: int, shop: int, **kwargs: Any) -> Ingestor:
-    kwargs.setdefault("operation_id", OPERATION_ID)
-    return Ingestor(conn, job_id=job, shop_id=shop, mode=SyncMode.FULL, **kwargs)
 
 
 def test_every_bad_line_kind_is_dead_lettered_and_the_rest_commits(conn: Conn) -> None:
@@ -111,7 +106,7 @@ def test_kill_and_resume_gives_the_same_result_as_one_pass(database_url: str) ->
         slices = 0
         while True:
             # A new ingestor per slice, as after a kill; an expired deadline stops after 1 batch.
-            ingestor = _ingestor(conn, job, shop, batch_bytes=500)
+            ingestor = make_ingestor(conn, job, shop, batch_bytes=500)
             result = ingestor.ingest(chunked(data[checkpoint.byte :], 11), start=checkpoint,
                                      deadline=0.0)  # fmt: skip
             checkpoint = result.checkpoint
@@ -119,7 +114,7 @@ def test_kill_and_resume_gives_the_same_result_as_one_pass(database_url: str) ->
             if result.eof:
                 break
         assert slices > 3
-        _ingestor(conn, job, shop).finish()
+        make_ingestor(conn, job, shop).finish()
         assert _final(conn, job) == expected
     assert expected[2]["failed_lines"] == 2
 
@@ -130,18 +125,20 @@ def test_stale_lease_or_checkpoint_raises_lease_lost_and_writes_nothing(conn: Co
     job = make_job(conn, shop, SyncMode.FULL, lease_token=token)
     data = shop_file(2, 1)
     with pytest.raises(LeaseLost):
-        _ingestor(conn, job, shop, lease_token=uuid.uuid4()).ingest([data], start=Checkpoint(0, 0))
-    with pytest.raises(LeaseLost):
-        _ingestor(conn, job, shop, lease_token=token, operation_id="gid://other").ingest(
+        make_ingestor(conn, job, shop, lease_token=uuid.uuid4()).ingest(
             [data], start=Checkpoint(0, 0)
         )
     with pytest.raises(LeaseLost):
-        _ingestor(conn, job, shop, lease_token=token).ingest([data[5:]], start=Checkpoint(1, 5))
+        make_ingestor(conn, job, shop, lease_token=token, operation_id="gid://other").ingest(
+            [data], start=Checkpoint(0, 0)
+        )
+    with pytest.raises(LeaseLost):
+        make_ingestor(conn, job, shop, lease_token=token).ingest([data[5:]], start=Checkpoint(1, 5))
     assert table_rows(conn, "orders") == [] and job_stats(conn, job)["lines_read"] == 0
     # The rightful owner proceeds; replaying the same start afterwards is fenced out.
-    _ingestor(conn, job, shop, lease_token=token).ingest([data], start=Checkpoint(0, 0))
+    make_ingestor(conn, job, shop, lease_token=token).ingest([data], start=Checkpoint(0, 0))
     with pytest.raises(LeaseLost):
-        _ingestor(conn, job, shop, lease_token=token).ingest([data], start=Checkpoint(0, 0))
+        make_ingestor(conn, job, shop, lease_token=token).ingest([data], start=Checkpoint(0, 0))
     assert job_stats(conn, job)["orders_created"] == 2
 
 
@@ -156,13 +153,13 @@ def test_chunk_iterator_failing_mid_batch_commits_nothing_of_that_batch(conn: Co
         yield data[cut : cut + 40]
         raise ConnectionError("download broke")
 
-    ingestor = _ingestor(conn, job, shop, batch_bytes=cut)
+    ingestor = make_ingestor(conn, job, shop, batch_bytes=cut)
     with pytest.raises(ConnectionError):
         ingestor.ingest(broken(), start=Checkpoint(0, 0))
     stats = job_stats(conn, job)
     assert (stats["checkpoint_line"], stats["checkpoint_byte"]) == (3, cut)
     assert len(table_rows(conn, "orders")) == 1 and len(table_rows(conn, "line_items")) == 2
-    result = _ingestor(conn, job, shop).ingest([data[cut:]], start=Checkpoint(3, cut))
+    result = make_ingestor(conn, job, shop).ingest([data[cut:]], start=Checkpoint(3, cut))
     assert result.eof and result.checkpoint == Checkpoint(18, len(data))
     assert len(table_rows(conn, "orders")) == 6 and len(table_rows(conn, "line_items")) == 12
 

@@ -8,15 +8,15 @@ from typing import Any
 import psycopg
 import pytest
 
-from bulk.ingest import Checkpoint, Ingestor
+from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
-from tests.bulk.test_ingest_helpers import (
-    OPERATION_ID,
+from tests.bulk.ingest_helpers import (
     chunked,
     dead_letters,
     item,
     job_stats,
     jsonl,
+    make_ingestor,
     make_job,
     make_shop,
     order,
@@ -49,8 +49,7 @@ def test_no_line_item_without_its_order_after_any_ingest(
     # Resumed in slices by fresh ingestors (as after kills), small batches.
     checkpoint = Checkpoint(0, 0)
     while True:
-        ingestor = Ingestor(conn, job_id=job, shop_id=shop, mode=mode,
-                            operation_id=OPERATION_ID, batch_bytes=300)  # fmt: skip
+        ingestor = make_ingestor(conn, job, shop, mode, batch_bytes=300)
         result = ingestor.ingest(chunked(data[checkpoint.byte :], 17), start=checkpoint,
                                  deadline=0.0)  # fmt: skip
         checkpoint = result.checkpoint

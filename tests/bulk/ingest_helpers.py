@@ -129,6 +129,21 @@ def chunked(data: bytes, size: int = 7) -> Iterator[bytes]:
         yield data[start : start + size]
 
 
+def make_ingestor(
+    conn: psycopg.Connection[Any],
+    job_id: int,
+    shop_id: int,
+    mode: SyncMode = SyncMode.FULL,
+    *,
+    operation_id: str | None = OPERATION_ID,
+    **kwargs: Any,
+) -> Ingestor:
+    """An Ingestor for a test job, of the test's bulk operation unless told otherwise."""
+    return Ingestor(
+        conn, job_id=job_id, shop_id=shop_id, mode=mode, operation_id=operation_id, **kwargs
+    )
+
+
 def run(
     conn: psycopg.Connection[Any],
     data: bytes,
@@ -140,14 +155,7 @@ def run(
     chunk_size: int = 1 << 16,
     finish: bool = True,
 ) -> IngestResult:
-    ingestor = Ingestor(
-        conn,
-        job_id=job_id,
-        shop_id=shop_id,
-        mode=mode,
-        operation_id=OPERATION_ID,
-        batch_bytes=batch_bytes,
-    )
+    ingestor = make_ingestor(conn, job_id, shop_id, mode, batch_bytes=batch_bytes)
     result = ingestor.ingest(chunked(data, chunk_size), start=Checkpoint(0, 0))
     if finish:
         ingestor.finish()
