@@ -8,6 +8,8 @@ Of two open lines of one node the later is merged and the earlier counts as reso
 ingest, too, drops an earlier line of a repeated id).
 The job's stats change with it. The checkpoint does not move; an advisory lock per job keeps two
 retries of one job apart, and the job row lock orders a retry with the ingest's batch commits.
+With ``finished_only`` a queued or running job is refused (``JobStillActive``), checked under
+that row lock: a job's status never returns to active, so no ingest can start under the retry.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import tuple_row
 
-from bulk.errors import JobNotFound
+from bulk.errors import JobNotFound, JobStillActive
 from bulk.ingest_merge import merge_batch
 from bulk.ingest_parse import parse_lines
 from bulk.ingest_stage import prepare_batch, stage_rows
-from bulk.types import SyncMode
+from bulk.types import JobStatus, SyncMode
 from schema.sqlfile import load_queries
 
 _Q = load_queries("bulk", "sql/deadletters.sql")
@@ -67,7 +69,9 @@ def list_dead_letters(
         return [DeadLetter(*row) for row in cur.fetchall()]
 
 
-def retry_dead_letters(conn: psycopg.Connection[Any], job_id: int) -> RetryResult:
+def retry_dead_letters(
+    conn: psycopg.Connection[Any], job_id: int, *, finished_only: bool = False
+) -> RetryResult:
     """Retry every open dead letter of the job (see the module docstring)."""
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         params = {"job_id": job_id, "lock_class": _LOCK_CLASS}
@@ -75,7 +79,9 @@ def retry_dead_letters(conn: psycopg.Connection[Any], job_id: int) -> RetryResul
         job = cur.execute(_Q["job_for_retry"], params).fetchone()
         if job is None:
             raise JobNotFound(f"no sync job {job_id}")
-        shop_id, mode = int(job[0]), SyncMode(job[1])
+        shop_id, mode, status = int(job[0]), SyncMode(job[1]), JobStatus(job[2])
+        if finished_only and status.is_active:
+            raise JobStillActive(f"sync job {job_id} is still {status.value}", status=status.value)
         letters = cur.execute(_Q["open_dead_letters"], params).fetchall()
         if not letters:
             return RetryResult(0, 0, 0)

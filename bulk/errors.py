@@ -5,6 +5,7 @@ ShopsyncError
 │   └── InvalidJobRequest            .field names the bad argument
 ├── JobError
 │   ├── JobNotFound
+│   ├── JobStillActive               .status: QUEUED or RUNNING, where finished jobs are expected
 │   └── LeaseLost                    another worker now owns the job; stop quietly
 ├── ShopifyError
 │   ├── ShopifyTransientError        retry with backoff
@@ -41,6 +42,14 @@ class JobError(ShopsyncError):
 
 class JobNotFound(JobError):
     """No sync job has the given id."""
+
+
+class JobStillActive(JobError):
+    """The job is still queued or running, and the operation needs a finished one."""
+
+    def __init__(self, message: str, *, status: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class LeaseLost(JobError):

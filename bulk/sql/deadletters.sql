@@ -13,8 +13,9 @@ LIMIT %(limit)s
 SELECT pg_advisory_xact_lock(%(lock_class)s, (%(job_id)s::bigint %% 2147483647)::integer)
 
 -- name: job_for_retry
--- The job's shop and mode; the row lock also orders the retry with the ingest's batch commits.
-SELECT shop_id, sync_mode
+-- The job's shop, mode and status; the row lock also orders the retry with the ingest's batch
+-- commits, and keeps a finished job's status fixed until the retry commits.
+SELECT shop_id, sync_mode, status
 FROM sync_jobs
 WHERE id = %(job_id)s
 FOR UPDATE
