@@ -8,6 +8,8 @@ import strawberry
 from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
+from .deadletters.mutations import DeadLetterMutations
+from .deadletters.queries import DeadLetterQueries
 from .jobs.mutations import JobMutations
 from .jobs.queries import JobQueries
 from .jobs.subscriptions import JobSubscriptions
@@ -17,13 +19,13 @@ from .shops.queries import ShopQueries
 
 
 @strawberry.type
-class Query(ShopQueries, JobQueries):
-    """Reads: shops and sync jobs."""
+class Query(ShopQueries, JobQueries, DeadLetterQueries):
+    """Reads: shops, sync jobs and their dead letters."""
 
 
 @strawberry.type
-class Mutation(ShopMutations, JobMutations):
-    """Writes: connect a shop, start a sync job."""
+class Mutation(ShopMutations, JobMutations, DeadLetterMutations):
+    """Writes: connect a shop, start a sync job, retry its dead letters."""
 
 
 @strawberry.type

@@ -16,11 +16,14 @@ from urllib.parse import urlsplit
 
 from psycopg_pool import ConnectionPool
 
-from bulk import jobs, shops
+from bulk import deadletters, jobs, shops
+from bulk.deadletters import DeadLetter, RetryResult
 from bulk.errors import (
     AccessDeniedError,
     AuthenticationError,
     InvalidJobRequest,
+    JobNotFound,
+    JobStillActive,
     ShopifyError,
     ShopifyTransientError,
     ShopUnavailableError,
@@ -131,6 +134,12 @@ class ConnectedShop:
     webhook_subscribed: bool = False
 
 
+@dataclass(frozen=True)
+class RetriedDeadLetters:
+    result: RetryResult
+    job: SyncJob  # read after the retry committed: its stats include it
+
+
 @dataclass
 class ShopsyncService:
     """The unit-of-work functions behind the GraphQL resolvers and the webhook endpoint."""
@@ -232,6 +241,38 @@ class ShopsyncService:
     def list_jobs(self, *, shop_id: int | None, first: int) -> list[SyncJob]:
         with self.pool.connection() as conn:
             return jobs.list_jobs(conn, shop_id=shop_id, first=first)
+
+    def list_dead_letters(
+        self, job_id: int, *, include_resolved: bool, first: int
+    ) -> list[DeadLetter]:
+        """The job's dead letters in file order (open ones only unless ``include_resolved``)."""
+        with self.pool.connection() as conn:
+            return deadletters.list_dead_letters(
+                conn, job_id, only_open=not include_resolved, limit=first
+            )
+
+    def retry_dead_letters(self, job_id: int) -> RetriedDeadLetters:
+        """Retry a finished job's open dead letters; InvalidJobRequest("jobId") if it cannot."""
+        with self.pool.connection() as conn:
+            try:
+                result = deadletters.retry_dead_letters(conn, job_id, finished_only=True)
+            except JobNotFound:
+                raise InvalidJobRequest("jobId", f"no sync job with id {job_id}") from None
+            except JobStillActive as exc:
+                raise InvalidJobRequest(
+                    "jobId",
+                    f"sync job {job_id} is still {exc.status}; retry its dead letters once it "
+                    "has finished",
+                ) from None
+            # The retry committed in its own transaction: this read shows its stats.
+            job = jobs.get_job(conn, job_id)
+        if job is None:  # deleted with its shop since
+            raise InvalidJobRequest("jobId", f"no sync job with id {job_id}")
+        log.info(
+            "dead letters retried",
+            extra={"job_id": job_id, "retried": result.retried, "resolved": result.resolved},
+        )
+        return RetriedDeadLetters(result, job)
 
     def get_shop(self, shop_id: int) -> Shop | None:
         with self.pool.connection() as conn:

@@ -11,6 +11,9 @@ from bulk.jobs import JobStats as JobStatsRecord
 from bulk.jobs import SyncJob as SyncJobRecord
 from bulk.types import JobStatus, JobType, SyncMode
 
+from ..context import Info
+from ..deadletters.queries import DEFAULT_FIRST, LIST_DESCRIPTION, load_dead_letters
+from ..deadletters.types import DeadLetter
 from ..errors import ValidationError
 from ..ids import to_id
 from ..scalars import BigInt
@@ -49,6 +52,17 @@ class SyncJobStats:
         )
 
 
+async def resolve_job_dead_letters(
+    root: SyncJob,
+    info: Info,
+    first: int | None = DEFAULT_FIRST,
+    include_resolved: bool | None = False,
+) -> list[DeadLetter]:
+    return await load_dead_letters(
+        info, int(root.id), first=first, include_resolved=include_resolved
+    )
+
+
 @strawberry.type(description="One sync of a shop's orders. IDs are decimal database ids.")
 class SyncJob:
     id: strawberry.ID
@@ -71,6 +85,11 @@ class SyncJob:
     )
     object_count: BigInt | None
     stats: SyncJobStats
+
+    dead_letters: list[DeadLetter] = strawberry.field(
+        resolver=resolve_job_dead_letters,
+        description=f"The job's dead letters {LIST_DESCRIPTION}",
+    )
 
     @classmethod
     def from_domain(cls, job: SyncJobRecord) -> SyncJob:

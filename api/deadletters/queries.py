@@ -1,0 +1,70 @@
+"""Queries over dead letters: a job's bad lines, by job id (also behind ``SyncJob.deadLetters``)."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from anyio import to_thread
+from graphql import GraphQLError
+
+from ..context import Info
+from ..ids import parse_id
+from .types import DeadLetter
+
+DEFAULT_FIRST = 50
+MAX_FIRST = 500
+
+LIST_DESCRIPTION = (
+    "in file order, only the open ones unless includeResolved. `first` "
+    f"must be 1..{MAX_FIRST} (else a BAD_USER_INPUT error)."
+)
+
+
+def checked_first(first: int | None) -> int:
+    """``first`` as ``syncJobs`` takes it: null means the default, outside 1..MAX_FIRST fails."""
+    first = DEFAULT_FIRST if first is None else first
+    if not 1 <= first <= MAX_FIRST:
+        # The list type leaves no room for a ValidationError member: a typed GraphQL error.
+        raise GraphQLError(
+            f"first must be between 1 and {MAX_FIRST}",
+            extensions={"code": "BAD_USER_INPUT", "field": "first"},
+        )
+    return first
+
+
+async def load_dead_letters(
+    info: Info, job_id: int, *, first: int | None, include_resolved: bool | None
+) -> list[DeadLetter]:
+    """The job's dead letters as GraphQL objects (``first`` checked)."""
+    found = await to_thread.run_sync(
+        functools.partial(
+            info.context.service.list_dead_letters,
+            job_id,
+            include_resolved=bool(include_resolved),
+            first=checked_first(first),
+        )
+    )
+    return [DeadLetter.from_domain(job_id, letter) for letter in found]
+
+
+async def resolve_dead_letters(
+    info: Info,
+    job_id: strawberry.ID,
+    first: int | None = DEFAULT_FIRST,
+    include_resolved: bool | None = False,
+) -> list[DeadLetter]:
+    checked_first(first)  # a bad `first` is an error whatever the id
+    parsed = parse_id(job_id)
+    if parsed is None:
+        return []
+    return await load_dead_letters(info, parsed, first=first, include_resolved=include_resolved)
+
+
+@strawberry.type
+class DeadLetterQueries:
+    dead_letters: list[DeadLetter] = strawberry.field(
+        resolver=resolve_dead_letters,
+        description=f"A job's dead letters {LIST_DESCRIPTION} An id naming no job gives an "
+        "empty list.",
+    )
