@@ -53,7 +53,10 @@ mutation Start($input: StartSyncJobInput!) {{
   }}
 }}
 """
-GET_JOB = f"query Job($id: ID!) {{ syncJob(id: $id) {{ {JOB_FIELDS} bulkOperationStatus }} }}"
+GET_JOB = (
+    "query Job($id: ID!) "
+    f"{{ syncJob(id: $id) {{ {JOB_FIELDS} bulkOperationId bulkOperationStatus }} }}"
+)
 WATCH_JOB = (
     "subscription Watch($id: ID!) "
     f"{{ syncJobUpdated(id: $id) {{ {JOB_FIELDS} bulkOperationStatus }} }}"

@@ -5,9 +5,7 @@ duplicate and early deliveries still give one exact import."""
 from __future__ import annotations
 
 import json
-import socket
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from cli.graphql_client import GraphQLClient
-from cli.processes import ManagedProcess, ProcessGroup
+from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -28,121 +25,56 @@ ORDERS = 120
 POLL_DELAY_S = 30.0
 # Submit, 0.2 s CREATED + 1 s RUNNING in the simulator, delivery, ingest: far below a poll.
 WOKEN_WITHIN_S = 15.0
-JOB = """
-  id status error bulkOperationId
-  stats { linesRead ordersCreated ordersUpdated ordersSkipped lineItemsWritten failedLines }
-"""
-CONNECT = f"""mutation($input: ConnectShopInput!) {{ connectShop(input: $input) {{ __typename
-  ... on ShopConnected {{ shop {{ id }} initialJob {{ {JOB} }} }} }} }}"""
-GET = f"query($id: ID!) {{ syncJob(id: $id) {{ {JOB} }} }}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Stack:
-    def __init__(
-        self, group: ProcessGroup, api: GraphQLClient, api_url: str, sim_url: str, logs: Path
-    ) -> None:
-        self.group, self.api, self.api_url, self.sim_url, self.logs = (
-            group,
-            api,
-            api_url,
-            sim_url,
-            logs,
-        )
-
-    def connect(self) -> dict[str, Any]:
-        variables = {"domain": DOMAIN, "accessToken": TOKEN, "adminUrl": self.sim_url}
-        result: dict[str, Any] = self.api.execute(CONNECT, {"input": variables})["connectShop"]
-        assert result["__typename"] == "ShopConnected", result
-        return result
-
-    def wait(self, job_id: str, timeout_s: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            self.group.check_alive()
-            job: dict[str, Any] = self.api.execute(GET, {"id": job_id})["syncJob"]
-            if job["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-                return job
-            time.sleep(0.1)
-        raise AssertionError(f"job {job_id} not finished within {timeout_s} s")
-
-    def sim(self, path: str, **params: Any) -> Any:
-        response = httpx.get(f"{self.sim_url}{path}", params=params, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def add_fault(self, kind: str, **params: Any) -> None:
-        body = {"kind": kind, "shop": DOMAIN, "params": params}
-        httpx.post(f"{self.sim_url}/_sim/faults", json=body, timeout=10).raise_for_status()
-
-    def line_items_in_shopify(self) -> int:
-        orders = self.sim(f"/_sim/shops/{DOMAIN}/orders", limit=100_000)["orders"]
-        assert len(orders) == ORDERS
-        return sum(len(order["lineItems"]) for order in orders)
-
-    def wait_for_deliveries(self, operation_id: str, count: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + 10
-        while True:
-            found = [
-                d
-                for d in self.sim("/_sim/webhooks")["deliveries"]
-                if d["operationId"] == operation_id
-            ]
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.1)
 
 
 @pytest.fixture
 def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
-    sim_port, api_port = _free_port(), _free_port()
-    sim_url, api_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{api_port}"
+    stack = Stack(domain=DOMAIN, token=TOKEN, orders=ORDERS, logs=tmp_path)
     env = {
-        "DATABASE_URL": database_url,
-        "BROKER_URL": redis_url,
-        "QUEUE_NAME": f"e2e-hooks-{uuid.uuid4().hex[:8]}",
         "WEBHOOK_SECRET": SECRET,
-        "PUBLIC_URL": api_url,
+        "PUBLIC_URL": stack.api_url,
         "POLL_INITIAL_DELAY_S": str(POLL_DELAY_S),
         "POLL_MAX_DELAY_S": str(POLL_DELAY_S),
     }
-    simulator_args = [
-        *("simulator", "--port", str(sim_port), "--orders", str(ORDERS), "--seed", "11"),
-        *("--shop-domain", DOMAIN, "--access-token", TOKEN, "--webhook-secret", SECRET),
-        *("--run-seconds", "1", "--created-seconds", "0.2"),
-    ]
-    with ProcessGroup() as group:
-        group.start(
-            ManagedProcess(
-                "simulator",
-                simulator_args,
-                env=env,
-                log_dir=tmp_path,
-                ready_url=f"{sim_url}/_sim/health",
-            ),
-            ready_timeout_s=60,
-        )
-        group.start(
-            ManagedProcess(
-                "api",
-                ["api", "--port", str(api_port)],
-                env=env,
-                log_dir=tmp_path,
-                ready_url=f"{api_url}/healthz",
-            ),
-            ready_timeout_s=60,
-        )
-        group.start(
-            ManagedProcess("worker", ["worker", "--threads", "2"], env=env, log_dir=tmp_path)
-        )
-        with GraphQLClient(f"{api_url}/graphql") as api:
-            yield Stack(group, api, api_url, sim_url, tmp_path)
+    with stack.run(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue_prefix="e2e-hooks",
+        seed=11,
+        env=env,
+        simulator_args=[
+            "--webhook-secret",
+            SECRET,
+            "--run-seconds",
+            "1",
+            "--created-seconds",
+            "0.2",
+        ],
+    ):
+        yield stack
+
+
+def _add_fault(stack: Stack, kind: str, **params: Any) -> None:
+    stack.sim_post("/_sim/faults", {"kind": kind, "shop": DOMAIN, "params": params})
+
+
+def _line_items_in_shopify(stack: Stack) -> int:
+    orders = stack.shopify_orders()
+    assert len(orders) == ORDERS
+    return sum(len(order["lineItems"]) for order in orders.values())
+
+
+def _wait_for_deliveries(stack: Stack, operation_id: str, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 10
+    while True:
+        found = [
+            d
+            for d in stack.sim_get("/_sim/webhooks")["deliveries"]
+            if d["operationId"] == operation_id
+        ]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def _counts(database_url: str) -> tuple[int, int]:
@@ -155,14 +87,14 @@ def _counts(database_url: str) -> tuple[int, int]:
 
 def _assert_exact_import(stack: Stack, job: dict[str, Any], database_url: str) -> None:
     assert job["status"] == "COMPLETED", job
-    line_items = stack.line_items_in_shopify()
+    line_items = _line_items_in_shopify(stack)
     stats = job["stats"]
     assert stats["ordersCreated"] == ORDERS
     assert stats["lineItemsWritten"] == line_items
     assert stats["linesRead"] == ORDERS + line_items
     assert stats["ordersUpdated"] == stats["ordersSkipped"] == stats["failedLines"] == 0
     assert _counts(database_url) == (ORDERS, line_items)
-    (operation,) = stack.sim("/_sim/operations", shop=DOMAIN)  # one bulk operation, no resubmit
+    (operation,) = stack.sim_get("/_sim/operations", shop=DOMAIN)  # one bulk operation, no resubmit
     assert operation["id"] == job["bulkOperationId"]
 
 
@@ -181,11 +113,11 @@ def test_the_finish_webhook_wakes_the_initial_populate(stack: Stack, database_ur
 
     assert elapsed < WOKEN_WITHIN_S, f"took {elapsed:.1f} s: woken by polling, not the webhook"
     _assert_exact_import(stack, job, database_url)
-    hooks = stack.sim("/_sim/webhooks")
+    hooks = stack.sim_get("/_sim/webhooks")
     (subscription,) = hooks["subscriptions"]
     assert subscription["topic"] == "BULK_OPERATIONS_FINISH"
     assert subscription["uri"] == f"{stack.api_url}/webhooks/shopify"
-    (delivery,) = stack.wait_for_deliveries(job["bulkOperationId"], 1)
+    (delivery,) = _wait_for_deliveries(stack, job["bulkOperationId"], 1)
     assert delivery["outcome"] == "200" and delivery["attempt"] == 1
 
     body = json.dumps({"admin_graphql_api_id": job["bulkOperationId"], "status": "completed"})
@@ -207,8 +139,8 @@ def test_duplicate_and_early_webhooks_still_import_exactly_once(
     stack: Stack, database_url: str
 ) -> None:
     # The first operation's webhook goes out three times, while it still reads RUNNING (for 2 s).
-    stack.add_fault("webhook_duplicate", times=3)
-    stack.add_fault("webhook_early", delay=2.0)
+    _add_fault(stack, "webhook_duplicate", times=3)
+    _add_fault(stack, "webhook_early", delay=2.0)
     initial = stack.connect()["initialJob"]
 
     # The early wake-up finds the operation RUNNING and must not trust the webhook: the job
@@ -216,11 +148,11 @@ def test_duplicate_and_early_webhooks_still_import_exactly_once(
     job = stack.wait(initial["id"], timeout_s=3 * POLL_DELAY_S)
 
     _assert_exact_import(stack, job, database_url)
-    (operation,) = stack.sim("/_sim/operations", shop=DOMAIN)
+    (operation,) = stack.sim_get("/_sim/operations", shop=DOMAIN)
     assert "webhook_early" in operation["faults"]
-    deliveries = stack.wait_for_deliveries(job["bulkOperationId"], 3)
+    deliveries = _wait_for_deliveries(stack, job["bulkOperationId"], 3)
     assert [d["outcome"] for d in deliveries] == ["200", "200", "200"]
     # The wake-up re-polled (and saw RUNNING) before a later poll saw COMPLETED.
-    polls = stack.sim("/_sim/requests", shop=DOMAIN, kind="poll")
+    polls = stack.sim_get("/_sim/requests", shop=DOMAIN, kind="poll")
     assert len(polls) >= 2
     _assert_no_secrets_logged(stack)
