@@ -12,7 +12,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from bulk.config import Settings
-from bulk.jobs import JobRequest, create_job
+from bulk.jobs import JobRequest, SyncJob, create_job, get_job
 from bulk.shops import upsert_shop
 from bulk.types import SyncMode
 from bulk.workflow import JobRunner, Step
@@ -68,6 +68,12 @@ def new_job(conn: psycopg.Connection[Any], shop_id: int, mode: SyncMode = SyncMo
     return create_job(conn, JobRequest(shop_id=shop_id, sync_mode=mode)).job.id
 
 
+def job_of(conn: psycopg.Connection[Any], job_id: int) -> SyncJob:
+    job = get_job(conn, job_id)
+    assert job is not None
+    return job
+
+
 def fast_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -108,3 +114,16 @@ def run_until_done(
             between(number, step)
         time.sleep(min(step.delay_s, 0.02))
     raise AssertionError(f"job {job_id} not done after {max_steps} steps")
+
+
+def run_job(
+    database_url: str,
+    job_id: int,
+    *,
+    settings: dict[str, Any] | None = None,
+    **runner_kwargs: Any,
+) -> list[Step]:
+    """Run the job to the end with a fresh pool and runner (fast settings plus ``settings``)."""
+    with open_pool(database_url) as pool:
+        runner = JobRunner(pool, fast_settings(database_url, **(settings or {})), **runner_kwargs)
+        return run_until_done(runner, job_id)

@@ -15,7 +15,6 @@ from bulk.errors import (
     ShopifyUnavailableError,
     UnexpectedResponseError,
 )
-from bulk.jobs import get_job
 from bulk.shopify import ShopifyClient, ShopifyEndpoint, WebhookSubscriptionError
 from bulk.shopify.responses import unknown_input_field
 from bulk.shopify.subscriptions import address_field, subscription_id
@@ -28,6 +27,7 @@ from .shopify_sim import (
     TOKEN,
     add_fault,
     fast_settings,
+    job_of,
     new_job,
     open_pool,
     run_until_done,
@@ -189,14 +189,13 @@ def test_an_early_wake_up_only_schedules_the_next_poll(
         # ...so the woken message arrives, but the operation still reads RUNNING.
         woken = runner.advance(job_id)
         assert not woken.done and woken.delay_s == 5.0
-        job = get_job(conn, job_id)
-        assert job is not None and job.status is JobStatus.RUNNING
+        job = job_of(conn, job_id)
+        assert job.status is JobStatus.RUNNING
         assert job.bulk_status == "RUNNING" and job.result_url is None
         assert job.checkpoint_line == 0
         time.sleep(1.6)  # the next poll (the fallback) sees it finished
         run_until_done(runner, job_id)
-    job = get_job(conn, job_id)
-    assert job is not None
+    job = job_of(conn, job_id)
     assert job.status is JobStatus.COMPLETED, job.error
     assert job.root_object_count == 20 and job.bulk_attempts == 1
     assert len(sim_operations(server)) == 1

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from bulk.bulk_query import build_orders_query
-from bulk.jobs import JobRequest, SyncJob, create_job, get_job
+from bulk.jobs import JobRequest, SyncJob, create_job
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import upsert_shop
 from bulk.types import JobStatus, SyncMode
@@ -23,8 +23,10 @@ from .shopify_sim import (
     TOKEN,
     add_fault,
     fast_settings,
+    job_of,
     new_job,
     open_pool,
+    run_job,
     run_until_done,
     sim_config,
     sim_operations,
@@ -50,16 +52,19 @@ def _counts(conn: psycopg.Connection[Any], shop_id: int) -> tuple[int, int]:
     return int(orders[0]), int(items[0])
 
 
+def _sync(
+    server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str, **kwargs: Any
+) -> tuple[SyncJob, list[Step]]:
+    """A new FULL job of the simulator's shop, run to the end: the job then, and its steps."""
+    job_id = new_job(conn, store_shop(conn, server))
+    steps = run_job(database_url, job_id, **kwargs)
+    return job_of(conn, job_id), steps
+
+
 def test_happy_path_submit_poll_ingest_complete(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    with open_pool(database_url) as pool:
-        runner = JobRunner(pool, fast_settings(database_url))
-        steps = run_until_done(runner, job_id)
-    job = get_job(conn, job_id)
-    assert job is not None
+    job, steps = _sync(server, conn, database_url)
     assert job.status is JobStatus.COMPLETED, job.error
     assert job.error is None and job.finished_at is not None and job.started_at is not None
     assert job.bulk_attempts == 1 and job.bulk_status == "COMPLETED"
@@ -67,59 +72,37 @@ def test_happy_path_submit_poll_ingest_complete(
     assert op["id"] == job.bulk_operation_id and op["groupObjects"] is False
     assert job.checkpoint_byte == job.result_file_size == op["fileSize"]
     assert job.checkpoint_line == job.object_count == int(op["objectCount"])
-    orders, items = _counts(conn, shop_id)
+    orders, items = _counts(conn, job.shop_id)
     assert orders == ORDERS == job.root_object_count
     assert items == int(op["objectCount"]) - ORDERS
     assert len(steps) >= 2
-
-
-def _run(database_url: str, job_id: int, **kwargs: Any) -> list[Step]:
-    settings_overrides = kwargs.pop("settings", {})
-    with open_pool(database_url) as pool:
-        runner = JobRunner(pool, fast_settings(database_url, **settings_overrides), **kwargs)
-        return run_until_done(runner, job_id)
-
-
-def _job(conn: psycopg.Connection[Any], job_id: int) -> SyncJob:
-    job = get_job(conn, job_id)
-    assert job is not None
-    return job
 
 
 def test_failed_internal_error_is_resubmitted(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "fail_operation", params={"error_code": "INTERNAL_SERVER_ERROR"})
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    job, _ = _sync(server, conn, database_url)
     assert job.status is JobStatus.COMPLETED and job.bulk_attempts == 2
     ops = sim_operations(server)
     assert sorted(op["status"] for op in ops) == ["COMPLETED", "FAILED"]
-    assert _counts(conn, shop_id)[0] == ORDERS
+    assert _counts(conn, job.shop_id)[0] == ORDERS
 
 
 def test_unsolicited_cancel_is_resubmitted(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "cancel_operation")
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    job, _ = _sync(server, conn, database_url)
     assert job.status is JobStatus.COMPLETED and job.bulk_attempts == 2
-    assert _counts(conn, shop_id)[0] == ORDERS
+    assert _counts(conn, job.shop_id)[0] == ORDERS
 
 
 def test_access_denied_fails_the_job_readably(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "fail_operation", params={"error_code": "ACCESS_DENIED"})
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    job, _ = _sync(server, conn, database_url)
     assert job.status is JobStatus.FAILED and job.finished_at is not None
     assert job.error is not None and "ACCESS_DENIED" in job.error and "scope" in job.error
     assert job.bulk_attempts == 1 and len(sim_operations(server)) == 1
@@ -129,10 +112,7 @@ def test_bulk_attempts_are_bounded(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "fail_operation", count=None, params={"error_code": "TIMEOUT"})
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    _run(database_url, job_id, settings={"max_bulk_attempts": 3})
-    job = _job(conn, job_id)
+    job, _ = _sync(server, conn, database_url, settings={"max_bulk_attempts": 3})
     assert job.status is JobStatus.FAILED and job.bulk_attempts == 3
     assert job.error is not None and "3 attempts" in job.error and "TIMEOUT" in job.error
     assert len(sim_operations(server)) == 3
@@ -149,8 +129,8 @@ def test_bad_token_fails_the_job_without_leaking_it(
         admin_url=server.base_url,
     )
     job_id = new_job(conn, shop.id)
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    run_job(database_url, job_id)
+    job = job_of(conn, job_id)
     assert job.status is JobStatus.FAILED and job.error is not None
     assert "401" in job.error and "shpat_revoked" not in job.error
 
@@ -159,10 +139,7 @@ def test_transient_failures_are_bounded(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "http_status", count=None, params={"status": 503})
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    steps = _run(database_url, job_id, max_transient_failures=2)
-    job = _job(conn, job_id)
+    job, steps = _sync(server, conn, database_url, max_transient_failures=2)
     assert job.status is JobStatus.FAILED and job.error is not None
     assert "transient" in job.error and "503" in job.error
     assert [s.done for s in steps] == [False, False, True]
@@ -175,10 +152,7 @@ def test_lost_submit_answer_is_reconciled_not_duplicated(
 ) -> None:
     # The simulator creates the operation but answers too late: the client times out.
     add_fault(server, "slow", params={"delay": 1.0})
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    steps = _run(database_url, job_id, settings={"http_timeout_s": 0.4})
-    job = _job(conn, job_id)
+    job, steps = _sync(server, conn, database_url, settings={"http_timeout_s": 0.4})
     assert job.status is JobStatus.COMPLETED, job.error
     (op,) = sim_operations(server)
     assert op["id"] == job.bulk_operation_id and job.bulk_attempts == 1
@@ -189,15 +163,12 @@ def test_download_cut_resumes_from_the_checkpoint_with_range(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "download_cut", params={"at_byte": 50_000})
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    job, _ = _sync(server, conn, database_url)
     assert job.status is JobStatus.COMPLETED, job.error
     downloads = [r for r in sim_requests(server) if r.get("kind") == "download"]
     assert [d["status"] for d in downloads] == [200, 206], downloads
     (op,) = sim_operations(server)
-    orders, items = _counts(conn, shop_id)
+    orders, items = _counts(conn, job.shop_id)
     assert orders == ORDERS and items == int(op["objectCount"]) - ORDERS
     assert job.stats.lines_read == int(op["objectCount"])  # nothing read twice
     assert job.checkpoint_byte == op["fileSize"]
@@ -213,12 +184,12 @@ def test_ingest_in_slices_can_be_continued_by_another_worker(
         first = JobRunner(pool, fast_settings(database_url, **settings))
         for _ in range(50):  # submit, poll, then one ingest slice (one batch)
             first.advance(job_id)
-            if _job(conn, job_id).checkpoint_byte > 0:
+            if job_of(conn, job_id).checkpoint_byte > 0:
                 break
-    partial = _job(conn, job_id)
+    partial = job_of(conn, job_id)
     assert 0 < partial.checkpoint_byte < (partial.result_file_size or 0)
-    _run(database_url, job_id, settings=settings)  # "another worker" finishes it
-    job = _job(conn, job_id)
+    run_job(database_url, job_id, settings=settings)  # "another worker" finishes it
+    job = job_of(conn, job_id)
     assert job.status is JobStatus.COMPLETED
     (op,) = sim_operations(server)
     assert job.stats.lines_read == int(op["objectCount"])
@@ -231,10 +202,7 @@ def test_expired_url_is_refreshed_once(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "url_expired")
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    job, _ = _sync(server, conn, database_url)
     assert job.status is JobStatus.COMPLETED and job.bulk_attempts == 1
 
 
@@ -242,12 +210,9 @@ def test_url_expired_for_good_resubmits(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     add_fault(server, "url_expired", count=2)
-    shop_id = store_shop(conn, server)
-    job_id = new_job(conn, shop_id)
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    job, _ = _sync(server, conn, database_url)
     assert job.status is JobStatus.COMPLETED and job.bulk_attempts == 2
-    assert _counts(conn, shop_id)[0] == ORDERS
+    assert _counts(conn, job.shop_id)[0] == ORDERS
 
 
 def test_zero_results_complete_without_a_file(
@@ -260,8 +225,8 @@ def test_zero_results_complete_without_a_file(
     conn.execute(
         "UPDATE sync_jobs SET filter_since = now() + interval '1 day' WHERE id = %s", (job_id,)
     )
-    _run(database_url, job_id)
-    job = _job(conn, job_id)
+    run_job(database_url, job_id)
+    job = job_of(conn, job_id)
     assert job.status is JobStatus.COMPLETED and job.result_url is None
     assert _counts(conn, shop_id) == (0, 0)
 
@@ -280,7 +245,7 @@ def test_duplicate_messages_and_held_leases_are_harmless(
         runner = JobRunner(pool, fast_settings(database_url))
         held = runner.advance(job_id)
         assert not held.done and 25 < held.delay_s <= 30
-        assert _job(conn, job_id).status is JobStatus.QUEUED  # nothing happened
+        assert job_of(conn, job_id).status is JobStatus.QUEUED  # nothing happened
         conn.execute("UPDATE sync_jobs SET lease_expires_at = now() - interval '1 second'")
         run_until_done(runner, job_id)  # an expired lease is taken over
         assert runner.advance(job_id) == Step(done=True)
@@ -297,13 +262,13 @@ def test_state_changes_and_batches_are_notified(
     job_id = new_job(conn, shop_id)
     with psycopg.connect(database_url, autocommit=True) as listener:
         listener.execute("LISTEN sync_job_events")
-        _run(database_url, job_id)
+        run_job(database_url, job_id)
         events = [json.loads(n.payload) for n in listener.notifies(timeout=0.5, stop_after=500)]
     mine = [e for e in events if e["job_id"] == job_id]
     assert all(set(e) == {"job_id", "shop_id", "status"} and e["shop_id"] == shop_id for e in mine)
     statuses = [e["status"] for e in mine]
     assert statuses[0] == "RUNNING" and statuses[-1] == "COMPLETED"
-    batches = _job(conn, job_id).checkpoint_byte // (16 * 1024)
+    batches = job_of(conn, job_id).checkpoint_byte // (16 * 1024)
     assert len(mine) >= batches  # one per committed batch at least
 
 
@@ -319,7 +284,7 @@ def test_cancel_job_cancels_the_shopify_operation(
             assert cancel_job(conn, job_id)
             assert not cancel_job(conn, job_id)  # already finished: nothing to do
             assert runner.advance(job_id) == Step(done=True)
-        assert _job(conn, job_id).status is JobStatus.CANCELLED
+        assert job_of(conn, job_id).status is JobStatus.CANCELLED
         (op,) = sim_operations(slow)
         assert op["status"] in ("CANCELING", "CANCELED")
 
@@ -338,7 +303,7 @@ def test_someone_elses_running_operation_delays_the_submit(
             with open_pool(database_url) as pool:
                 step = JobRunner(pool, fast_settings(database_url)).advance(job_id)
             assert step == Step(done=False, delay_s=30.0)
-            job = _job(conn, job_id)
+            job = job_of(conn, job_id)
             assert job.status is JobStatus.RUNNING and job.bulk_operation_id is None
             assert job.bulk_attempts == 0
             client.cancel_bulk_operation(other.id)
