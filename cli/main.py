@@ -8,6 +8,7 @@ from bulk.config import Settings
 from schema.database import ensure_database
 from schema.migrate import migrate_url
 
+from .dead_letters import dead_letters
 from .log import configure_logging
 
 
@@ -58,6 +59,9 @@ def worker(settings: Settings, threads: int) -> None:
     from workers.main import run_worker
 
     run_worker(settings, threads=threads)
+
+
+cli.add_command(dead_letters)
 
 
 def _register_optional_commands() -> None:

@@ -1,0 +1,101 @@
+"""``shopsync dead-letters``: list a job's lines that could not be ingested, and retry them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+import psycopg
+
+from bulk import jobs
+from bulk.config import Settings
+from bulk.deadletters import DeadLetter, list_dead_letters, retry_dead_letters
+from bulk.errors import JobNotFound, JobStillActive
+
+TEXT_WIDTH = 60  # characters of a line's text shown in the table
+REASON_WIDTH = 70
+
+
+@click.group("dead-letters")
+def dead_letters() -> None:
+    """Lines of a job's result file that could not be ingested."""
+
+
+@dead_letters.command("list")
+@click.argument("job_id", type=int)
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved dead letters.")
+@click.option(
+    "--limit", default=100, show_default=True, type=click.IntRange(min=1), help="At most N."
+)
+@click.pass_obj
+def list_command(settings: Settings, job_id: int, include_resolved: bool, limit: int) -> None:
+    """List a job's open dead letters in file order (--all: resolved ones too)."""
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        job = jobs.get_job(conn, job_id)
+        if job is None:
+            raise click.ClickException(f"no sync job with id {job_id}")
+        letters = list_dead_letters(conn, job_id, only_open=not include_resolved, limit=limit + 1)
+    kind = "" if include_resolved else "open "
+    if not letters:
+        click.echo(f"sync job {job_id} ({job.status.value}) has no {kind}dead letters")
+        return
+    click.echo(f"sync job {job_id} ({job.status.value}), {kind}dead letters in file order:")
+    click.echo(_table(letters[:limit], with_state=include_resolved))
+    if len(letters) > limit:
+        click.echo(f"(the first {limit} only; raise --limit for more)")
+
+
+@dead_letters.command("retry")
+@click.argument("job_id", type=int)
+@click.pass_obj
+def retry_command(settings: Settings, job_id: int) -> None:
+    """Retry a finished job's open dead letters; the job's stats follow."""
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        try:
+            result = retry_dead_letters(conn, job_id, finished_only=True)
+        except JobNotFound:
+            raise click.ClickException(f"no sync job with id {job_id}") from None
+        except JobStillActive as exc:
+            raise click.ClickException(
+                f"sync job {job_id} is still {exc.status}; retry its dead letters once it has "
+                "finished"
+            ) from None
+    click.echo(
+        f"retried {result.retried}, resolved {result.resolved}, "
+        f"still failing {result.still_failing}"
+    )
+
+
+def _table(letters: Sequence[DeadLetter], *, with_state: bool) -> str:
+    """Aligned columns: line, offset, (state,) reason, the line's text cut short."""
+    header = ["LINE", "OFFSET", *(["STATE"] if with_state else []), "REASON", "TEXT"]
+    rows = [
+        [
+            _or_dash(letter.line_number),
+            _or_dash(letter.byte_offset),
+            *(["resolved" if letter.resolved_at else "open"] if with_state else []),
+            _shorten(letter.reason, REASON_WIDTH),
+            _shorten(letter.line, TEXT_WIDTH),
+        ]
+        for letter in letters
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    numeric = 2  # LINE and OFFSET are right-aligned
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            cell.rjust(width) if i < numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _or_dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _shorten(text: str, width: int) -> str:
+    """One terminal line: control characters as spaces, cut to ``width`` with an ellipsis."""
+    flat = "".join(ch if ch.isprintable() else " " for ch in text)
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
