@@ -104,6 +104,11 @@ class GraphQLWS:
             if message["type"] not in ("ka", "ping", "pong"):
                 return message
 
+    def watch(self, op_id: str, job_id: int) -> dict[str, Any]:
+        """Subscribe to ``syncJobUpdated`` of the job; the first state pushed."""
+        self.subscribe(op_id, JOB_UPDATED, id=str(job_id))
+        return self.next_job(op_id)
+
     def next_job(self, op_id: str) -> dict[str, Any]:
         """The next pushed SyncJob of the operation (fails on anything else)."""
         message = self.recv()
@@ -163,11 +168,17 @@ def server(app: Starlette) -> Iterator[ApiServer]:
         yield running
 
 
-def test_job_updated_pushes_each_state_then_completes(server: ApiServer, conn: DbConn) -> None:
-    job_id = make_job(conn, make_shop(conn))
+@pytest.fixture
+def job_id(conn: DbConn) -> int:
+    """A QUEUED job of a new shop."""
+    return make_job(conn, make_shop(conn))
+
+
+def test_job_updated_pushes_each_state_then_completes(
+    server: ApiServer, conn: DbConn, job_id: int
+) -> None:
     with graphql_ws(server.ws_url) as client:
-        client.subscribe("1", JOB_UPDATED, id=str(job_id))
-        first = client.next_job("1")
+        first = client.watch("1", job_id)
         assert (first["id"], first["status"], first["stats"]["linesRead"]) == (
             str(job_id),
             "QUEUED",
@@ -189,12 +200,12 @@ def test_job_updated_pushes_each_state_then_completes(server: ApiServer, conn: D
     assert TOKEN not in "".join(client.received)
 
 
-def test_terminal_job_yields_once_and_completes(server: ApiServer, conn: DbConn) -> None:
-    job_id = make_job(conn, make_shop(conn))
+def test_terminal_job_yields_once_and_completes(
+    server: ApiServer, conn: DbConn, job_id: int
+) -> None:
     set_job(conn, job_id, status="FAILED", error="boom", finished_at=datetime.now(UTC))
     with graphql_ws(server.ws_url) as client:
-        client.subscribe("a", JOB_UPDATED, id=str(job_id))
-        failed = client.next_job("a")
+        failed = client.watch("a", job_id)
         assert (failed["status"], failed["error"]) == ("FAILED", "boom")
         assert client.recv() == {"id": "a", "type": "complete"}
 
@@ -253,11 +264,11 @@ def test_job_events_of_an_unknown_shop_is_a_graphql_error(server: ApiServer) -> 
         assert client.recv() == {"id": "s", "type": "complete"}
 
 
-def test_slow_subscriber_gets_the_latest_state(server: ApiServer, conn: DbConn) -> None:
-    job_id = make_job(conn, make_shop(conn))
+def test_slow_subscriber_gets_the_latest_state(
+    server: ApiServer, conn: DbConn, job_id: int
+) -> None:
     with graphql_ws(server.ws_url) as client:
-        client.subscribe("1", JOB_UPDATED, id=str(job_id))
-        assert client.next_job("1")["status"] == "QUEUED"
+        assert client.watch("1", job_id)["status"] == "QUEUED"
         set_job(conn, job_id, status="RUNNING")
         for line in range(1, 51):
             set_job(conn, job_id, lines_read=line, checkpoint_byte=line * 100)
@@ -271,8 +282,7 @@ def test_slow_subscriber_gets_the_latest_state(server: ApiServer, conn: DbConn) 
     assert len(seen) == len(set(seen))  # no state twice
 
 
-def test_legacy_graphql_ws_protocol(server: ApiServer, conn: DbConn) -> None:
-    job_id = make_job(conn, make_shop(conn))
+def test_legacy_graphql_ws_protocol(server: ApiServer, conn: DbConn, job_id: int) -> None:
     with graphql_ws(server.ws_url, protocol="graphql-ws") as client:
         client.send(
             {
@@ -287,11 +297,11 @@ def test_legacy_graphql_ws_protocol(server: ApiServer, conn: DbConn) -> None:
         assert client.recv() == {"id": "1", "type": "complete"}
 
 
-def test_events_still_arrive_after_the_listener_is_killed(server: ApiServer, conn: DbConn) -> None:
-    job_id = make_job(conn, make_shop(conn))
+def test_events_still_arrive_after_the_listener_is_killed(
+    server: ApiServer, conn: DbConn, job_id: int
+) -> None:
     with graphql_ws(server.ws_url) as client:
-        client.subscribe("1", JOB_UPDATED, id=str(job_id))
-        assert client.next_job("1")["status"] == "QUEUED"
+        assert client.watch("1", job_id)["status"] == "QUEUED"
         old_pid = server.hub.backend_pid
         conn.execute("SELECT pg_terminate_backend(%s, 5000)", (old_pid,))
         wait_for(lambda: server.hub.backend_pid not in (None, old_pid), "a new LISTEN connection")
@@ -337,12 +347,10 @@ def test_errors_stay_readable_in_production(
         assert error["message"] == "no sync job with id '31337'"
 
 
-def test_stopping_the_server_ends_open_subscriptions(app: Starlette, conn: DbConn) -> None:
-    job_id = make_job(conn, make_shop(conn))
+def test_stopping_the_server_ends_open_subscriptions(app: Starlette, job_id: int) -> None:
     with ApiServer(app) as server, graphql_ws(server.ws_url) as client:
         client.subscribe("1", JOB_EVENTS)
-        client.subscribe("2", JOB_UPDATED, id=str(job_id))
-        assert client.next_job("2")["status"] == "QUEUED"
+        assert client.watch("2", job_id)["status"] == "QUEUED"
         server.stop()
         with pytest.raises(ConnectionClosed):
             while True:
