@@ -34,9 +34,9 @@ async def resolve_retry_dead_letters(info: Info, job_id: strawberry.ID) -> Retry
 class DeadLetterMutations:
     retry_dead_letters: RetryDeadLettersResult = strawberry.mutation(
         resolver=resolve_retry_dead_letters,
-        description="Retry the job's open dead letters (fix a line first, or let the missing "
-        "parent order arrive): lines that now go in are resolved and the job's stats follow. "
-        "Only a finished job (COMPLETED, FAILED, CANCELLED): while it is QUEUED or RUNNING its "
-        "ingest may still resolve or add dead letters, so the mutation returns a "
-        "ValidationError(jobId) and leaves them untouched; so does an id naming no job.",
+        description="Retry the job's open dead letters after fixing their cause (a line item "
+        "whose order line failed goes in with that order): lines that now go in are resolved "
+        "and the job's stats follow. Only a finished job (COMPLETED, FAILED, CANCELLED): while "
+        "it is QUEUED or RUNNING its ingest is still adding dead letters, so the mutation "
+        "returns a ValidationError(jobId) and leaves them untouched; so does an id naming no job.",
     )
