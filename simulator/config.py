@@ -95,7 +95,9 @@ class SimulatorConfig:
     run_seconds: float = 0.0
     created_seconds: float = 0.0
     layout: Layout = "auto"  # auto: grouped when groupObjects is true, else `ungrouped_layout`
-    ungrouped_layout: Literal["ungrouped", "adversarial"] = "adversarial"
+    # §10.6: without groupObjects, children come later in the file, not next to their parent.
+    # Whether they may even come first is [U]: `adversarial` (opt-in) puts some before it.
+    ungrouped_layout: Literal["ungrouped", "adversarial"] = "ungrouped"
     # Result files and URLs.
     file_dir: Path | None = None  # None: a temporary directory owned by the app
     url_lifetime_seconds: int = 7 * 24 * 3600
