@@ -64,27 +64,18 @@ class Stack:
             *("--seed", str(seed), "--shop-domain", self.domain, "--access-token", self.token),
             *simulator_args,
         ]
+        servers = [
+            ("simulator", simulator, f"{self.sim_url}/_sim/health"),
+            ("api", ["api", "--port", str(self.api_port)], f"{self.api_url}/healthz"),
+        ]
         with ProcessGroup() as group:
-            group.start(
-                ManagedProcess(
-                    "simulator",
-                    simulator,
-                    env=full_env,
-                    log_dir=self.logs,
-                    ready_url=f"{self.sim_url}/_sim/health",
-                ),
-                ready_timeout_s=60,
-            )
-            group.start(
-                ManagedProcess(
-                    "api",
-                    ["api", "--port", str(self.api_port)],
-                    env=full_env,
-                    log_dir=self.logs,
-                    ready_url=f"{self.api_url}/healthz",
-                ),
-                ready_timeout_s=60,
-            )
+            for name, args, ready_url in servers:
+                group.start(
+                    ManagedProcess(
+                        name, args, env=full_env, log_dir=self.logs, ready_url=ready_url
+                    ),
+                    ready_timeout_s=60,
+                )
             group.start(
                 ManagedProcess(
                     "worker", ["worker", "--threads", "2"], env=full_env, log_dir=self.logs
