@@ -22,8 +22,12 @@ TOKEN = "shpat_e2e_secret_token_123"
 ORDERS = 300
 
 
-@pytest.fixture
-def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
+# The client pins groupObjects: false, so children are never next to their parent; the
+# adversarial layout also puts some of them before it (ordering Shopify does not promise).
+@pytest.fixture(params=["ungrouped", "adversarial"])
+def stack(
+    database_url: str, redis_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     stack = Stack(domain=DOMAIN, token=TOKEN, orders=ORDERS, logs=tmp_path)
     env = {
         "POLL_INITIAL_DELAY_S": "0.2",
@@ -36,7 +40,7 @@ def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
         queue_prefix="e2e",
         seed=7,
         env=env,
-        simulator_args=["--run-seconds", "0"],
+        simulator_args=["--run-seconds", "0", "--layout", request.param],
     ):
         yield stack
 
