@@ -27,9 +27,9 @@ from bulk.errors import (
     ShopifyError,
     ShopifyTransientError,
     ShopUnavailableError,
+    WebhookSubscriptionError,
 )
 from bulk.jobs import CreatedJob, JobRequest, SyncJob
-from bulk.shopify import WebhookSubscriptionError
 from bulk.shops import Shop
 from bulk.types import SyncMode
 

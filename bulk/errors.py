@@ -19,6 +19,7 @@ ShopsyncError
 │       ├── AccessDeniedError        403 / ACCESS_DENIED: missing scope or bulk access
 │       ├── InvalidBulkQueryError    userErrors code INVALID
 │       ├── QueryCostExceededError   MAX_COST_EXCEEDED: the request itself is too expensive
+│       ├── WebhookSubscriptionError webhookSubscriptionCreate userErrors
 │       └── UnexpectedResponseError  a shape or status we have no branch for
 └── DownloadError
     ├── DownloadInterruptedError     transient: resume from the last checkpoint
@@ -116,6 +117,10 @@ class InvalidBulkQueryError(ShopifyPermanentError):
 
 class QueryCostExceededError(ShopifyPermanentError):
     """The request's requested cost is above Shopify's per-query maximum (MAX_COST_EXCEEDED)."""
+
+
+class WebhookSubscriptionError(ShopifyPermanentError):
+    """Shopify refused the webhook subscription (``webhookSubscriptionCreate`` userErrors)."""
 
 
 class UnexpectedResponseError(ShopifyPermanentError):

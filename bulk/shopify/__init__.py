@@ -5,7 +5,6 @@ from __future__ import annotations
 from .client import ShopifyClient, ShopInfo
 from .endpoint import ShopifyEndpoint
 from .operation import BulkOperation, BulkOperationStatus
-from .subscriptions import WebhookSubscriptionError
 
 __all__ = [
     "BulkOperation",
@@ -13,5 +12,4 @@ __all__ = [
     "ShopInfo",
     "ShopifyClient",
     "ShopifyEndpoint",
-    "WebhookSubscriptionError",
 ]

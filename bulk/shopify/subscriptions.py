@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bulk.errors import ShopifyPermanentError
+from bulk.errors import WebhookSubscriptionError
 
 from .endpoint import version_at_least
 from .responses import fail_shape
@@ -22,10 +22,6 @@ CALLBACK_URL_FIELD = "callbackUrl"
 # Real Shopify's userError for a topic already subscribed to the same address.
 _ALREADY_TAKEN = "has already been taken"
 _MAX_TEXT = 300
-
-
-class WebhookSubscriptionError(ShopifyPermanentError):
-    """Shopify refused the webhook subscription (``webhookSubscriptionCreate`` userErrors)."""
 
 
 def address_field(api_version: str) -> str:

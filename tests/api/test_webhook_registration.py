@@ -24,7 +24,7 @@ from api.ports import ShopCredentials
 from api.services import ShopsyncService
 from api.webhooks import callback_url, finish_webhook_registrar
 from bulk.config import Settings
-from bulk.shopify import WebhookSubscriptionError
+from bulk.errors import WebhookSubscriptionError
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 

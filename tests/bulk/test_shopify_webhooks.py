@@ -14,8 +14,9 @@ from bulk.errors import (
     ShopifyPermanentError,
     ShopifyUnavailableError,
     UnexpectedResponseError,
+    WebhookSubscriptionError,
 )
-from bulk.shopify import ShopifyClient, ShopifyEndpoint, WebhookSubscriptionError
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shopify.responses import unknown_input_field
 from bulk.shopify.subscriptions import address_field, subscription_id
 from bulk.types import JobStatus
