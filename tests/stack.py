@@ -39,6 +39,8 @@ class Stack:
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self._group: ProcessGroup | None = None
         self._api: GraphQLClient | None = None
+        self.env: dict[str, str] = {}  # the processes' environment, set by :meth:`run`
+        self._workers = 0
 
     @contextmanager
     def run(
@@ -59,6 +61,7 @@ class Stack:
             "QUEUE_NAME": f"{queue_prefix}-{uuid.uuid4().hex[:8]}",
             **env,
         }
+        self.env = full_env
         simulator = [
             *("simulator", "--port", str(self.sim_port), "--orders", str(self.orders)),
             *("--seed", str(seed), "--shop-domain", self.domain, "--access-token", self.token),
@@ -76,17 +79,43 @@ class Stack:
                     ),
                     ready_timeout_s=60,
                 )
-            group.start(
-                ManagedProcess(
-                    "worker", ["worker", "--threads", "2"], env=full_env, log_dir=self.logs
-                )
-            )
+            self._workers = 0
+            self._start_worker(group)
             with GraphQLClient(f"{self.api_url}/graphql") as api:
                 self._group, self._api = group, api
                 try:
                     yield self
                 finally:
                     self._group = self._api = None
+
+    def _start_worker(self, group: ProcessGroup) -> ManagedProcess:
+        self._workers += 1
+        name = "worker" if self._workers == 1 else f"worker{self._workers}"
+        process = ManagedProcess(
+            name, ["worker", "--threads", "2"], env=self.env, log_dir=self.logs
+        )
+        return group.start(process)
+
+    @property
+    def queue_name(self) -> str:
+        return self.env["QUEUE_NAME"]
+
+    @property
+    def worker(self) -> ManagedProcess:
+        """The worker started last."""
+        return [p for p in self.group.processes if p.name.startswith("worker")][-1]
+
+    def kill_worker(self) -> ManagedProcess:
+        """SIGKILL the current worker (a crash: no clean-up, no acks) and forget it, so
+        :meth:`wait` does not count its death as a failure."""
+        worker = self.worker
+        worker.kill()
+        self.group.processes.remove(worker)
+        return worker
+
+    def start_worker(self) -> ManagedProcess:
+        """One more worker process (same environment; its log is ``worker<N>.log``)."""
+        return self._start_worker(self.group)
 
     @property
     def group(self) -> ProcessGroup:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import dramatiq
@@ -11,14 +12,29 @@ from dramatiq.brokers.redis import RedisBroker
 from bulk.errors import ConfigurationError
 
 
-def build_broker(broker_url: str) -> dramatiq.Broker:
+def build_broker(
+    broker_url: str,
+    *,
+    heartbeat_timeout_s: float | None = None,
+    maintenance_chance: int | None = None,
+) -> dramatiq.Broker:
     """``redis://``/``rediss://`` → RedisBroker, ``amqp://``/``amqps://`` → RabbitmqBroker.
+
+    ``heartbeat_timeout_s`` and ``maintenance_chance`` (Redis only; None: Dramatiq's defaults)
+    decide when a dead worker's unacked messages are requeued: once its heartbeat is that old,
+    by a maintenance run on that many broker commands per million. RabbitMQ requeues them as
+    soon as the dead worker's connection drops.
 
     Neither connects here; the URL (which may hold a password) is never echoed in errors.
     """
     scheme = urlsplit(broker_url).scheme.lower()
     if scheme in ("redis", "rediss"):
-        return RedisBroker(url=broker_url)  # type: ignore[no-untyped-call]
+        options: dict[str, Any] = {}
+        if heartbeat_timeout_s is not None:
+            options["heartbeat_timeout"] = max(int(heartbeat_timeout_s * 1000), 1)
+        if maintenance_chance is not None:
+            options["maintenance_chance"] = maintenance_chance
+        return RedisBroker(url=broker_url, **options)  # type: ignore[no-untyped-call]
     if scheme in ("amqp", "amqps"):
         return RabbitmqBroker(url=broker_url)
     raise ConfigurationError(

@@ -27,7 +27,11 @@ def run_worker(
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     stop = stop or threading.Event()
-    broker = build_broker(settings.broker_url)
+    broker = build_broker(
+        settings.broker_url,
+        heartbeat_timeout_s=settings.broker_heartbeat_timeout_s,
+        maintenance_chance=settings.broker_maintenance_chance,
+    )
     dramatiq.set_broker(broker)
     previous = _install_signal_handlers(stop)
     try:

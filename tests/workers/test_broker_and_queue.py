@@ -9,6 +9,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
+from bulk.config import Settings
 from bulk.errors import ConfigurationError
 from workers.broker import build_broker
 from workers.queue import ACTOR_NAME, DramatiqJobQueue, make_broker
@@ -53,3 +54,31 @@ def test_delayed_enqueue_goes_to_the_delay_queue_with_an_eta() -> None:
     message = json.loads(raw)
     assert message["args"] == [7] and "eta" in message["options"]
     broker.close()
+
+
+def test_redis_broker_takes_the_dead_worker_settings(redis_url: str) -> None:
+    default = build_broker(redis_url)
+    assert isinstance(default, RedisBroker)
+    tuned = build_broker(redis_url, heartbeat_timeout_s=2.5, maintenance_chance=250_000)
+    assert isinstance(tuned, RedisBroker)
+    assert tuned.heartbeat_timeout == 2500 and tuned.maintenance_chance == 250_000
+    assert (default.heartbeat_timeout, default.maintenance_chance) == (60_000, 1_000)
+    default.close()
+    tuned.close()
+    # RabbitMQ requeues a dead consumer's messages when its connection drops: nothing to set.
+    rabbit = build_broker("amqp://guest:secret@127.0.0.1:1/", heartbeat_timeout_s=2.5)
+    assert isinstance(rabbit, RabbitmqBroker)
+    rabbit.close()
+
+
+def test_settings_read_the_dead_worker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROKER_HEARTBEAT_TIMEOUT_S", "3")
+    monkeypatch.setenv("BROKER_MAINTENANCE_CHANCE", "250000")
+    settings = Settings()
+    assert settings.broker_heartbeat_timeout_s == 3.0
+    assert settings.broker_maintenance_chance == 250_000
+    monkeypatch.delenv("BROKER_HEARTBEAT_TIMEOUT_S")
+    monkeypatch.delenv("BROKER_MAINTENANCE_CHANCE")
+    settings = Settings()
+    assert settings.broker_heartbeat_timeout_s is None
+    assert settings.broker_maintenance_chance is None
