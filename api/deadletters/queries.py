@@ -6,31 +6,16 @@ import functools
 
 import strawberry
 from anyio import to_thread
-from graphql import GraphQLError
 
 from ..context import Info
 from ..ids import parse_id
+from ..paging import DEFAULT_FIRST, MAX_FIRST, checked_first
 from .types import DeadLetter
-
-DEFAULT_FIRST = 50
-MAX_FIRST = 500
 
 LIST_DESCRIPTION = (
     "in file order, only the open ones unless includeResolved. `first` "
     f"must be 1..{MAX_FIRST} (else a BAD_USER_INPUT error)."
 )
-
-
-def checked_first(first: int | None) -> int:
-    """``first`` as ``syncJobs`` takes it: null means the default, outside 1..MAX_FIRST fails."""
-    first = DEFAULT_FIRST if first is None else first
-    if not 1 <= first <= MAX_FIRST:
-        # The list type leaves no room for a ValidationError member: a typed GraphQL error.
-        raise GraphQLError(
-            f"first must be between 1 and {MAX_FIRST}",
-            extensions={"code": "BAD_USER_INPUT", "field": "first"},
-        )
-    return first
 
 
 async def load_dead_letters(

@@ -6,14 +6,11 @@ import functools
 
 import strawberry
 from anyio import to_thread
-from graphql import GraphQLError
 
 from ..context import Info
 from ..ids import parse_id
+from ..paging import DEFAULT_FIRST, MAX_FIRST, checked_first
 from .types import SyncJob
-
-DEFAULT_FIRST = 50
-MAX_FIRST = 500
 
 
 async def resolve_sync_job(info: Info, id: strawberry.ID) -> SyncJob | None:
@@ -27,13 +24,7 @@ async def resolve_sync_job(info: Info, id: strawberry.ID) -> SyncJob | None:
 async def resolve_sync_jobs(
     info: Info, shop_id: strawberry.ID | None = None, first: int | None = DEFAULT_FIRST
 ) -> list[SyncJob]:
-    first = DEFAULT_FIRST if first is None else first
-    if not 1 <= first <= MAX_FIRST:
-        # The list type leaves no room for a ValidationError member: a typed GraphQL error.
-        raise GraphQLError(
-            f"first must be between 1 and {MAX_FIRST}",
-            extensions={"code": "BAD_USER_INPUT", "field": "first"},
-        )
+    first = checked_first(first)
     parsed = None if shop_id is None else parse_id(shop_id)
     if shop_id is not None and parsed is None:
         return []

@@ -12,10 +12,11 @@ from bulk.jobs import SyncJob as SyncJobRecord
 from bulk.types import JobStatus, JobType, SyncMode
 
 from ..context import Info
-from ..deadletters.queries import DEFAULT_FIRST, LIST_DESCRIPTION, load_dead_letters
+from ..deadletters.queries import LIST_DESCRIPTION, load_dead_letters
 from ..deadletters.types import DeadLetter
 from ..errors import ValidationError
 from ..ids import to_id
+from ..paging import DEFAULT_FIRST
 from ..scalars import BigInt
 
 strawberry.enum(SyncMode, name="SyncMode")
