@@ -44,3 +44,10 @@ class Settings(BaseSettings):
     max_bulk_attempts: int = 3
     # Retries of one Shopify request on transient errors before giving up on this message.
     max_request_retries: int = 5
+    # Deliveries of a job in a row that may end without a clean step (a crash, the time limit,
+    # a killed worker) before the job fails; a clean step starts the count over.
+    max_deliveries: int = Field(default=5, ge=1)
+    # The scheduler's sweeper: how often it looks for active jobs whose message was lost, and
+    # how long past its due time (or past a dead worker's lease) a step must be to count as lost.
+    sweep_interval_s: float = Field(default=30.0, gt=0)
+    sweep_grace_s: float = Field(default=300.0, ge=0)

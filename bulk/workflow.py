@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from .bulk_query import build_orders_query
 from .config import Settings
+from .crashes import crash_frames, describe_crash
 from .download import open_result, url_expired
 from .errors import (
     DownloadInterruptedError,
@@ -31,7 +32,14 @@ from .errors import (
 from .ingest import Checkpoint, Ingestor
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
-from .workflow_store import Fenced, LeasedJob, LeaseRefused, cancel_job_row, take_lease
+from .workflow_store import (
+    Fenced,
+    LeasedJob,
+    LeaseRefused,
+    cancel_job_row,
+    release_crashed,
+    take_lease,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +47,7 @@ log = structlog.get_logger(__name__)
 RETRYABLE_ERROR_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
 IN_PROGRESS_DELAY_S = 30.0
 MAX_TRANSIENT_BACKOFF_S = 300.0
+MAX_CRASH_BACKOFF_S = 60.0
 # Pinned so behaviour does not change with the API version: the ingest handles ungrouped files.
 GROUP_OBJECTS = False
 
@@ -97,20 +106,33 @@ class JobRunner:
     # -- the step ---------------------------------------------------------------------------
 
     def advance(self, job_id: int) -> Step:
-        """Take the job's lease, do one bounded piece of work, release the lease."""
+        """Take the job's lease, do one bounded piece of work, release the lease.
+
+        Every delivery is counted on the job; a step that raises is recorded and retried with
+        backoff, and once ``max_deliveries`` deliveries in a row have not finished cleanly (raised,
+        timed out, killed) the job FAILS naming the last error. Only an interrupt (the actor's
+        time limit) or an unreachable database goes on up to the caller, recorded if possible.
+        """
+        crash: BaseException | None = None
         with self._pool.connection() as conn:
             if not conn.autocommit:
                 conn.autocommit = True  # each write commits on its own; ingest batches too
             leased = take_lease(conn, job_id, ttl_s=self._lease_ttl_s)
             if isinstance(leased, LeaseRefused):
                 return self._refused(job_id, leased)
+            if leased.deliveries > self._settings.max_deliveries:
+                return self._out_of_deliveries(leased)
             try:
-                return self._step(leased)
+                step = self._step(leased)
             except (Fenced, LeaseLost):
                 log.info("job.fenced", job_id=job_id)
-                return Step(done=False, delay_s=self._settings.poll_initial_delay_s)
-            finally:
-                leased.release()
+                step = Step(done=False, delay_s=self._settings.poll_initial_delay_s)
+            except BaseException as exc:  # recorded below, after the connection is returned
+                crash = exc
+            if crash is None:
+                leased.release(next_step_in_s=step.delay_s)
+                return step
+        return self._crashed(leased, crash)
 
     def _refused(self, job_id: int, refused: LeaseRefused) -> Step:
         if refused.status is None:
@@ -118,7 +140,40 @@ class JobRunner:
             return Step(done=True)
         if not refused.status.is_active:
             return Step(done=True)  # a duplicate message for a finished job
+        # Leased by a live worker, or one that died holding it: try again once it expires (a
+        # killed worker's redelivered message is the only one left).
         return Step(done=False, delay_s=max(refused.lease_left_s, 0.1))
+
+    def _out_of_deliveries(self, job: LeasedJob) -> Step:
+        attempts = job.deliveries - 1
+        job.fail(delivery_budget_error(attempts, job.step_error))
+        log.warning("job.out_of_deliveries", job_id=job.job.id, deliveries=attempts)
+        return Step(done=True)
+
+    def _crashed(self, job: LeasedJob, exc: BaseException) -> Step:
+        """Record a step that raised on a fresh connection (the step's may be broken): a bounded
+        retry for an exception; an interrupt or an unrecordable crash goes on up."""
+        error = describe_crash(exc)
+        delay_s = min(2.0 ** (job.deliveries - 1), MAX_CRASH_BACKOFF_S)
+        log.error(
+            "job.step_crashed",
+            job_id=job.job.id,
+            deliveries=job.deliveries,
+            error=error,
+            frames=crash_frames(exc),
+        )
+        try:
+            with self._pool.connection() as conn:
+                release_crashed(conn, job.job.id, job.lease, error=error, next_step_in_s=delay_s)
+        except Exception as record_exc:
+            # The database is away: the broker's retries, then the sweeper, deliver it again.
+            log.warning(
+                "job.crash_not_recorded", job_id=job.job.id, error=describe_crash(record_exc)
+            )
+            raise exc from None
+        if not isinstance(exc, Exception):
+            raise exc  # an interrupt (time limit, shutdown) is recorded, never swallowed
+        return Step(done=False, delay_s=delay_s)
 
     def _step(self, job: LeasedJob) -> Step:
         job.mark_running()
@@ -340,6 +395,18 @@ _DEAD = frozenset(
         BulkOperationStatus.EXPIRED,
     }
 )
+
+
+def delivery_budget_error(attempts: int, last_error: str | None) -> str:
+    """The readable error of a job whose deliveries kept ending without a clean step."""
+    if last_error is None:
+        last = (
+            "no error was recorded: the worker was killed (SIGKILL, out of memory) or lost "
+            "its database connection mid-step"
+        )
+    else:
+        last = f"last error: {last_error}"
+    return f"gave up after {attempts} deliveries of a step that did not finish; {last}"
 
 
 def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:

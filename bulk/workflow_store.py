@@ -86,8 +86,20 @@ class LeasedJob:
             self.row = {**self.row, **row}
         return row
 
-    def release(self) -> None:
-        self.conn.execute(_SQL["release_lease"], self._params())
+    @property
+    def deliveries(self) -> int:
+        """Deliveries since the last clean step, this one included."""
+        return int(self.row["deliveries"])
+
+    @property
+    def step_error(self) -> str | None:
+        """The error of the last step that did not finish cleanly, if one was recorded."""
+        value: str | None = self.row["step_error"]
+        return value
+
+    def release(self, *, next_step_in_s: float) -> None:
+        """After a clean step: free the lease, reset the delivery count, note the next step."""
+        self.conn.execute(_SQL["release_lease"], self._params(next_step_in_s=next_step_in_s))
 
     def mark_running(self) -> None:
         self._update("mark_running")
@@ -152,6 +164,21 @@ class LeasedJob:
 
     def fail(self, error: str) -> None:
         self._update("fail_job", error=error)
+
+
+def release_crashed(
+    conn: psycopg.Connection[Any],
+    job_id: int,
+    lease: uuid.UUID,
+    *,
+    error: str,
+    next_step_in_s: float,
+) -> bool:
+    """After a step raised: free the lease and record ``error``; False if no longer ours."""
+    params = {"job_id": job_id, "lease": lease, "error": error, "next_step_in_s": next_step_in_s}
+    with conn.cursor() as cur:
+        cur.execute(_SQL["release_crashed"], params)
+        return cur.fetchone() is not None
 
 
 def cancel_job_row(conn: psycopg.Connection[Any], job_id: int) -> dict[str, Any] | None:

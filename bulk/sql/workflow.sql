@@ -3,9 +3,11 @@
 -- worker changes nothing (the caller sees no row). NOTIFY comes from the sync_jobs triggers.
 
 -- name: take_lease
+-- Counts the delivery before any work: a worker killed mid-step (SIGKILL, OOM) still spends one.
 UPDATE sync_jobs
    SET lease_token = gen_random_uuid(),
-       lease_expires_at = now() + make_interval(secs => %(ttl_s)s)
+       lease_expires_at = now() + make_interval(secs => %(ttl_s)s),
+       deliveries = deliveries + 1
  WHERE id = %(job_id)s
    AND status IN ('QUEUED', 'RUNNING')
    AND (lease_token IS NULL OR lease_expires_at < now())
@@ -18,9 +20,23 @@ SELECT status,
  WHERE id = %(job_id)s;
 
 -- name: release_lease
+-- The step returned normally: the delivery count starts over (a long job's many polls never add
+-- up), and the next step is due after its delay (the sweeper's notion of a lost message).
 UPDATE sync_jobs
-   SET lease_token = NULL, lease_expires_at = NULL
+   SET lease_token = NULL, lease_expires_at = NULL,
+       deliveries = 0, step_error = NULL,
+       next_step_at = now() + make_interval(secs => %(next_step_in_s)s)
  WHERE id = %(job_id)s AND lease_token = %(lease)s;
+
+-- name: release_crashed
+-- The step raised: the delivery still counts; its error is kept (and shown on the job meanwhile)
+-- for the readable failure once the delivery budget is spent.
+UPDATE sync_jobs
+   SET lease_token = NULL, lease_expires_at = NULL,
+       step_error = %(error)s, error = %(error)s, updated_at = now(),
+       next_step_at = now() + make_interval(secs => %(next_step_in_s)s)
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status IN ('QUEUED', 'RUNNING')
+RETURNING deliveries;
 
 -- name: mark_running
 UPDATE sync_jobs
