@@ -1,4 +1,5 @@
-"""A crashed step's exception as a short, safe text for the job's error and the logs.
+"""A crashed step's exception as a short, safe text for the job's error and the logs; the
+error of a job whose delivery budget is spent.
 
 An unexpected exception may quote anything it saw: signed result URLs (credentials for the
 shop's data) and access tokens are cut out, and the text is bounded.
@@ -35,3 +36,15 @@ def describe_crash(exc: BaseException) -> str:
 def crash_frames(exc: BaseException) -> str:
     """Where it happened: the traceback's frames (file, line, code), without any message."""
     return "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+
+
+def delivery_budget_error(attempts: int, last_error: str | None) -> str:
+    """The readable error of a job whose deliveries kept ending without a clean step."""
+    if last_error is None:
+        last = (
+            "no error was recorded: the worker was killed (SIGKILL, out of memory) or lost "
+            "its database connection mid-step"
+        )
+    else:
+        last = f"last error: {last_error}"
+    return f"gave up after {attempts} deliveries of a step that did not finish; {last}"

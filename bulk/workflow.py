@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from .bulk_query import build_orders_query
 from .config import Settings
-from .crashes import crash_frames, describe_crash
+from .crashes import crash_frames, delivery_budget_error, describe_crash
 from .download import open_result, url_expired
 from .errors import (
     DownloadInterruptedError,
@@ -395,18 +395,6 @@ _DEAD = frozenset(
         BulkOperationStatus.EXPIRED,
     }
 )
-
-
-def delivery_budget_error(attempts: int, last_error: str | None) -> str:
-    """The readable error of a job whose deliveries kept ending without a clean step."""
-    if last_error is None:
-        last = (
-            "no error was recorded: the worker was killed (SIGKILL, out of memory) or lost "
-            "its database connection mid-step"
-        )
-    else:
-        last = f"last error: {last_error}"
-    return f"gave up after {attempts} deliveries of a step that did not finish; {last}"
 
 
 def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:

@@ -61,6 +61,15 @@ def worker(settings: Settings, threads: int) -> None:
     run_worker(settings, threads=threads)
 
 
+@cli.command()
+@click.pass_obj
+def scheduler(settings: Settings) -> None:
+    """Run the periodic work: re-enqueue or fail jobs whose message was lost (the sweeper)."""
+    from workers.scheduler.main import run_scheduler
+
+    run_scheduler(settings)
+
+
 cli.add_command(dead_letters)
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from types import FrameType
 
 import dramatiq
 from psycopg_pool import ConnectionPool
@@ -15,6 +13,7 @@ from bulk.workflow import JobRunner
 
 from .actors import register_actors
 from .broker import build_broker
+from .signals import install_signal_handlers, restore_signal_handlers
 
 # These libraries log request URLs and bodies at INFO/DEBUG: signed result URLs are credentials.
 _QUIET_LOGGERS = ("httpx", "httpcore", "gql.transport.httpx")
@@ -33,7 +32,7 @@ def run_worker(
         maintenance_chance=settings.broker_maintenance_chance,
     )
     dramatiq.set_broker(broker)
-    previous = _install_signal_handlers(stop)
+    previous = install_signal_handlers(stop)
     try:
         with ConnectionPool(
             settings.database_url,
@@ -52,25 +51,4 @@ def run_worker(
                 worker.stop()
     finally:
         broker.close()
-        _restore_signal_handlers(previous)
-
-
-_Handler = signal.Handlers | int | None | object
-
-
-def _install_signal_handlers(stop: threading.Event) -> dict[int, _Handler]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}  # signals can only be handled on the main thread; ``stop`` still works
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous: dict[int, _Handler] = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        previous[signum] = signal.signal(signum, handle)
-    return previous
-
-
-def _restore_signal_handlers(previous: dict[int, _Handler]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)  # type: ignore[arg-type]
+        restore_signal_handlers(previous)

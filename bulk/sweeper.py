@@ -1,0 +1,60 @@
+"""Recovering jobs whose step message was lost: re-enqueue them, or fail them once their
+delivery budget is spent. Safe to run from several schedulers at once (rows are claimed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg.rows import dict_row
+
+from schema.sqlfile import load_queries
+
+from .crashes import delivery_budget_error
+
+_SQL = load_queries("bulk", "sql/sweeper.sql")
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What one sweep did: the jobs re-enqueued and the jobs failed, by id."""
+
+    requeued: list[int]
+    failed: list[int]
+
+
+def sweep_lost_jobs(
+    conn: psycopg.Connection[Any],
+    enqueue: Callable[[int], None],
+    *,
+    grace_s: float,
+    max_deliveries: int,
+    limit: int = 100,
+) -> Sweep:
+    """Fail the lost jobs whose budget is spent, claim the other lost ones and ``enqueue`` each.
+
+    A claim commits before its message is sent: if sending fails, the job is lost again one
+    grace period later and the next sweep retries it.
+    """
+    params = {"grace_s": grace_s, "max_deliveries": max_deliveries, "limit": limit}
+    failed: list[int] = []
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["lock_spent_jobs"], params)
+        for row in cur.fetchall():
+            error = delivery_budget_error(row["deliveries"], row["step_error"])
+            cur.execute(_SQL["fail_spent_job"], {"job_id": row["id"], "error": error})
+            failed.append(row["id"])
+    for job_id in failed:
+        log.warning("sweeper.failed", job_id=job_id)
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(_SQL["claim_lost_jobs"], params)
+        claimed = sorted(int(row[0]) for row in cur.fetchall())
+    for job_id in claimed:
+        enqueue(job_id)
+        log.info("sweeper.requeued", job_id=job_id)
+    return Sweep(requeued=claimed, failed=failed)

@@ -1,0 +1,56 @@
+"""The scheduler process's composition root: pool, broker, queue and its periodic tasks."""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+from psycopg_pool import ConnectionPool
+
+from bulk.config import Settings
+
+from ..broker import build_broker
+from ..queue import DramatiqJobQueue
+from ..signals import install_signal_handlers, restore_signal_handlers
+from .loop import run_periodic
+from .sweep import SweepLostJobs
+
+log = structlog.get_logger(__name__)
+
+
+def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) -> None:
+    """Run the periodic tasks until SIGTERM/SIGINT (or ``stop`` is set).
+
+    Several schedulers may run at once (the sweeper claims rows), so one can be started per
+    deployment unit without coordination.
+    """
+    stop = stop or threading.Event()
+    broker = build_broker(settings.broker_url)
+    previous = install_signal_handlers(stop)
+    try:
+        # A pool, not a connection: it reconnects on its own after a database outage.
+        with ConnectionPool(
+            settings.database_url,
+            min_size=1,
+            max_size=2,
+            kwargs={"autocommit": True},
+            open=True,
+        ) as pool:
+            sweep = SweepLostJobs(
+                pool,
+                DramatiqJobQueue(broker, settings.queue_name),
+                grace_s=settings.sweep_grace_s,
+                max_deliveries=settings.max_deliveries,
+            )
+            tasks = [sweep.task(settings.sweep_interval_s)]
+            log.info(
+                "scheduler.started",
+                tasks=[task.name for task in tasks],
+                sweep_interval_s=settings.sweep_interval_s,
+                sweep_grace_s=settings.sweep_grace_s,
+            )
+            run_periodic(tasks, stop)
+            log.info("scheduler.stopped")
+    finally:
+        broker.close()
+        restore_signal_handlers(previous)
