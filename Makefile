@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install services migrate demo test test-fast lint format api worker simulator clean
+.PHONY: install services migrate demo test test-fast lint format api worker scheduler simulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ api: install services migrate
 
 worker: install services migrate
 	$(BIN)/shopsync worker
+
+scheduler: install services migrate
+	$(BIN)/shopsync scheduler
 
 simulator: install
 	$(BIN)/shopsync simulator

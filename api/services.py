@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -151,10 +150,6 @@ class ShopsyncService:
     # Without one (no PUBLIC_URL or no WEBHOOK_SECRET), jobs learn of finished operations by
     # polling alone.
     webhook_registrar: WebhookRegistrar | None = None
-    # An active job untouched this long may have lost its message (broker outage, a failed
-    # enqueue after commit): asking for it again re-sends one. Duplicates are harmless, since
-    # workers hold a lease on the job and refuse a second copy while the first one runs.
-    nudge_after_s: float = 300.0
 
     def connect_shop(
         self, *, domain: str, access_token: str, api_version: str | None, admin_url: str | None
@@ -223,16 +218,11 @@ class ShopsyncService:
             if shops.get_shop(conn, request.shop_id) is None:
                 raise InvalidJobRequest("shopId", f"no shop with id {request.shop_id}")
             created = jobs.create_job(conn, request)
+        # A lost message of the active job is the scheduler's sweeper's to recover, not this
+        # request's: it knows when the job's step was due and re-sends it once.
         if created.created:
             self.queue.enqueue(created.job.id)
-        elif self._stalled(created.job):
-            log.warning("re-enqueueing a stalled job", extra={"job_id": created.job.id})
-            self.queue.enqueue(created.job.id)
         return created
-
-    def _stalled(self, job: SyncJob) -> bool:
-        idle = datetime.now(UTC) - job.updated_at
-        return idle > timedelta(seconds=self.nudge_after_s)
 
     def get_job(self, job_id: int) -> SyncJob | None:
         with self.pool.connection() as conn:

@@ -51,3 +51,5 @@ class Settings(BaseSettings):
     # how long past its due time (or past a dead worker's lease) a step must be to count as lost.
     sweep_interval_s: float = Field(default=30.0, gt=0)
     sweep_grace_s: float = Field(default=300.0, ge=0)
+    # At most this many jobs re-enqueued or failed per sweep (each sweep is one short query).
+    sweep_batch_size: int = Field(default=100, ge=1)

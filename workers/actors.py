@@ -10,8 +10,10 @@ from bulk.workflow import JobRunner
 
 from .queue import ACTOR_NAME, DEFAULT_QUEUE, DramatiqJobQueue
 
-# Exceptions reaching Dramatiq are bugs or an unreachable database (Shopify errors are handled by
-# the workflow): a few retries with backoff; a duplicate step is harmless (leases).
+# What reaches Dramatiq is an unreachable database or the time limit (the workflow turns Shopify
+# errors and bugs into bounded retries of its own): a few retries with backoff; a duplicate step
+# is harmless (leases). Every delivery is counted on the job, so the job fails once its budget
+# (MAX_DELIVERIES) is spent; if Dramatiq gives up first, the scheduler's sweeper re-sends it.
 MAX_RETRIES = 5
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 60_000

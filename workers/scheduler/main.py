@@ -41,6 +41,7 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
                 DramatiqJobQueue(broker, settings.queue_name),
                 grace_s=settings.sweep_grace_s,
                 max_deliveries=settings.max_deliveries,
+                batch_size=settings.sweep_batch_size,
             )
             tasks = [sweep.task(settings.sweep_interval_s)]
             log.info(

@@ -22,11 +22,13 @@ class SweepLostJobs:
         *,
         grace_s: float,
         max_deliveries: int,
+        batch_size: int = 100,
     ) -> None:
         self._pool = pool
         self._queue = queue
         self._grace_s = grace_s
         self._max_deliveries = max_deliveries
+        self._batch_size = batch_size
 
     def __call__(self) -> Sweep:
         with self._pool.connection() as conn:
@@ -35,6 +37,7 @@ class SweepLostJobs:
                 self._queue.enqueue,
                 grace_s=self._grace_s,
                 max_deliveries=self._max_deliveries,
+                limit=self._batch_size,
             )
 
     def task(self, interval_s: float) -> PeriodicTask:
