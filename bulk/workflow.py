@@ -120,10 +120,11 @@ class JobRunner:
             leased = take_lease(conn, job_id, ttl_s=self._lease_ttl_s)
             if isinstance(leased, LeaseRefused):
                 return self._refused(job_id, leased)
-            if leased.deliveries > self._settings.max_deliveries:
-                return self._out_of_deliveries(leased)
             try:
-                step = self._step(leased)
+                if leased.deliveries > self._settings.max_deliveries:
+                    step = self._out_of_deliveries(leased)
+                else:
+                    step = self._step(leased)
             except (Fenced, LeaseLost):
                 log.info("job.fenced", job_id=job_id)
                 step = Step(done=False, delay_s=self._settings.poll_initial_delay_s)
@@ -164,7 +165,9 @@ class JobRunner:
         )
         try:
             with self._pool.connection() as conn:
-                release_crashed(conn, job.job.id, job.lease, error=error, next_step_in_s=delay_s)
+                still_ours = release_crashed(
+                    conn, job.job.id, job.lease, error=error, next_step_in_s=delay_s
+                )
         except Exception as record_exc:
             # The database is away: the broker's retries, then the sweeper, deliver it again.
             log.warning(
@@ -173,7 +176,9 @@ class JobRunner:
             raise exc from None
         if not isinstance(exc, Exception):
             raise exc  # an interrupt (time limit, shutdown) is recorded, never swallowed
-        return Step(done=False, delay_s=delay_s)
+        # Not ours any more: finished, cancelled, or taken over by a worker that sends its own
+        # next message (a second one would run the job twice as often from now on).
+        return Step(done=False, delay_s=delay_s) if still_ours else Step(done=True)
 
     def _step(self, job: LeasedJob) -> Step:
         job.mark_running()

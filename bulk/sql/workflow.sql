@@ -25,6 +25,7 @@ SELECT status,
 UPDATE sync_jobs
    SET lease_token = NULL, lease_expires_at = NULL,
        deliveries = 0, step_error = NULL,
+       error = CASE WHEN error = step_error THEN NULL ELSE error END,  -- the crash is over
        next_step_at = now() + make_interval(secs => %(next_step_in_s)s)
  WHERE id = %(job_id)s AND lease_token = %(lease)s;
 

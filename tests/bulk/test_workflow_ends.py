@@ -12,8 +12,8 @@ import pytest
 
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus
-from bulk.workflow import JobRunner
-from bulk.workflow_store import LeasedJob, take_lease
+from bulk.workflow import JobRunner, Step
+from bulk.workflow_store import LeasedJob, cancel_job_row, take_lease
 from simulator.server import SimulatorServer
 
 from .shopify_sim import (
@@ -22,6 +22,7 @@ from .shopify_sim import (
     new_job,
     open_pool,
     run_job,
+    run_until_done,
     sim_config,
     sim_operations,
     store_shop,
@@ -89,15 +90,39 @@ def test_a_step_that_crashes_then_recovers_completes_however_long_the_job(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     job_id = new_job(conn, store_shop(conn, server))
-    clients = CrashingClients(crashes=2)
-    run_job(database_url, job_id, settings={"max_deliveries": 3}, client_factory=clients)
+    settings = fast_settings(database_url, max_deliveries=2)
+    with open_pool(database_url) as pool:
+        runner = JobRunner(pool, settings, client_factory=CrashingClients(crashes=1))
+        assert not runner.advance(job_id).done  # crashes: recorded, retried
+        crashed = _row(conn, job_id)
+        assert crashed["deliveries"] == 1 and crashed["step_error"] == crashed["error"]
+        assert crashed["step_error"].startswith("RuntimeError: bug in a step")
+        assert not runner.advance(job_id).done  # submits: a clean step
+        clean = _row(conn, job_id)
+        assert (clean["deliveries"], clean["step_error"], clean["error"]) == (0, None, None)
+        run_until_done(runner, job_id)
     job = job_of(conn, job_id)
     assert job.status is JobStatus.COMPLETED, job.error
-    assert job.error is None
-    row = _row(conn, job_id)
-    # Each clean step resets the count: many more steps than the budget, and none failed it.
-    assert row["poll_count"] > 3, row
-    assert row["step_error"] is None, row
+    # Each clean step starts the count over: many more steps than the budget, none failed it.
+    assert _row(conn, job_id)["poll_count"] > 2
+
+
+def test_a_crash_after_the_job_was_cancelled_sends_no_further_message(
+    server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
+) -> None:
+    job_id = new_job(conn, store_shop(conn, server))
+
+    def cancelled_then_crashing(endpoint: ShopifyEndpoint) -> ShopifyClient:
+        cancel_job_row(conn, job_id)  # cancelled by a user while the step runs
+        raise RuntimeError("bug after the cancel")
+
+    with open_pool(database_url) as pool:
+        runner = JobRunner(
+            pool, fast_settings(database_url), client_factory=cancelled_then_crashing
+        )
+        assert runner.advance(job_id) == Step(done=True)
+    job = job_of(conn, job_id)
+    assert job.status is JobStatus.CANCELLED and job.error is None
 
 
 def _die_holding_the_lease(conn: psycopg.Connection[Any], job_id: int) -> None:
