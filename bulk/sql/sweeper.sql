@@ -7,23 +7,22 @@
 -- name: claim_lost_jobs
 -- Claiming moves next_step_at to now: the re-enqueued message is due at once, and neither a
 -- second sweeper (SKIP LOCKED, then the re-checked WHERE) nor the next sweep takes the same job
--- again before another grace period passes without a step.
+-- again before another grace period passes without a step. The CTE is evaluated once (a
+-- subquery in FROM may be rescanned per joined row, each rescan locking more rows than LIMIT).
+WITH lost AS MATERIALIZED (
+    SELECT id
+      FROM sync_jobs
+     WHERE status IN ('QUEUED', 'RUNNING')
+       AND deliveries < %(max_deliveries)s
+       AND (lease_token IS NULL OR lease_expires_at < now())
+       AND GREATEST(next_step_at, lease_expires_at) < now() - make_interval(secs => %(grace_s)s)
+     ORDER BY next_step_at
+     LIMIT %(limit)s
+       FOR UPDATE SKIP LOCKED
+)
 UPDATE sync_jobs AS j
    SET next_step_at = now(), requeues = j.requeues + 1
-  FROM (SELECT id
-          FROM sync_jobs
-         WHERE status IN ('QUEUED', 'RUNNING')
-           AND deliveries < %(max_deliveries)s
-           AND (lease_token IS NULL OR lease_expires_at < now())
-           AND GREATEST(next_step_at, lease_expires_at)
-               < now() - make_interval(secs => %(grace_s)s)
-         ORDER BY next_step_at
-         LIMIT %(limit)s
-         FOR UPDATE SKIP LOCKED) AS lost
- WHERE j.id = lost.id
-   AND j.status IN ('QUEUED', 'RUNNING')
-   AND (j.lease_token IS NULL OR j.lease_expires_at < now())
-   AND GREATEST(j.next_step_at, j.lease_expires_at) < now() - make_interval(secs => %(grace_s)s)
+ WHERE j.id IN (SELECT id FROM lost)
 RETURNING j.id;
 
 -- name: lock_spent_jobs

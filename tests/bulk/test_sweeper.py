@@ -93,6 +93,19 @@ def test_only_jobs_whose_message_was_lost_are_requeued_once_per_slot(
     assert _sweep(conn, sent) == ([lost], [])
 
 
+def test_a_sweep_handles_at_most_its_batch(conn: psycopg.Connection[Any]) -> None:
+    jobs = [_job(conn, n, next_step_at="now() - interval '10 minutes'") for n in range(10)]
+    sent: list[int] = []
+    batches = []
+    for _ in range(4):
+        sweep = sweep_lost_jobs(
+            conn, sent.append, grace_s=GRACE_S, max_deliveries=MAX_DELIVERIES, limit=3
+        )
+        batches.append(len(sweep.requeued))
+    assert batches == [3, 3, 3, 1]
+    assert sorted(sent) == sorted(jobs)
+
+
 def test_lost_jobs_with_a_spent_budget_fail_readably(conn: psycopg.Connection[Any]) -> None:
     long_ago = "now() - interval '10 minutes'"
     spent = _job(
