@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -21,13 +23,15 @@ from bulk.jobs import JobRequest, create_job
 from bulk.shops import upsert_shop
 from bulk.types import SyncMode
 from cli.processes import ManagedProcess, ProcessGroup
+from tests.stack import Stack
 from tests.test_worker_kill import (
+    DOMAIN,
     ENV,
+    TOKEN,
     JobRow,
     _assert_exactly_once,
     _delete_queues,
     _job_row,
-    _stack,
     _wait_for,
 )
 
@@ -42,6 +46,26 @@ SWEEP_ENV = {
     "SWEEP_INTERVAL_S": "0.5",
     "SWEEP_GRACE_S": "2",
 }
+
+
+@contextmanager
+def _stack(
+    broker_url: str, database_url: str, logs: Path, *, orders: int, simulator_args: list[str]
+) -> Iterator[Stack]:
+    stack = Stack(domain=DOMAIN, token=TOKEN, orders=orders, logs=logs)
+    try:
+        with stack.run(
+            database_url=database_url,
+            redis_url=broker_url,
+            queue_prefix="sweep",
+            seed=13,
+            env=SWEEP_ENV,
+            simulator_args=simulator_args,
+        ):
+            yield stack
+    finally:
+        if stack.env:
+            _delete_queues(broker_url, stack.queue_name)
 
 
 def _requeues(database_url: str, job_id: int | str) -> int:
@@ -78,7 +102,6 @@ def test_a_message_lost_by_the_broker_is_recovered_by_the_sweeper(
     orders = 300
     sim_args = ["--run-seconds", "6", "--layout", "adversarial"]
     with _stack(redis_url, database_url, tmp_path, orders=orders, simulator_args=sim_args) as stack:
-        stack.env.update(SWEEP_ENV)  # the scheduler and the later worker
         stack.group.start(
             ManagedProcess("scheduler", ["scheduler"], env=stack.env, log_dir=tmp_path)
         )
