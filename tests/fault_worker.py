@@ -8,9 +8,10 @@ Run as ``python -m tests.fault_worker [--threads N] [--record DIR] [--kill-after
 - ``--record DIR``: every message processed is appended as a JSON line to ``DIR/<pid>.jsonl``
   (``start`` and ``end`` events: message id, job id, thread, monotonic time, exception).
 - ``--kill-after-completed``: after a message whose job row is COMPLETED has been processed,
-  SIGKILL this process. Dramatiq calls ``after_process_message`` in the worker thread before
-  handing the message to the consumer to ack (``Worker.process_message`` emits it, then its
-  ``finally`` calls ``post_process_message``), so the message is never acked.
+  note it in ``DIR/killed.log`` and SIGKILL this process. Dramatiq calls
+  ``after_process_message`` in the worker thread before handing the message to the consumer to
+  ack (``Worker.process_message`` emits it, then its ``finally`` calls
+  ``post_process_message``), so the message is never acked.
 - ``--barrier MESSAGE_ID``: each delivery of that message waits in ``before_process_message``
   until two deliveries of it (in any processes) have arrived, so both run at the same instant.
 """

@@ -137,7 +137,13 @@ def _tables(database_url: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _assert_exact(
-    stack: FaultStack, database_url: str, job: dict[str, Any], *, created: int, updated: int
+    stack: FaultStack,
+    database_url: str,
+    job: dict[str, Any],
+    *,
+    created: int,
+    updated: int,
+    deleted: int = 0,
 ) -> dict[str, Any]:
     """The job COMPLETED exactly once: the tables mirror Shopify, its stats are exactly one
     pass over its file (lines read = lines in the file, bytes read = its size) and it followed
@@ -159,7 +165,8 @@ def _assert_exact(
     assert stats["ordersCreated"] == created
     assert stats["ordersUpdated"] == updated
     assert stats["ordersUnchanged"] + stats["ordersSkipped"] == len(shopify) - created - updated
-    assert stats["failedLines"] == stats["lineItemsDeleted"] == 0
+    assert stats["failedLines"] == 0
+    assert stats["lineItemsDeleted"] == deleted
     # Every line counted once: an order or a line item, written or skipped.
     assert (
         stats["ordersCreated"]
@@ -317,3 +324,271 @@ def test_worker_connection_terminated_mid_batch_resumes_exactly(
         # The fault really hit the worker (and not, say, the API).
         log = stack.worker.log_path.read_text(encoding="utf-8", errors="replace")
         assert "terminating connection due to administrator command" in log
+
+
+# -- c. 50 concurrent startSyncJob for one shop ---------------------------------------------
+
+
+def test_fifty_concurrent_starts_create_one_job_and_one_operation(
+    redis_url: str, database_url: str, tmp_path: Path
+) -> None:
+    orders, requests = 300, 50
+    with _stack(
+        redis_url, database_url, tmp_path, domain="crowd.myshopify.com", orders=orders
+    ) as stack:
+        connected = stack.connect()
+        shop_id = connected["shop"]["id"]
+        assert stack.wait(connected["initialJob"]["id"])["status"] == "COMPLETED"
+        changed = stack.sim_post(
+            f"/_sim/shops/{stack.domain}/orders/mutate", {"update": 20, "create": 5, "seed": 5}
+        )
+        operations_before, runs_before = stack.operations(), stack.run_requests()
+
+        body = {"query": START_JOB, "variables": {"input": {"shopId": shop_id}}}
+        answers: list[dict[str, Any]] = []
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(requests)
+        lock = threading.Lock()
+
+        def start_one() -> None:
+            try:
+                with httpx.Client(timeout=60) as client:
+                    client.get(f"{stack.api_url}/healthz").raise_for_status()  # connected
+                    barrier.wait(timeout=30)
+                    response = client.post(f"{stack.api_url}/graphql", json=body)
+                response.raise_for_status()
+                payload = response.json()
+                assert "errors" not in payload, payload
+                with lock:
+                    answers.append(payload["data"]["startSyncJob"])
+            except BaseException as exc:
+                with lock:
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=start_one) for _ in range(requests)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+        assert not errors, errors[:3]
+        assert len(answers) == requests
+        kinds = sorted(answer["__typename"] for answer in answers)
+        assert kinds == ["SyncJobAlreadyRunning"] * (requests - 1) + ["SyncJobStarted"], kinds
+        job_ids = {answer["job"]["id"] for answer in answers}
+        assert len(job_ids) == 1, job_ids
+        [job_id] = job_ids
+        with psycopg.connect(database_url) as conn:
+            jobs = conn.execute("SELECT id FROM sync_jobs ORDER BY id").fetchall()
+        assert [str(row[0]) for row in jobs] == [connected["initialJob"]["id"], job_id]
+
+        job = stack.wait(job_id)
+        operation = _assert_exact(
+            stack,
+            database_url,
+            job,
+            created=len(changed["created"]),
+            updated=len(changed["updated"]),
+        )
+        # One more bulk operation (this job's) and one more bulkOperationRunQuery.
+        assert [op["id"] for op in stack.operations()] == [
+            *(op["id"] for op in operations_before),
+            operation["id"],
+        ]
+        assert stack.run_requests() == runs_before + 1
+
+
+# -- d. the same message delivered twice at once --------------------------------------------
+
+# Test instrumentation in the test's own database (not a migration): every committed change of
+# a sync_jobs row, in the order the row changed (the row lock orders the trigger's nextval).
+AUDIT_JOBS = """
+CREATE TABLE job_audit (
+    seq bigserial PRIMARY KEY,
+    backend integer NOT NULL DEFAULT pg_backend_pid(),
+    job_id bigint NOT NULL,
+    old_lease uuid,
+    new_lease uuid,
+    old_status text NOT NULL,
+    new_status text NOT NULL,
+    old_byte bigint NOT NULL,
+    new_byte bigint NOT NULL
+);
+CREATE FUNCTION audit_job() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO job_audit (job_id, old_lease, new_lease, old_status, new_status, old_byte,
+                           new_byte)
+    VALUES (NEW.id, OLD.lease_token, NEW.lease_token, OLD.status, NEW.status,
+            OLD.checkpoint_byte, NEW.checkpoint_byte);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER sync_jobs_audit AFTER UPDATE ON sync_jobs
+    FOR EACH ROW EXECUTE FUNCTION audit_job();
+"""
+
+
+def _duplicate_message(rabbitmq_url: str, queue_name: str) -> str:
+    """Take the job's message off the queue and put it back twice (same body, same message
+    id): what a broker redelivering a message to two consumers hands over. Returns its id."""
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        channel = connection.channel()
+        deadline = time.monotonic() + 10
+        while True:
+            method, properties, body = channel.basic_get(queue_name)
+            if method is not None:
+                break
+            assert time.monotonic() < deadline, "the API's message never reached the queue"
+            time.sleep(0.05)
+        for _ in range(2):
+            channel.basic_publish("", queue_name, body, properties)
+        channel.basic_ack(method.delivery_tag)
+        queue = channel.queue_declare(queue_name, passive=True)
+        assert queue.method.message_count == 2, queue.method
+        message_id: str = dramatiq.Message.decode(body).message_id
+        return message_id
+    finally:
+        connection.close()
+
+
+def test_same_message_twice_at_once_advances_one_at_a_time(
+    rabbitmq_url: str, database_url: str, tmp_path: Path
+) -> None:
+    orders = 2000
+    records, barrier = tmp_path / "records", tmp_path / "barrier"
+    records.mkdir()
+    barrier.mkdir()
+
+    def no_worker_yet(stack: FaultStack) -> None:
+        stack.defer_worker = True
+
+    with _stack(
+        rabbitmq_url,
+        database_url,
+        tmp_path,
+        domain="twice.myshopify.com",
+        orders=orders,
+        configure=no_worker_yet,
+    ) as stack:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(AUDIT_JOBS)
+        job_id = stack.connect()["initialJob"]["id"]
+        message_id = _duplicate_message(rabbitmq_url, stack.queue_name)
+
+        # Two workers, each taking one message at a time (prefetch 1): each gets one copy, and
+        # the barrier holds the first until the second has it too.
+        stack.fault_args = ["--record", str(records), "--barrier", message_id]
+        stack.fault_args += ["--barrier-dir", str(barrier)]
+        stack.worker_env = {"dramatiq_queue_prefetch": "1"}
+        first, second = stack.start_worker(), stack.start_worker()
+        job = stack.wait(job_id, timeout_s=90)
+        _assert_exact(stack, database_url, job, created=orders, updated=0)
+        assert len(stack.operations()) == 1 and stack.run_requests() == 1
+
+        # Both copies were in process at once, in the two processes.
+        assert not list(barrier.glob("timeout-*"))
+        events = _records(records)
+        copies = [e for e in events if e["message_id"] == message_id]
+        starts = [e for e in copies if e["event"] == "start"]
+        ends = [e for e in copies if e["event"] == "end"]
+        assert {e["pid"] for e in starts} == {first.pid, second.pid}, copies
+        assert len(ends) == 2 and max(e["t"] for e in starts) < min(e["t"] for e in ends)
+        assert all(e["exception"] is None for e in events if e["event"] == "end")
+
+        with psycopg.connect(database_url, row_factory=dict_row) as conn:
+            audit = conn.execute("SELECT * FROM job_audit ORDER BY seq").fetchall()
+        _assert_one_lease_at_a_time(audit)
+
+
+def _assert_one_lease_at_a_time(audit: list[dict[str, Any]]) -> None:
+    """The job's row went NULL → lease → … → NULL for each step: a lease was only ever taken
+    when none was held, every change under a lease came from the one connection that took it,
+    nothing changed without a lease, and the job completed once, as its last change."""
+    held: Any = None
+    backend_of: dict[Any, int] = {}
+    for change in audit:
+        old, new = change["old_lease"], change["new_lease"]
+        assert old == held, f"a lease changed hands while held: {change}"
+        if old is None:
+            assert new is not None, f"a change without a lease: {change}"
+            assert new not in backend_of, f"a lease was reused: {change}"
+            backend_of[new] = change["backend"]
+        else:
+            assert change["backend"] == backend_of[old], f"two connections, one lease: {change}"
+        held = new
+    assert held is None, "the last step never released its lease"
+    completions = [c for c in audit if c["new_status"] == "COMPLETED"]
+    assert len(completions) == 1 and completions[0] is audit[-1], completions
+    assert len(backend_of) > 1  # several steps (submit, polls, slices)
+    print(f"{len(backend_of)} steps, one lease at a time, {len(audit)} row changes")
+
+
+# -- b'. the worker's connection terminated while the job completes -------------------------
+
+# Test instrumentation: the job's COMPLETED update waits on an advisory lock the test holds,
+# so the fault lands deterministically after the end-of-file work (deletions) has committed.
+HOLD_COMPLETION = """
+CREATE FUNCTION hold_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(6012);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER sync_jobs_hold_completion BEFORE UPDATE ON sync_jobs FOR EACH ROW
+    WHEN (OLD.status = 'RUNNING' AND NEW.status = 'COMPLETED')
+    EXECUTE FUNCTION hold_completion();
+"""
+TERMINATE_COMPLETING = """
+SELECT pid, pg_terminate_backend(pid) AS terminated
+  FROM pg_stat_activity
+ WHERE datname = current_database()
+   AND pid <> pg_backend_pid()
+   AND wait_event = 'advisory'
+   AND query LIKE '%%status = ''COMPLETED''%%'
+"""
+
+
+def test_worker_connection_terminated_while_completing_finishes_once(
+    redis_url: str, database_url: str, tmp_path: Path
+) -> None:
+    orders, trimmed = 300, 5
+    with _stack(
+        redis_url, database_url, tmp_path, domain="completing.myshopify.com", orders=orders
+    ) as stack:
+        connected = stack.connect()
+        assert stack.wait(connected["initialJob"]["id"])["status"] == "COMPLETED"
+        # Shopify drops one line item of a few orders: the next job's end-of-file work deletes
+        # them, then the connection dies before the job is marked COMPLETED.
+        shopify = stack.shopify_orders()
+        several = [order for order in shopify.values() if len(order["lineItems"]) > 1]
+        for order in several[:trimmed]:
+            number = order["id"].rsplit("/", 1)[-1]
+            response = httpx.patch(
+                f"{stack.sim_url}/_sim/shops/{stack.domain}/orders/{number}",
+                json={"fields": {"lineItems": order["lineItems"][:-1]}},
+                timeout=10,
+            )
+            response.raise_for_status()
+        with psycopg.connect(database_url, autocommit=True) as holder:
+            holder.execute(HOLD_COMPLETION)
+            holder.execute("SELECT pg_advisory_lock(6012)")
+            started = stack.api.execute(
+                START_JOB, {"input": {"shopId": connected["shop"]["id"], "syncMode": "FULL"}}
+            )["startSyncJob"]
+            assert started["__typename"] == "SyncJobStarted", started
+            job_id = started["job"]["id"]
+            victims = _wait_until(
+                stack,
+                lambda: holder.execute(TERMINATE_COMPLETING).fetchall(),
+                "the worker to wait on the completion",
+            )
+            assert [terminated for _, terminated in victims] == [True], victims
+            at_fault = _job_row(database_url, job_id)
+            holder.execute("DROP TRIGGER sync_jobs_hold_completion ON sync_jobs")
+            holder.execute("SELECT pg_advisory_unlock(6012)")
+        assert at_fault["status"] == "RUNNING", at_fault
+        assert at_fault["checkpoint_byte"] == at_fault["result_file_size"], at_fault
+        assert at_fault["line_items_deleted"] == trimmed, at_fault  # the deletions committed
+
+        job = stack.wait(job_id, timeout_s=60)
+        # The end-of-file work ran again: its deletions are not counted twice.
+        _assert_exact(stack, database_url, job, created=0, updated=trimmed, deleted=trimmed)
+        assert len(stack.operations()) == 2 and stack.run_requests() == 2
