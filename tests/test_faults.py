@@ -439,11 +439,14 @@ def _duplicate_message(rabbitmq_url: str, queue_name: str) -> str:
                 break
             assert time.monotonic() < deadline, "the API's message never reached the queue"
             time.sleep(0.05)
+        channel.confirm_delivery()  # each publish returns once the broker has the message
         for _ in range(2):
-            channel.basic_publish("", queue_name, body, properties)
+            channel.basic_publish("", queue_name, body, properties, mandatory=True)
         channel.basic_ack(method.delivery_tag)
-        queue = channel.queue_declare(queue_name, passive=True)
-        assert queue.method.message_count == 2, queue.method
+        while (count := channel.queue_declare(queue_name, passive=True).method.message_count) < 2:
+            assert time.monotonic() < deadline, f"{count} copies in the queue"
+            time.sleep(0.05)
+        assert count == 2
         message_id: str = dramatiq.Message.decode(body).message_id
         return message_id
     finally:
