@@ -5,8 +5,9 @@ Run as ``python -m tests.fault_worker [--threads N] [--record DIR] [--kill-after
 [--barrier MESSAGE_ID --barrier-dir DIR]``; settings come from the environment as for
 ``shopsync worker``. Nothing here is production code.
 
-- ``--record DIR``: every message processed is appended as a JSON line to ``DIR/<pid>.jsonl``
-  (``start`` and ``end`` events: message id, job id, thread, monotonic time, exception).
+- ``--record DIR``: every message processed or enqueued is appended as a JSON line to
+  ``DIR/<pid>.jsonl`` (``start``, ``end`` and ``enqueue`` events: message id, job id, thread,
+  monotonic time, exception).
 - ``--kill-after-completed``: after a message whose job row is COMPLETED has been processed,
   note it in ``DIR/killed.log`` and SIGKILL this process. Dramatiq calls
   ``after_process_message`` in the worker thread before handing the message to the consumer to
@@ -82,6 +83,9 @@ class Recorder(Middleware):  # type: ignore[misc]
         exception: BaseException | None = None,
     ) -> None:
         self._event("end", message, exception=None if exception is None else repr(exception))
+
+    def after_enqueue(self, broker: dramatiq.Broker, message: Any, delay: int | None) -> None:
+        self._event("enqueue", message)
 
 
 class KillAfterCompleted(Middleware):  # type: ignore[misc]
