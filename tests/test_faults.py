@@ -561,7 +561,7 @@ SELECT pid, pg_terminate_backend(pid) AS terminated
  WHERE datname = current_database()
    AND pid <> pg_backend_pid()
    AND wait_event = 'advisory'
-   AND query LIKE '%%status = ''COMPLETED''%%'
+   AND query LIKE '%status = ''COMPLETED''%'
 """
 
 
