@@ -4,8 +4,9 @@ line items, and each job's stats must be exactly a clean run's.
 
 - a worker SIGKILLed after the job's last commit but before the broker saw the ack: the
   redelivered message is a no-op;
-- the worker's Postgres connection terminated (``pg_terminate_backend``) while a batch merges:
-  the job resumes from its checkpoint and writes nothing twice;
+- the worker's Postgres connection terminated (``pg_terminate_backend``) while a batch merges,
+  or after the end-of-file work committed but before the job is marked COMPLETED: the job
+  resumes from its checkpoint and writes (and counts) nothing twice;
 - 50 concurrent ``startSyncJob`` for one shop: one job, one bulk operation;
 - the same message delivered twice at the same instant: the lease lets one worker advance the
   job at a time, and it completes once.
