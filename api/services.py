@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 from psycopg_pool import ConnectionPool
 
-from bulk import deadletters, jobs, shops
+from bulk import deadletters, jobs, shops, workflow
 from bulk.deadletters import DeadLetter, RetryResult
 from bulk.errors import (
     AccessDeniedError,
@@ -30,8 +31,9 @@ from bulk.errors import (
     WebhookSubscriptionError,
 )
 from bulk.jobs import CreatedJob, JobRequest, SyncJob
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import Shop
-from bulk.types import SyncMode
+from bulk.types import JobStatus, SyncMode
 
 from .ports import JobQueue, ShopCredentials, ShopVerifier
 
@@ -140,6 +142,12 @@ class RetriedDeadLetters:
     job: SyncJob  # read after the retry committed: its stats include it
 
 
+@dataclass(frozen=True)
+class CancelOutcome:
+    job: SyncJob  # as it is after the request
+    finished: bool  # True: the job had already COMPLETED or FAILED, nothing was changed
+
+
 @dataclass
 class ShopsyncService:
     """The unit-of-work functions behind the GraphQL resolvers and the webhook endpoint."""
@@ -155,6 +163,8 @@ class ShopsyncService:
     # enqueue after commit): asking for it again re-sends one. Duplicates are harmless, since
     # workers hold a lease on the job and refuse a second copy while the first one runs.
     nudge_after_s: float = 300.0
+    # Talks to the shop's Admin API (cancelSyncJob); keep it bounded (timeout, few retries).
+    shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None
 
     def connect_shop(
         self, *, domain: str, access_token: str, api_version: str | None, admin_url: str | None
@@ -233,6 +243,23 @@ class ShopsyncService:
     def _stalled(self, job: SyncJob) -> bool:
         idle = datetime.now(UTC) - job.updated_at
         return idle > timedelta(seconds=self.nudge_after_s)
+
+    def cancel_job(self, job_id: int) -> CancelOutcome:
+        """Cancel an active job and its Shopify operation; InvalidJobRequest("id") if unknown.
+
+        Idempotent: an already CANCELLED job is returned as it is. A COMPLETED or FAILED one is
+        returned with ``finished`` set and left alone.
+        """
+        with self.pool.connection() as conn:
+            cancelled = workflow.mark_cancelled(conn, job_id)
+            job = jobs.get_job(conn, job_id)
+        if job is None:
+            raise InvalidJobRequest("id", f"no sync job with id {job_id}")
+        if cancelled is not None:
+            # The connection is back in the pool: none waits on Shopify.
+            workflow.cancel_operation(cancelled, client_factory=self.shopify_client_factory)
+            log.info("job cancelled", extra={"job_id": job_id})
+        return CancelOutcome(job, finished=job.status is not JobStatus.CANCELLED)
 
     def get_job(self, job_id: int) -> SyncJob | None:
         with self.pool.connection() as conn:

@@ -24,6 +24,7 @@ from .errors import (
     LeaseLost,
     OperationInProgressError,
     ResultUrlExpiredError,
+    ShopifyError,
     ShopifyPermanentError,
     ShopifyTransientError,
     ShopifyUnavailableError,
@@ -354,21 +355,53 @@ def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
     )
 
 
+@dataclass(frozen=True)
+class CancelledJob:
+    """A job just marked CANCELLED, and the Shopify operation to cancel with it (if any)."""
+
+    job_id: int
+    endpoint: ShopifyEndpoint | None
+    operation_id: str | None
+
+
+# Statuses in which the operation may still produce a file: worth asking Shopify to cancel.
+_CANCELLABLE = frozenset({BulkOperationStatus.CREATED.value, BulkOperationStatus.RUNNING.value})
+
+
+def mark_cancelled(conn: psycopg.Connection[Any], job_id: int) -> CancelledJob | None:
+    """QUEUED/RUNNING → CANCELLED (the fence: no worker commits for it any more); None if the
+    job is not active. Only the database: call ``cancel_operation`` after releasing ``conn``."""
+    row = cancel_job_row(conn, job_id)
+    if row is None:
+        return None
+    operation_id = row["bulk_operation_id"]
+    if not operation_id or row["bulk_status"] not in _CANCELLABLE:
+        return CancelledJob(job_id, None, None)
+    shop = get_shop(conn, row["shop_id"])
+    endpoint = None if shop is None else ShopifyEndpoint.from_shop(shop)
+    return CancelledJob(job_id, endpoint, operation_id if endpoint else None)
+
+
+def cancel_operation(
+    cancelled: CancelledJob, *, client_factory: ClientFactory | None = None
+) -> None:
+    """Ask Shopify to cancel the job's operation, best effort: the job is CANCELLED either way."""
+    if cancelled.endpoint is None or cancelled.operation_id is None:
+        return
+    factory = client_factory or ShopifyClient
+    try:
+        with factory(cancelled.endpoint) as client:
+            client.cancel_bulk_operation(cancelled.operation_id)
+    except ShopifyError as exc:
+        log.warning("job.cancel_operation_failed", job_id=cancelled.job_id, error=str(exc))
+
+
 def cancel_job(
     conn: psycopg.Connection[Any], job_id: int, *, client_factory: ClientFactory | None = None
 ) -> bool:
     """QUEUED/RUNNING → CANCELLED; cancels the Shopify operation best-effort. False if inactive."""
-    row = cancel_job_row(conn, job_id)
-    if row is None:
+    cancelled = mark_cancelled(conn, job_id)
+    if cancelled is None:
         return False
-    operation_id = row["bulk_operation_id"]
-    if operation_id and row["bulk_status"] in ("CREATED", "RUNNING"):
-        shop = get_shop(conn, row["shop_id"])
-        if shop is not None:
-            factory = client_factory or ShopifyClient
-            try:
-                with factory(ShopifyEndpoint.from_shop(shop)) as client:
-                    client.cancel_bulk_operation(operation_id)
-            except (ShopifyTransientError, ShopifyPermanentError) as exc:
-                log.warning("job.cancel_operation_failed", job_id=job_id, error=str(exc))
+    cancel_operation(cancelled, client_factory=client_factory)
     return True
