@@ -309,6 +309,9 @@ class OperationRegistry:
             if status == "COMPLETED":
                 final.completed_at = now
                 final.url_key = key
+                if key and self._faults.take("completed_without_url", op.shop, op.id):
+                    final.url_key = None  # objects were counted, but no file is offered
+                    op.faults.append("completed_without_url")
                 final.url_expires = now + lifetime
                 final.file_size = (
                     size if key else (None if self._config.zero_result_file_size_null else 0)
