@@ -177,20 +177,25 @@ class JobRunner:
     def _submit(self, job: LeasedJob, client: ShopifyClient) -> Step:
         query = self._query(job)
         if job.submit_started_at is not None:
-            # A previous submit's answer was lost: adopt what it created rather than duplicate.
-            found = client.find_submitted_operation(query, submitted_at=job.submit_started_at)
+            # A previous submit's answer was lost: adopt what it created rather than duplicate,
+            # but never an operation any job of the shop already knows (same query text).
+            found = client.find_submitted_operation(
+                query, submitted_at=job.submit_started_at, exclude=job.known_operations()
+            )
             if found is not None and found.status not in _DEAD:
                 log.info("job.reconciled", job_id=job.job.id, operation_id=found.id)
-                job.record_submission(found, new_attempt=True)
+                job.record_submission(found, new_attempt=True, role="adopted")
                 return self._after_submit(job, found)
             job.clear_submit()
+        # What exists now is not this submit's, whatever Shopify's clock says later.
+        job.remember_operations(client.latest_operation_ids())
         submitted_at = job.begin_submit()
         try:
             operation = client.run_bulk_query(query, group_objects=GROUP_OBJECTS)
         except OperationInProgressError as exc:
-            adopted = self._adopt_running(client, query, exc.operation_ids, submitted_at)
+            adopted = self._adopt_running(job, client, query, exc.operation_ids, submitted_at)
             if adopted is not None:
-                job.record_submission(adopted, new_attempt=True)
+                job.record_submission(adopted, new_attempt=True, role="adopted")
                 return self._after_submit(job, adopted)
             job.clear_submit()  # refused: nothing was created
             log.info("job.operation_in_progress", job_id=job.job.id, running=exc.operation_ids)
@@ -205,15 +210,23 @@ class JobRunner:
         return self._after_submit(job, operation)
 
     def _adopt_running(
-        self, client: ShopifyClient, query: str, ids: tuple[str, ...], submitted_at: Any
+        self,
+        job: LeasedJob,
+        client: ShopifyClient,
+        query: str,
+        ids: tuple[str, ...],
+        submitted_at: Any,
     ) -> BulkOperation | None:
         if ids and client.endpoint.at_least("2026-01"):
             return None  # 5 concurrent ops allowed: a refusal means none of ours is among them
+        known = job.known_operations()
         for operation_id in ids:
+            if operation_id in known:
+                continue
             operation = client.get_bulk_operation(operation_id)
             if operation is None or operation.status in _DEAD:
                 continue
-            found = client.find_submitted_operation(query, submitted_at=submitted_at)
+            found = client.find_submitted_operation(query, submitted_at=submitted_at, exclude=known)
             if found is not None and found.id == operation.id:
                 return operation
         return None
