@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -259,7 +260,10 @@ class JobRunner:
             BulkOperationStatus.CANCELING,
         ):
             delay = self._poll_delay_s(job.job.poll_count)
-            job.record_poll(operation)
+            in_status_s = job.record_poll(operation)
+            limit_s = self._status_limit_s(status)
+            if in_status_s > limit_s:
+                return self._stuck(job, client, operation, in_status_s, limit_s)
             return Step(done=False, delay_s=delay)
         if status is BulkOperationStatus.COMPLETED:
             job.record_result(operation)
@@ -286,6 +290,38 @@ class JobRunner:
             raise _Resubmit(status.value, "the bulk operation's result expired")
         job.fail(f"bulk operation in an unhandled status {status.value}")  # pragma: no cover
         return Step(done=True)  # pragma: no cover
+
+    def _status_limit_s(self, status: BulkOperationStatus) -> float:
+        s = self._settings
+        if status is BulkOperationStatus.CREATED:
+            return s.bulk_created_limit_s
+        if status is BulkOperationStatus.RUNNING:
+            return s.bulk_running_limit_s
+        return s.bulk_canceling_limit_s
+
+    def _stuck(
+        self,
+        job: LeasedJob,
+        client: ShopifyClient,
+        operation: BulkOperation,
+        in_status_s: float,
+        limit_s: float,
+    ) -> Step:
+        """The operation overstayed its status: cancel it (best effort) and fail the job."""
+        status = operation.status.value
+        outcome = "it was already being cancelled"
+        if operation.status is not BulkOperationStatus.CANCELING:
+            try:
+                client.cancel_bulk_operation(operation.id)
+                outcome = "asked Shopify to cancel it"
+            except ShopifyError as exc:
+                outcome = f"cancelling it failed ({type(exc).__name__})"
+        job.fail(
+            f"the bulk operation stayed {status} for {_duration(in_status_s)} "
+            f"(limit {_duration(limit_s)}); {outcome}"
+        )
+        log.warning("job.operation_stuck", job_id=job.job.id, status=status, seconds=in_status_s)
+        return Step(done=True)
 
     # -- ingest -----------------------------------------------------------------------------
 
@@ -354,6 +390,13 @@ _DEAD = frozenset(
         BulkOperationStatus.EXPIRED,
     }
 )
+
+
+def _duration(seconds: float) -> str:
+    """Readable: ``10 days, 0:00:00``, ``1:00:00``; sub-second limits (tests) as ``0.30s``."""
+    if seconds < 1:
+        return f"{seconds:.2f}s"
+    return str(timedelta(seconds=round(seconds)))
 
 
 def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
