@@ -21,6 +21,7 @@ from .bulk_query import build_orders_query
 from .config import Settings
 from .download import open_result, url_expired
 from .errors import (
+    DownloadError,
     DownloadInterruptedError,
     LeaseLost,
     OperationInProgressError,
@@ -268,6 +269,11 @@ class JobRunner:
         if status is BulkOperationStatus.COMPLETED:
             job.record_result(operation)
             if operation.url is None:
+                if operation.object_count > 0:  # zero rows have no file; these rows must have
+                    raise _Resubmit(
+                        status.value,
+                        f"Shopify reported {operation.object_count} objects but no result URL",
+                    )
                 return self._finish(job, _ingestor(job, self._settings), eof_only=True)
             return self._ingest(job, client)
         job.record_poll(operation)
@@ -340,12 +346,12 @@ class JobRunner:
                 result = ingestor.ingest(
                     chunks, start=start, deadline=self._clock() + self._settings.ingest_slice_s
                 )
-        except ResultUrlExpiredError as exc:
-            return self._refresh_url(job, client, str(exc))
         except DownloadInterruptedError as exc:
             if job.checkpoint_byte() != start.byte:
                 job.record_progress()  # batches were committed: the download is not stuck
             return self._transient(job, exc)
+        except DownloadError as exc:  # expired, or the host answered something else than the file
+            return self._refresh_url(job, client, exc)
         log.info(
             "job.ingested",
             job_id=row.id,
@@ -358,7 +364,7 @@ class JobRunner:
             return Step(done=False, delay_s=0.0)
         return self._finish(job, ingestor)
 
-    def _refresh_url(self, job: LeasedJob, client: ShopifyClient, reason: str) -> Step:
+    def _refresh_url(self, job: LeasedJob, client: ShopifyClient, exc: DownloadError) -> Step:
         operation_id = job.job.bulk_operation_id
         assert operation_id is not None
         if job.url_refreshes < 1:
@@ -373,7 +379,8 @@ class JobRunner:
             ):
                 job.refresh_url(operation)
                 return Step(done=False, delay_s=0.0)
-        raise _Resubmit("EXPIRED", f"the result URL could not be used: {reason}")
+        bulk_status = "EXPIRED" if isinstance(exc, ResultUrlExpiredError) else "COMPLETED"
+        raise _Resubmit(bulk_status, f"the result URL could not be used: {exc}")
 
     def _finish(self, job: LeasedJob, ingestor: Ingestor, *, eof_only: bool = False) -> Step:
         ingestor.finish()
