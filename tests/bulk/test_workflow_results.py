@@ -143,3 +143,32 @@ def test_an_odd_answer_for_ever_fails_the_job_readably_without_the_url(
     assert f"HTTP {status}" in job.error and "2 attempts" in job.error, job.error
     assert "Signature" not in job.error and "://" not in job.error
     assert len(sim_operations(server)) == 2
+
+
+def test_a_stream_that_ends_short_of_file_size_is_resumed_then_fails(
+    server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
+) -> None:
+    # A clean early end is the only truncation signal there is: the job must not COMPLETE with
+    # the file's tail missing, and must not retry for ever either.
+    shop_id = store_shop(conn, server)
+    job_id = new_job(conn, shop_id)
+    settings = fast_settings(database_url, ingest_slice_s=0.0, batch_bytes=8 * 1024)
+    grown: list[int] = []
+
+    def overstate_file_size(number: int, step: Any) -> None:
+        if not grown:
+            cur = conn.execute(
+                "UPDATE sync_jobs SET result_file_size = result_file_size + 1000"
+                " WHERE id = %s AND result_file_size IS NOT NULL RETURNING id",
+                (job_id,),
+            )
+            grown.extend(row[0] for row in cur.fetchall())
+
+    with open_pool(database_url) as pool:
+        runner = JobRunner(pool, settings, max_transient_failures=2)
+        run_until_done(runner, job_id, between=overstate_file_size)
+    job = job_of(conn, job_id)
+    assert grown and job.status is JobStatus.FAILED and job.error is not None
+    assert "transient" in job.error and "bytes" in job.error, job.error
+    (op,) = sim_operations(server)
+    assert job.checkpoint_byte < op["fileSize"]  # what was read stays; nothing claims the end
