@@ -14,6 +14,7 @@ FAULT_KINDS = frozenset(
         "fail_operation",  # params: error_code, partial (bool), after_objects (int | None)
         "cancel_operation",  # unsolicited cancel by "Shopify"
         "stuck_created",  # the operation never leaves CREATED
+        "stuck_canceling",  # the operation is cancelled unasked and never leaves CANCELING
         "http_status",  # params: status (401/402/423/429/500/502/503/504), retry_after
         "slow",  # params: delay (seconds) before the GraphQL endpoint answers
         "throttled",  # a forced GraphQL THROTTLED answer

@@ -223,6 +223,12 @@ class OperationRegistry:
             op.faults.append("stuck_created")
             op.cancel_event.wait()
             return self._finish(op, status="CANCELED")
+        if take("stuck_canceling", op.shop, op.id) is not None:
+            op.faults.append("stuck_canceling")
+            with self._lock:
+                op.status = "CANCELING"  # cancelled unasked, and it never gets further
+            self._stopping.wait()
+            return None
         if self._wait(op, self._config.created_seconds):
             return self._finish(op, status="CANCELED")
         started = time.monotonic()

@@ -51,3 +51,16 @@ def test_the_limits_default_to_an_hour_ten_days_and_an_hour() -> None:
     assert settings.bulk_canceling_limit_s == 3600
     with pytest.raises(ValueError):
         Settings(bulk_running_limit_s=0)
+
+
+def test_stuck_in_canceling_fails_the_job_readably(
+    conn: psycopg.Connection[Any], database_url: str
+) -> None:
+    with SimulatorServer(sim_config(10)) as server:
+        add_fault(server, "stuck_canceling")
+        job_id = new_job(conn, store_shop(conn, server))
+        run_job(database_url, job_id, settings={"bulk_canceling_limit_s": 0.3})
+        job = job_of(conn, job_id)
+        assert job.status is JobStatus.FAILED and job.error is not None
+        assert job.error.startswith("the bulk operation stayed CANCELING for "), job.error
+        assert job.error.endswith("(limit 0.30s); it was already being cancelled")

@@ -138,3 +138,11 @@ def test_completed_without_url(client: httpx.Client, api: Api) -> None:
     assert op["status"] == "COMPLETED" and op["url"] is None and int(op["objectCount"]) > 0
     again = api.wait(api.run()["bulkOperation"]["id"])
     assert again["url"] is not None
+
+
+def test_stuck_canceling(client: httpx.Client, api: Api) -> None:
+    _fault(client, kind="stuck_canceling")
+    op = api.run()["bulkOperation"]
+    time.sleep(0.2)
+    assert api.poll(op["id"])["status"] == "CANCELING"
+    assert api.wait(api.run()["bulkOperation"]["id"])["status"] == "COMPLETED"  # used up
