@@ -269,7 +269,7 @@ class JobRunner:
         if status is BulkOperationStatus.COMPLETED:
             job.record_result(operation)
             if operation.url is None:
-                if operation.object_count > 0:  # zero rows have no file; these rows must have
+                if operation.object_count > 0:  # only an empty result comes without a file
                     raise _Resubmit(
                         status.value,
                         f"Shopify reported {operation.object_count} objects but no result URL",
