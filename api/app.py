@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from bulk.config import Settings
+from bulk.shopify import ShopifyClient
 from workers.queue import DramatiqJobQueue, make_broker
 
 from .context import Context
@@ -97,6 +98,10 @@ def create_app(
         default_api_version=settings.default_api_version,
         verifier=verifier,
         webhook_registrar=finish_webhook_registrar(settings),
+        # One retry at most: a cancel request waits on it.
+        shopify_client_factory=functools.partial(
+            ShopifyClient, timeout_s=settings.http_timeout_s, max_retries=1
+        ),
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
     events = JobEventHub(conninfo=settings.database_url, reader=service)

@@ -25,7 +25,7 @@ class Query(ShopQueries, JobQueries, DeadLetterQueries):
 
 @strawberry.type
 class Mutation(ShopMutations, JobMutations, DeadLetterMutations):
-    """Writes: connect a shop, start a sync job, retry its dead letters."""
+    """Writes: connect a shop, start or cancel a sync job, retry its dead letters."""
 
 
 @strawberry.type

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from psycopg_pool import ConnectionPool
 
-from bulk import deadletters, jobs, shops
+from bulk import deadletters, jobs, shops, workflow
 from bulk.deadletters import DeadLetter, RetryResult
 from bulk.errors import (
     AccessDeniedError,
@@ -29,8 +30,9 @@ from bulk.errors import (
     WebhookSubscriptionError,
 )
 from bulk.jobs import CreatedJob, JobRequest, SyncJob
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import Shop
-from bulk.types import SyncMode
+from bulk.types import JobStatus, SyncMode
 
 from .ports import JobQueue, ShopCredentials, ShopVerifier
 
@@ -139,6 +141,12 @@ class RetriedDeadLetters:
     job: SyncJob  # read after the retry committed: its stats include it
 
 
+@dataclass(frozen=True)
+class CancelOutcome:
+    job: SyncJob  # as it is after the request
+    finished: bool  # True: the job had already COMPLETED or FAILED, nothing was changed
+
+
 @dataclass
 class ShopsyncService:
     """The unit-of-work functions behind the GraphQL resolvers and the webhook endpoint."""
@@ -150,6 +158,8 @@ class ShopsyncService:
     # Without one (no PUBLIC_URL or no WEBHOOK_SECRET), jobs learn of finished operations by
     # polling alone.
     webhook_registrar: WebhookRegistrar | None = None
+    # Talks to the shop's Admin API (cancelSyncJob); keep it bounded (timeout, few retries).
+    shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None
 
     def connect_shop(
         self, *, domain: str, access_token: str, api_version: str | None, admin_url: str | None
@@ -223,6 +233,23 @@ class ShopsyncService:
         if created.created:
             self.queue.enqueue(created.job.id)
         return created
+
+    def cancel_job(self, job_id: int) -> CancelOutcome:
+        """Cancel an active job and its Shopify operation; InvalidJobRequest("id") if unknown.
+
+        Idempotent: an already CANCELLED job is returned as it is. A COMPLETED or FAILED one is
+        returned with ``finished`` set and left alone.
+        """
+        with self.pool.connection() as conn:
+            cancelled = workflow.mark_cancelled(conn, job_id)
+            job = jobs.get_job(conn, job_id)
+        if job is None:
+            raise InvalidJobRequest("id", f"no sync job with id {job_id}")
+        if cancelled is not None:
+            # The connection is back in the pool: none waits on Shopify.
+            workflow.cancel_operation(cancelled, client_factory=self.shopify_client_factory)
+            log.info("job cancelled", extra={"job_id": job_id})
+        return CancelOutcome(job, finished=job.status is not JobStatus.CANCELLED)
 
     def get_job(self, job_id: int) -> SyncJob | None:
         with self.pool.connection() as conn:

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     poll_initial_delay_s: float = 1.0
     poll_backoff_factor: float = 1.5
     poll_max_delay_s: float = 60.0
+    # How long an operation may stay in one status before it is cancelled (CREATED, RUNNING) and
+    # the job FAILED. Shopify stops a bulk query itself after 10 days.
+    bulk_created_limit_s: float = Field(default=3600.0, gt=0)
+    bulk_running_limit_s: float = Field(default=10 * 24 * 3600.0, gt=0)
+    bulk_canceling_limit_s: float = Field(default=3600.0, gt=0)
     # Ingest: bytes per committed batch, and how long one worker message may ingest before it
     # re-enqueues itself from the checkpoint (fairness, and Dramatiq's time limit).
     batch_bytes: int = 4 * 1024 * 1024

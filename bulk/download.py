@@ -3,6 +3,10 @@
 Offsets count bytes of the file itself (what the checkpoint stores): a resumed request asks
 for ``identity`` encoding so Range addresses those bytes; a fresh one lets httpx decode gzip.
 The URL is a bearer credential, so no message or log line here ever includes it.
+
+The stream's end is the truth: ``fileSize`` is only a hint. A file longer than it is read to its
+end. A stream that ends cleanly before it is the one truncation signal we have, so it counts as
+interrupted (the caller resumes from its checkpoint, a bounded number of times), not as the end.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from .errors import DownloadError, DownloadInterruptedError, ResultUrlExpiredError
+from .errors import DownloadInterruptedError, ResultUnusableError, ResultUrlExpiredError
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _EXPIRED_STATUSES = frozenset({400, 401, 403, 404, 410})
@@ -85,9 +89,6 @@ def open_result(
         raise ValueError("offset must be >= 0")
     if url_expired(url):
         raise ResultUrlExpiredError("the result URL has expired (its Expires has passed)")
-    if file_size is not None and offset >= file_size:
-        yield iter(())
-        return
     headers = {"Range": f"bytes={offset}-", "Accept-Encoding": "identity"} if offset else {}
     owned = client is None
     http = client or httpx.Client(timeout=httpx.Timeout(timeout_s))
@@ -95,23 +96,28 @@ def open_result(
         with http.stream("GET", url, headers=headers) as response:
             status = response.status_code
             if status == 416 and offset:
+                if file_size is not None and offset < file_size:
+                    raise DownloadInterruptedError(
+                        f"the result host says the file ends before byte {offset} of {file_size}"
+                    )
                 yield iter(())  # the offset is the file's end: nothing left
                 return
             if status in _EXPIRED_STATUSES:
                 raise ResultUrlExpiredError(f"the result URL is no longer valid (HTTP {status})")
-            if status == 429 or status >= 500:
+            if status in (408, 429) or status >= 500:
                 raise DownloadInterruptedError(f"the result host is unavailable (HTTP {status})")
             skip = 0
             if status == 206:
                 start = _range_start(response.headers.get("content-range"))
                 if start is None or start > offset:
-                    raise DownloadError("the result host answered a range we did not ask for")
+                    raise ResultUnusableError("the result host answered a range we did not ask for")
                 skip = offset - start
             elif status == 200:
                 skip = offset  # Range ignored: the whole file comes; drop what we already have
-            else:
-                raise DownloadError(f"unexpected HTTP status {status} for the result file")
-            expected = None if file_size is None else file_size - offset
+            else:  # 204, a redirect, ...: not the file (the status only: never the URL)
+                raise ResultUnusableError(f"the result host answered HTTP {status}, not the file")
+            # fileSize is a hint: fewer bytes mean interrupted, more are read to the end.
+            expected = None if file_size is None or file_size <= offset else file_size - offset
             yield _chunks(response, skip=skip, expected=expected)
     except httpx.TimeoutException as exc:
         raise DownloadInterruptedError("the result host did not answer in time") from exc

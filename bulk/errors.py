@@ -23,7 +23,9 @@ ShopsyncError
 │       └── UnexpectedResponseError  a shape or status we have no branch for
 └── DownloadError
     ├── DownloadInterruptedError     transient: resume from the last checkpoint
-    └── ResultUrlExpiredError        the signed URL is dead: fetch a fresh one or resubmit
+    └── ResultUnusableError          the host answered something we cannot read (204, 3xx, ...)
+        └── ResultUrlExpiredError    the signed URL is dead
+        (either way: fetch a fresh URL once, then resubmit within max_bulk_attempts)
 """
 
 from __future__ import annotations
@@ -135,7 +137,11 @@ class DownloadInterruptedError(DownloadError):
     """The download broke off; resume from the last committed checkpoint."""
 
 
-class ResultUrlExpiredError(DownloadError):
+class ResultUnusableError(DownloadError):
+    """The result host answered with something other than the file (204, a redirect, ...)."""
+
+
+class ResultUrlExpiredError(ResultUnusableError):
     """The signed result URL has expired."""
 
 

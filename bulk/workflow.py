@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -21,10 +22,12 @@ from .config import Settings
 from .crashes import crash_frames, delivery_budget_error, describe_crash
 from .download import open_result, url_expired
 from .errors import (
+    DownloadError,
     DownloadInterruptedError,
     LeaseLost,
     OperationInProgressError,
     ResultUrlExpiredError,
+    ShopifyError,
     ShopifyPermanentError,
     ShopifyTransientError,
     ShopifyUnavailableError,
@@ -236,20 +239,25 @@ class JobRunner:
     def _submit(self, job: LeasedJob, client: ShopifyClient) -> Step:
         query = self._query(job)
         if job.submit_started_at is not None:
-            # A previous submit's answer was lost: adopt what it created rather than duplicate.
-            found = client.find_submitted_operation(query, submitted_at=job.submit_started_at)
+            # A previous submit's answer was lost: adopt what it created rather than duplicate,
+            # but never an operation any job of the shop already knows (same query text).
+            found = client.find_submitted_operation(
+                query, submitted_at=job.submit_started_at, exclude=job.known_operations()
+            )
             if found is not None and found.status not in _DEAD:
                 log.info("job.reconciled", job_id=job.job.id, operation_id=found.id)
-                job.record_submission(found, new_attempt=True)
+                job.record_submission(found, new_attempt=True, role="adopted")
                 return self._after_submit(job, found)
             job.clear_submit()
+        # What exists now is not this submit's, whatever Shopify's clock says later.
+        job.remember_operations(client.latest_operation_ids())
         submitted_at = job.begin_submit()
         try:
             operation = client.run_bulk_query(query, group_objects=GROUP_OBJECTS)
         except OperationInProgressError as exc:
-            adopted = self._adopt_running(client, query, exc.operation_ids, submitted_at)
+            adopted = self._adopt_running(job, client, query, exc.operation_ids, submitted_at)
             if adopted is not None:
-                job.record_submission(adopted, new_attempt=True)
+                job.record_submission(adopted, new_attempt=True, role="adopted")
                 return self._after_submit(job, adopted)
             job.clear_submit()  # refused: nothing was created
             log.info("job.operation_in_progress", job_id=job.job.id, running=exc.operation_ids)
@@ -264,15 +272,23 @@ class JobRunner:
         return self._after_submit(job, operation)
 
     def _adopt_running(
-        self, client: ShopifyClient, query: str, ids: tuple[str, ...], submitted_at: Any
+        self,
+        job: LeasedJob,
+        client: ShopifyClient,
+        query: str,
+        ids: tuple[str, ...],
+        submitted_at: Any,
     ) -> BulkOperation | None:
         if ids and client.endpoint.at_least("2026-01"):
             return None  # 5 concurrent ops allowed: a refusal means none of ours is among them
+        known = job.known_operations()
         for operation_id in ids:
+            if operation_id in known:
+                continue
             operation = client.get_bulk_operation(operation_id)
             if operation is None or operation.status in _DEAD:
                 continue
-            found = client.find_submitted_operation(query, submitted_at=submitted_at)
+            found = client.find_submitted_operation(query, submitted_at=submitted_at, exclude=known)
             if found is not None and found.id == operation.id:
                 return operation
         return None
@@ -305,11 +321,19 @@ class JobRunner:
             BulkOperationStatus.CANCELING,
         ):
             delay = self._poll_delay_s(job.job.poll_count)
-            job.record_poll(operation)
+            in_status_s = job.record_poll(operation)
+            limit_s = self._status_limit_s(status)
+            if in_status_s > limit_s:
+                return self._stuck(job, client, operation, in_status_s, limit_s)
             return Step(done=False, delay_s=delay)
         if status is BulkOperationStatus.COMPLETED:
             job.record_result(operation)
             if operation.url is None:
+                if operation.object_count > 0:  # only an empty result comes without a file
+                    raise _Resubmit(
+                        status.value,
+                        f"Shopify reported {operation.object_count} objects but no result URL",
+                    )
                 return self._finish(job, _ingestor(job, self._settings), eof_only=True)
             return self._ingest(job, client)
         job.record_poll(operation)
@@ -333,6 +357,38 @@ class JobRunner:
         job.fail(f"bulk operation in an unhandled status {status.value}")  # pragma: no cover
         return Step(done=True)  # pragma: no cover
 
+    def _status_limit_s(self, status: BulkOperationStatus) -> float:
+        s = self._settings
+        if status is BulkOperationStatus.CREATED:
+            return s.bulk_created_limit_s
+        if status is BulkOperationStatus.RUNNING:
+            return s.bulk_running_limit_s
+        return s.bulk_canceling_limit_s
+
+    def _stuck(
+        self,
+        job: LeasedJob,
+        client: ShopifyClient,
+        operation: BulkOperation,
+        in_status_s: float,
+        limit_s: float,
+    ) -> Step:
+        """The operation overstayed its status: cancel it (best effort) and fail the job."""
+        status = operation.status.value
+        outcome = "it was already being cancelled"
+        if operation.status is not BulkOperationStatus.CANCELING:
+            try:
+                client.cancel_bulk_operation(operation.id)
+                outcome = "asked Shopify to cancel it"
+            except ShopifyError as exc:
+                outcome = f"cancelling it failed ({type(exc).__name__})"
+        job.fail(
+            f"the bulk operation stayed {status} for {_duration(in_status_s)} "
+            f"(limit {_duration(limit_s)}); {outcome}"
+        )
+        log.warning("job.operation_stuck", job_id=job.job.id, status=status, seconds=in_status_s)
+        return Step(done=True)
+
     # -- ingest -----------------------------------------------------------------------------
 
     def _ingest(self, job: LeasedJob, client: ShopifyClient) -> Step:
@@ -350,12 +406,12 @@ class JobRunner:
                 result = ingestor.ingest(
                     chunks, start=start, deadline=self._clock() + self._settings.ingest_slice_s
                 )
-        except ResultUrlExpiredError as exc:
-            return self._refresh_url(job, client, str(exc))
         except DownloadInterruptedError as exc:
             if job.checkpoint_byte() != start.byte:
                 job.record_progress()  # batches were committed: the download is not stuck
             return self._transient(job, exc)
+        except DownloadError as exc:  # expired, or the host answered something else than the file
+            return self._refresh_url(job, client, exc)
         log.info(
             "job.ingested",
             job_id=row.id,
@@ -368,7 +424,7 @@ class JobRunner:
             return Step(done=False, delay_s=0.0)
         return self._finish(job, ingestor)
 
-    def _refresh_url(self, job: LeasedJob, client: ShopifyClient, reason: str) -> Step:
+    def _refresh_url(self, job: LeasedJob, client: ShopifyClient, exc: DownloadError) -> Step:
         operation_id = job.job.bulk_operation_id
         assert operation_id is not None
         if job.url_refreshes < 1:
@@ -383,7 +439,8 @@ class JobRunner:
             ):
                 job.refresh_url(operation)
                 return Step(done=False, delay_s=0.0)
-        raise _Resubmit("EXPIRED", f"the result URL could not be used: {reason}")
+        bulk_status = "EXPIRED" if isinstance(exc, ResultUrlExpiredError) else "COMPLETED"
+        raise _Resubmit(bulk_status, f"the result URL could not be used: {exc}")
 
     def _finish(self, job: LeasedJob, ingestor: Ingestor, *, eof_only: bool = False) -> Step:
         ingestor.finish()
@@ -402,6 +459,13 @@ _DEAD = frozenset(
 )
 
 
+def _duration(seconds: float) -> str:
+    """Readable: ``10 days, 0:00:00``, ``1:00:00``; sub-second limits (tests) as ``0.30s``."""
+    if seconds < 1:
+        return f"{seconds:.2f}s"
+    return str(timedelta(seconds=round(seconds)))
+
+
 def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
     return Ingestor(
         job.conn,
@@ -414,21 +478,53 @@ def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
     )
 
 
+@dataclass(frozen=True)
+class CancelledJob:
+    """A job just marked CANCELLED, and the Shopify operation to cancel with it (if any)."""
+
+    job_id: int
+    endpoint: ShopifyEndpoint | None
+    operation_id: str | None
+
+
+# Statuses in which the operation may still produce a file: worth asking Shopify to cancel.
+_CANCELLABLE = frozenset({BulkOperationStatus.CREATED.value, BulkOperationStatus.RUNNING.value})
+
+
+def mark_cancelled(conn: psycopg.Connection[Any], job_id: int) -> CancelledJob | None:
+    """QUEUED/RUNNING → CANCELLED (the fence: no worker commits for it any more); None if the
+    job is not active. Only the database: call ``cancel_operation`` after releasing ``conn``."""
+    row = cancel_job_row(conn, job_id)
+    if row is None:
+        return None
+    operation_id = row["bulk_operation_id"]
+    if not operation_id or row["bulk_status"] not in _CANCELLABLE:
+        return CancelledJob(job_id, None, None)
+    shop = get_shop(conn, row["shop_id"])
+    endpoint = None if shop is None else ShopifyEndpoint.from_shop(shop)
+    return CancelledJob(job_id, endpoint, operation_id if endpoint else None)
+
+
+def cancel_operation(
+    cancelled: CancelledJob, *, client_factory: ClientFactory | None = None
+) -> None:
+    """Ask Shopify to cancel the job's operation, best effort: the job is CANCELLED either way."""
+    if cancelled.endpoint is None or cancelled.operation_id is None:
+        return
+    factory = client_factory or ShopifyClient
+    try:
+        with factory(cancelled.endpoint) as client:
+            client.cancel_bulk_operation(cancelled.operation_id)
+    except ShopifyError as exc:
+        log.warning("job.cancel_operation_failed", job_id=cancelled.job_id, error=str(exc))
+
+
 def cancel_job(
     conn: psycopg.Connection[Any], job_id: int, *, client_factory: ClientFactory | None = None
 ) -> bool:
     """QUEUED/RUNNING → CANCELLED; cancels the Shopify operation best-effort. False if inactive."""
-    row = cancel_job_row(conn, job_id)
-    if row is None:
+    cancelled = mark_cancelled(conn, job_id)
+    if cancelled is None:
         return False
-    operation_id = row["bulk_operation_id"]
-    if operation_id and row["bulk_status"] in ("CREATED", "RUNNING"):
-        shop = get_shop(conn, row["shop_id"])
-        if shop is not None:
-            factory = client_factory or ShopifyClient
-            try:
-                with factory(ShopifyEndpoint.from_shop(shop)) as client:
-                    client.cancel_bulk_operation(operation_id)
-            except (ShopifyTransientError, ShopifyPermanentError) as exc:
-                log.warning("job.cancel_operation_failed", job_id=job_id, error=str(exc))
+    cancel_operation(cancelled, client_factory=client_factory)
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,7 +113,11 @@ class LeasedJob:
         self._update("clear_submit")
         self.row = {**self.row, "submit_started_at": None}
 
-    def record_submission(self, operation: BulkOperation, *, new_attempt: bool) -> None:
+    def record_submission(
+        self, operation: BulkOperation, *, new_attempt: bool, role: str = "submitted"
+    ) -> None:
+        """Follow ``operation`` from now on; it is remembered as this job's (``role``: submitted
+        or adopted), so reconciliation in any later job excludes it."""
         self._update(
             "record_submission",
             operation_id=operation.id,
@@ -120,19 +125,37 @@ class LeasedJob:
             attempt_increment=1 if new_attempt else 0,
             object_count=operation.object_count,
             root_object_count=operation.root_object_count,
+            role=role,
         )
+
+    def remember_operations(self, operation_ids: Sequence[str]) -> None:
+        """Operations that exist right before a submit: never this submit's, whatever the clocks."""
+        if not operation_ids:
+            return
+        with self.conn.cursor() as cur:
+            cur.execute(
+                _SQL["remember_operations"], self._params(operation_ids=list(operation_ids))
+            )
+
+    def known_operations(self) -> frozenset[str]:
+        """Every operation a job of this shop submitted, adopted or saw before submitting."""
+        with self.conn.cursor() as cur:
+            cur.execute(_SQL["known_operations"], self._params())
+            return frozenset(str(row[0]) for row in cur.fetchall())
 
     def drop_operation(self, *, bulk_status: str, error: str) -> None:
         self._update("drop_operation", bulk_status=bulk_status, error=error)
 
-    def record_poll(self, operation: BulkOperation) -> None:
-        self._update(
+    def record_poll(self, operation: BulkOperation) -> float:
+        """Record what a poll saw; returns how long (s) the operation has been in its status."""
+        row = self._update(
             "record_poll",
             operation_id=operation.id,
             bulk_status=operation.status.value,
             object_count=operation.object_count,
             root_object_count=operation.root_object_count,
         )
+        return float(row["bulk_status_age_s"] or 0.0)
 
     def record_result(self, operation: BulkOperation) -> None:
         self._update(

@@ -175,6 +175,15 @@ class DownloadApp:
             self._record(shop, op_id, 403, "url_expired" if forced else None)
             body = _xml_error("AccessDenied", "Access denied.", f"Request has expired: {expires}")
             return await self._simple(send, 403, body, "application/xml; charset=UTF-8")
+        odd = self._faults.take("download_status", shop, op_id)
+        if odd is not None:
+            status = int(odd.params["status"])
+            self._record(shop, op_id, status, "download_status")
+            headers_out = [(b"content-length", b"0")]
+            if 300 <= status < 400:
+                headers_out.append((b"location", b"https://storage.example.invalid/moved"))
+            await send({"type": "http.response.start", "status": status, "headers": headers_out})
+            return await send({"type": "http.response.body", "body": b""})
         path = self._files.path(key)
         try:
             size = os.stat(path).st_size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ FAULT_KINDS = frozenset(
         "fail_operation",  # params: error_code, partial (bool), after_objects (int | None)
         "cancel_operation",  # unsolicited cancel by "Shopify"
         "stuck_created",  # the operation never leaves CREATED
+        "stuck_canceling",  # the operation is cancelled unasked and never leaves CANCELING
         "http_status",  # params: status (401/402/423/429/500/502/503/504), retry_after
         "slow",  # params: delay (seconds) before the GraphQL endpoint answers
         "throttled",  # a forced GraphQL THROTTLED answer
@@ -25,10 +27,15 @@ FAULT_KINDS = frozenset(
         "webhook_duplicate",  # params: times (total deliveries)
         "webhook_delay",  # params: delay (seconds), lets later webhooks overtake this one
         "webhook_early",  # webhook sent before the operation reads as finished
+        "lose_answer",  # params: kind [run], status [504], executed [true]; the answer is lost
+        "download_status",  # params: status; the result host answers it (e.g. 204, 302, 408)
+        "completed_without_url",  # the operation completes with objects but url null
     }
 )
 ERROR_CODES = ("ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT")
 HTTP_STATUSES = (401, 402, 403, 404, 423, 429, 430, 500, 502, 503, 504)
+LOST_ANSWER_STATUSES = (500, 502, 503, 504)
+REQUEST_KINDS = ("run", "cancel", "poll", "query", "subscribe")
 
 
 class FaultError(ValueError):
@@ -70,6 +77,15 @@ def _validate(kind: str, params: dict[str, Any]) -> None:
         raise FaultError(f"error_code must be one of {ERROR_CODES}")
     if kind == "http_status" and int(params.get("status", 500)) not in HTTP_STATUSES:
         raise FaultError(f"status must be one of {HTTP_STATUSES}")
+    if kind == "lose_answer":
+        if int(params.get("status", 504)) not in LOST_ANSWER_STATUSES:
+            raise FaultError(f"status must be one of {LOST_ANSWER_STATUSES}")
+        if params.get("kind", "run") not in REQUEST_KINDS:
+            raise FaultError(f"kind must be one of {REQUEST_KINDS}")
+    if kind == "download_status":
+        status = int(params.get("status", 0))
+        if not 100 <= status <= 599 or status in (200, 206):
+            raise FaultError("status must be an HTTP status other than 200 and 206")
 
 
 class FaultRegistry:
@@ -114,11 +130,18 @@ class FaultRegistry:
             params=params,
         )
 
-    def take(self, kind: str, shop: str | None, operation_id: str | None = None) -> Fault | None:
-        """Consume one firing of the first matching fault, or return None."""
+    def take(
+        self,
+        kind: str,
+        shop: str | None,
+        operation_id: str | None = None,
+        *,
+        where: Callable[[Fault], bool] | None = None,
+    ) -> Fault | None:
+        """Consume one firing of the first matching fault (``where`` narrows it), or None."""
         with self._lock:
             for fault in self._faults:
-                if fault.kind != kind:
+                if fault.kind != kind or (where is not None and not where(fault)):
                     continue
                 if fault.shop is not None and fault.shop != shop:
                     continue

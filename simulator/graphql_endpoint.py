@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from simulator.admin_schema import SchemaCache
 from simulator.costs import CostCalculator
+from simulator.faults import Fault
 from simulator.requestlog import RequestRecord
 from simulator.resolvers import RequestContext, attach_resolvers
 from simulator.runtime import Simulator
@@ -155,12 +156,35 @@ class GraphQLEndpoint:
         op_name = body.get("operationName")
         debug = request.headers.get("shopify-search-query-debug") == "1"
         base_url = str(request.base_url)
+        lost = self._lost_answer(domain, query, op_name)
+        if lost is not None and not lost.params.get("executed", True):
+            return self._lose(lost, RequestRecord(domain, "fault", 0, version, path=path), headers)
         result, record = await anyio.to_thread.run_sync(
             self._handle, shop, version, query, variables, op_name, debug, base_url
         )
         record.path = path
+        if lost is not None:
+            return self._lose(lost, record, headers)  # executed, but the answer never arrives
         self._log(record)
         return JSONResponse(result, 200, headers=headers)
+
+    def _lost_answer(self, domain: str, query: str, op_name: Any) -> Fault | None:
+        """The ``lose_answer`` fault for this request's kind (run, poll, ...), if one is due."""
+        try:
+            kind = _kind(_top_fields(parse(query), op_name if isinstance(op_name, str) else None))
+        except GraphQLError:
+            return None
+        return self.sim.faults.take(
+            "lose_answer", domain, where=lambda f: f.params.get("kind", "run") == kind
+        )
+
+    def _lose(self, fault: Fault, record: RequestRecord, headers: dict[str, str]) -> Response:
+        status = int(fault.params.get("status", 504))
+        record.http_status, record.fault = status, "lose_answer"
+        self._log(record)
+        return JSONResponse(
+            _STATUS_BODIES.get(status, {"errors": "Error"}), status, headers=headers
+        )
 
     def _handle(
         self,

@@ -223,6 +223,12 @@ class OperationRegistry:
             op.faults.append("stuck_created")
             op.cancel_event.wait()
             return self._finish(op, status="CANCELED")
+        if take("stuck_canceling", op.shop, op.id) is not None:
+            op.faults.append("stuck_canceling")
+            with self._lock:
+                op.status = "CANCELING"  # cancelled unasked, and it never gets further
+            self._stopping.wait()
+            return None
         if self._wait(op, self._config.created_seconds):
             return self._finish(op, status="CANCELED")
         started = time.monotonic()
@@ -309,6 +315,9 @@ class OperationRegistry:
             if status == "COMPLETED":
                 final.completed_at = now
                 final.url_key = key
+                if key and self._faults.take("completed_without_url", op.shop, op.id):
+                    final.url_key = None  # objects were counted, but no file is offered
+                    op.faults.append("completed_without_url")
                 final.url_expires = now + lifetime
                 final.file_size = (
                     size if key else (None if self._config.zero_result_file_size_null else 0)

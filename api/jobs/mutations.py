@@ -1,4 +1,5 @@
-"""Starting a sync job: one active job per shop, so a second request gets the running one."""
+"""Starting a sync job (one active job per shop, so a second request gets the running one) and
+cancelling one."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from ..context import Info
 from ..errors import ValidationError
 from ..ids import parse_id
 from .types import (
+    CancelSyncJobResult,
     StartSyncJobInput,
     StartSyncJobResult,
     SyncJob,
+    SyncJobAlreadyFinished,
     SyncJobAlreadyRunning,
+    SyncJobCancelled,
     SyncJobStarted,
 )
 
@@ -40,9 +44,28 @@ async def resolve_start_sync_job(info: Info, input: StartSyncJobInput) -> StartS
     return SyncJobStarted(job=job) if created.created else SyncJobAlreadyRunning(job=job)
 
 
+async def resolve_cancel_sync_job(info: Info, id: strawberry.ID) -> CancelSyncJobResult:
+    job_id = parse_id(id)
+    if job_id is None:
+        return ValidationError(field="id", message=f"not a sync job id: {id!r}")
+    try:
+        outcome = await to_thread.run_sync(info.context.service.cancel_job, job_id)
+    except InvalidJobRequest as exc:
+        return ValidationError(field=exc.field, message=exc.message)
+    job = SyncJob.from_domain(outcome.job)
+    return SyncJobAlreadyFinished(job=job) if outcome.finished else SyncJobCancelled(job=job)
+
+
 @strawberry.type
 class JobMutations:
     start_sync_job: StartSyncJobResult = strawberry.mutation(
         resolver=resolve_start_sync_job,
         description="Queue a sync of a shop, unless it already has one active.",
+    )
+    cancel_sync_job: CancelSyncJobResult = strawberry.mutation(
+        resolver=resolve_cancel_sync_job,
+        description="Cancel a QUEUED or RUNNING job and ask Shopify to cancel its bulk "
+        "operation; from then on no worker writes anything for it. Cancelling a CANCELLED job "
+        "again answers SyncJobCancelled; a COMPLETED or FAILED job answers "
+        "SyncJobAlreadyFinished; an id naming no job, a ValidationError(id).",
     )

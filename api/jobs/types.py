@@ -130,6 +130,22 @@ StartSyncJobResult = Annotated[
 ]
 
 
+@strawberry.type(description="The job is CANCELLED (now, or it already was).")
+class SyncJobCancelled:
+    job: SyncJob
+
+
+@strawberry.type(description="The job had already COMPLETED or FAILED; it is left as it is.")
+class SyncJobAlreadyFinished:
+    job: SyncJob
+
+
+CancelSyncJobResult = Annotated[
+    SyncJobCancelled | SyncJobAlreadyFinished | ValidationError,
+    strawberry.union("CancelSyncJobResult"),
+]
+
+
 @strawberry.input
 class StartSyncJobInput:
     shop_id: strawberry.ID

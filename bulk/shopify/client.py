@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -303,22 +303,29 @@ class ShopifyClient:
         # A repeated create is answered "already taken", which counts as success: retry freely.
         return self._post(documents.SUBSCRIBE_BULK_FINISH, variables)
 
+    def latest_operation_ids(self) -> list[str]:
+        """Ids of the app's newest bulk query operations (just the current one before 2026-01)."""
+        return [operation.id for operation in self._latest_operations()]
+
+    def _latest_operations(self) -> list[BulkOperation]:
+        if self.endpoint.at_least("2026-01"):
+            return self.recent_bulk_operations()
+        current = self.current_bulk_operation()
+        return [] if current is None else [current]
+
     def find_submitted_operation(
-        self, query: str, *, submitted_at: datetime, exclude: str | None = None
+        self, query: str, *, submitted_at: datetime, exclude: Collection[str] = ()
     ) -> BulkOperation | None:
         """Find the operation a submit that failed in transit may have created anyway.
 
         One active job per shop means an operation of ours created since the submit attempt
-        (allowing for clock skew) with the same inner query is that submit's.
+        (allowing for clock skew) with the same inner query is that submit's, unless it is in
+        ``exclude``: the operations of earlier jobs (same query text) and those that existed
+        right before the submit, which no clock skew can make look new.
         """
-        if self.endpoint.at_least("2026-01"):
-            candidates = self.recent_bulk_operations()
-        else:
-            current = self.current_bulk_operation()
-            candidates = [] if current is None else [current]
         since = submitted_at - _RECONCILE_SKEW
-        for operation in candidates:
-            if operation.id == exclude:
+        for operation in self._latest_operations():
+            if operation.id in exclude:
                 continue
             if operation.created_at is not None and operation.created_at < since:
                 continue

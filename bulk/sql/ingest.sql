@@ -281,6 +281,7 @@ SET checkpoint_line = %(line)s,
     lines_read = lines_read + %(lines_read)s,
     bytes_read = bytes_read + %(bytes_read)s
 WHERE id = %(job_id)s
+  AND status IN ('QUEUED', 'RUNNING')  -- a cancelled or failed job takes no more batches
   AND bulk_operation_id IS NOT DISTINCT FROM %(operation_id)s::text
   AND lease_token IS NOT DISTINCT FROM %(lease_token)s::uuid
   AND checkpoint_byte = %(expected_byte)s
@@ -289,6 +290,7 @@ WHERE id = %(job_id)s
 SELECT checkpoint_line, checkpoint_byte
 FROM sync_jobs
 WHERE id = %(job_id)s
+  AND status IN ('QUEUED', 'RUNNING')  -- nor its end-of-file dead letters and deletions
   AND bulk_operation_id IS NOT DISTINCT FROM %(operation_id)s::text
   AND lease_token IS NOT DISTINCT FROM %(lease_token)s::uuid
   AND (%(expected_byte)s::bigint IS NULL OR checkpoint_byte = %(expected_byte)s::bigint)

@@ -60,27 +60,51 @@ UPDATE sync_jobs
 RETURNING id;
 
 -- name: record_submission
--- A new operation: its id first, and a fresh checkpoint (a checkpoint belongs to one file).
-UPDATE sync_jobs
-   SET bulk_operation_id = %(operation_id)s,
-       bulk_status = %(bulk_status)s,
-       bulk_submitted_at = now(),
-       bulk_attempts = bulk_attempts + %(attempt_increment)s,
-       poll_count = 0,
-       submit_started_at = NULL,
-       result_url = NULL,
-       result_file_size = NULL,
-       object_count = %(object_count)s,
-       root_object_count = %(root_object_count)s,
-       checkpoint_line = 0,
-       checkpoint_byte = 0,
-       checkpoint_at = NULL,
-       url_refreshes = 0,
-       transient_failures = 0,
-       error = NULL,
-       updated_at = now()
- WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
-RETURNING *;
+-- A new operation: its id first, and a fresh checkpoint (a checkpoint belongs to one file). The
+-- id is remembered as the job's in the same statement, so no later job can adopt it.
+WITH job AS (
+    UPDATE sync_jobs
+       SET bulk_operation_id = %(operation_id)s,
+           bulk_status = %(bulk_status)s,
+           bulk_status_since = now(),
+           bulk_submitted_at = now(),
+           bulk_attempts = bulk_attempts + %(attempt_increment)s,
+           poll_count = 0,
+           submit_started_at = NULL,
+           result_url = NULL,
+           result_file_size = NULL,
+           object_count = %(object_count)s,
+           root_object_count = %(root_object_count)s,
+           checkpoint_line = 0,
+           checkpoint_byte = 0,
+           checkpoint_at = NULL,
+           url_refreshes = 0,
+           transient_failures = 0,
+           error = NULL,
+           updated_at = now()
+     WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+    RETURNING *
+), remembered AS (
+    INSERT INTO sync_job_operations AS o (job_id, shop_id, operation_id, role)
+    SELECT id, shop_id, %(operation_id)s, %(role)s FROM job
+    ON CONFLICT (job_id, operation_id) DO UPDATE SET role = EXCLUDED.role
+)
+SELECT * FROM job;
+
+-- name: remember_operations
+-- Operations that exist right before a submit: whatever the clocks say, not this submit's.
+INSERT INTO sync_job_operations (job_id, shop_id, operation_id, role)
+SELECT j.id, j.shop_id, o.id, 'preexisting'
+  FROM sync_jobs AS j, unnest(%(operation_ids)s::text[]) AS o (id)
+ WHERE j.id = %(job_id)s AND j.lease_token = %(lease)s AND j.status = 'RUNNING'
+ON CONFLICT (job_id, operation_id) DO NOTHING;
+
+-- name: known_operations
+-- Every operation any job of the shop submitted, adopted or saw before submitting.
+SELECT DISTINCT o.operation_id
+  FROM sync_jobs AS j
+  JOIN sync_job_operations AS o ON o.shop_id = j.shop_id
+ WHERE j.id = %(job_id)s;
 
 -- name: drop_operation
 -- The followed operation ended without a usable result: forget it before resubmitting.
@@ -98,8 +122,12 @@ UPDATE sync_jobs
 RETURNING *;
 
 -- name: record_poll
+-- bulk_status_since moves only when the status changes: how long the operation has been in it.
 UPDATE sync_jobs
    SET bulk_status = %(bulk_status)s,
+       bulk_status_since = CASE
+           WHEN bulk_status IS DISTINCT FROM %(bulk_status)s OR bulk_status_since IS NULL
+           THEN now() ELSE bulk_status_since END,
        object_count = %(object_count)s,
        root_object_count = %(root_object_count)s,
        poll_count = poll_count + 1,
@@ -107,7 +135,7 @@ UPDATE sync_jobs
        updated_at = now()
  WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
    AND bulk_operation_id = %(operation_id)s
-RETURNING *;
+RETURNING *, EXTRACT(EPOCH FROM now() - bulk_status_since)::float8 AS bulk_status_age_s;
 
 -- name: record_result
 UPDATE sync_jobs

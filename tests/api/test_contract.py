@@ -34,6 +34,7 @@ input StartSyncJobInput {
 type Mutation {
   connectShop(input: ConnectShopInput!): ConnectShopResult!
   startSyncJob(input: StartSyncJobInput!): StartSyncJobResult!
+  cancelSyncJob(id: ID!): CancelSyncJobResult!
 }
 type Query {
   syncJob(id: ID!): SyncJob
@@ -53,6 +54,9 @@ type Shop { id: ID! domain: String! apiVersion: String! }
 union StartSyncJobResult = SyncJobStarted | SyncJobAlreadyRunning | ValidationError
 type SyncJobStarted { job: SyncJob! }
 type SyncJobAlreadyRunning { job: SyncJob! }
+union CancelSyncJobResult = SyncJobCancelled | SyncJobAlreadyFinished | ValidationError
+type SyncJobCancelled { job: SyncJob! }
+type SyncJobAlreadyFinished { job: SyncJob! }
 type ValidationError { field: String message: String! }
 type ShopConnectionFailed { message: String! }
 """

@@ -137,3 +137,13 @@ def test_gzip_encoded_result_is_decoded_transparently() -> None:
         open_result("http://result.test/file.jsonl", client=client, file_size=len(raw)) as chunks,
     ):
         assert b"".join(chunks) == raw
+
+
+def test_a_file_longer_than_its_file_size_is_read_to_the_stream_end(
+    completed: BulkOperation, whole_file: bytes
+) -> None:
+    assert completed.url is not None
+    size = len(whole_file)
+    for offset, hint in [(size - 100, size - 100), (size - 100, size - 300), (0, size - 300)]:
+        with open_result(completed.url, offset=offset, file_size=hint) as chunks:
+            assert b"".join(chunks) == whole_file[offset:], (offset, hint)

@@ -107,7 +107,10 @@ def test_retry_after_the_order_arrives_then_list_all(database_url: str, conn: Co
     ingestor = Ingestor(
         conn, job_id=job_id, shop_id=job.shop_id, mode=SyncMode.FULL, operation_id=None
     )
+    # Only an active job takes batches (a finished one is fenced): ingest while it runs.
+    conn.execute("UPDATE sync_jobs SET status = 'RUNNING' WHERE id = %s", (job_id,))
     ingestor.ingest([order_9], start=Checkpoint(3, len(EXPORT)))
+    conn.execute("UPDATE sync_jobs SET status = 'COMPLETED' WHERE id = %s", (job_id,))
 
     result = _run(database_url, "retry", str(job_id))
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import SHOP, Api
+from tests.simulator.conftest import ORDERS_QUERY, RUN, SHOP, Api
 
 
 def _fault(client: httpx.Client, **body: object) -> dict[str, object]:
@@ -95,3 +95,54 @@ def test_faults_list_and_clear(client: httpx.Client) -> None:
     assert listed[0]["kind"] == "slow" and listed[0]["count"] is None
     assert client.post("/_sim/faults", json={"kind": "nope"}).status_code == 400
     assert client.delete("/_sim/faults").json() == []
+
+
+@pytest.mark.parametrize("executed", [True, False])
+def test_lose_answer_of_a_run(client: httpx.Client, api: Api, executed: bool) -> None:
+    _fault(client, kind="lose_answer", params={"kind": "run", "status": 504, "executed": executed})
+    assert api.post("{ shop { id } }").status_code == 200  # another kind: not consumed
+    lost = api.post(RUN, {"q": ORDERS_QUERY})
+    assert lost.status_code == 504 and "bulkOperation" not in lost.text
+    ops = client.get("/_sim/operations", params={"shop": SHOP}).json()
+    assert len(ops) == (1 if executed else 0)  # created, though the client never heard of it
+    assert api.run()["bulkOperation"]["id"]  # consumed: the next run is answered
+    logged = client.get("/_sim/requests", params={"shop": SHOP}).json()
+    assert [r["fault"] for r in logged if r.get("fault")] == ["lose_answer"]
+
+
+def test_lose_answer_is_validated(client: httpx.Client) -> None:
+    bad = [{"status": 200}, {"status": 404}, {"kind": "nope"}]
+    for params in bad:
+        response = client.post("/_sim/faults", json={"kind": "lose_answer", "params": params})
+        assert response.status_code == 400, params
+
+
+@pytest.mark.parametrize("status", [204, 302, 408])
+def test_download_status(client: httpx.Client, api: Api, status: int) -> None:
+    url = api.wait(api.run()["bulkOperation"]["id"])["url"]
+    _fault(client, kind="download_status", params={"status": status})
+    with httpx.Client() as plain:
+        odd = plain.get(url)
+        assert odd.status_code == status and odd.content == b""
+        assert ("location" in odd.headers) == (300 <= status < 400)
+        assert plain.get(url).status_code == 200
+    response = client.post(
+        "/_sim/faults", json={"kind": "download_status", "params": {"status": 206}}
+    )
+    assert response.status_code == 400
+
+
+def test_completed_without_url(client: httpx.Client, api: Api) -> None:
+    _fault(client, kind="completed_without_url")
+    op = api.wait(api.run()["bulkOperation"]["id"])
+    assert op["status"] == "COMPLETED" and op["url"] is None and int(op["objectCount"]) > 0
+    again = api.wait(api.run()["bulkOperation"]["id"])
+    assert again["url"] is not None
+
+
+def test_stuck_canceling(client: httpx.Client, api: Api) -> None:
+    _fault(client, kind="stuck_canceling")
+    op = api.run()["bulkOperation"]
+    time.sleep(0.2)
+    assert api.poll(op["id"])["status"] == "CANCELING"
+    assert api.wait(api.run()["bulkOperation"]["id"])["status"] == "COMPLETED"  # used up
