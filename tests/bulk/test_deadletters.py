@@ -12,6 +12,7 @@ from bulk.deadletters import RetryResult, list_dead_letters, retry_dead_letters
 from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
 from tests.bulk.ingest_helpers import (
+    assert_identity,
     item,
     job_stats,
     jsonl,
@@ -168,3 +169,30 @@ def test_retries_of_one_job_do_not_overlap(database_url: str) -> None:
         first.commit()
         waiter.join(timeout=10)
         assert results == [RetryResult(5, 0, 5)]
+
+
+def test_retrying_an_old_jobs_dead_letters_never_goes_back_in_time(conn: Conn) -> None:
+    shop = make_shop(conn)
+    old = make_job(conn, shop, SyncMode.FULL)
+    run(conn, jsonl([order(1), item(11, 1), item(12, 1, quantity="x"),
+                     order(2, updatedAt="bad")]),
+        job_id=old, shop_id=shop, mode=SyncMode.FULL)  # fmt: skip
+    newer = make_job(conn, shop, SyncMode.FULL)
+    later = "2026-05-01T00:00:00Z"
+    run(conn, jsonl([order(1, later), item(11, 1, sku="new"), item(12, 1, sku="new"),
+                     order(2, later, name="new")]),
+        job_id=newer, shop_id=shop, mode=SyncMode.FULL)  # fmt: skip
+    before = table_rows(conn, "orders"), table_rows(conn, "line_items")
+    letters = list_dead_letters(conn, old)
+    assert [letter.line_number for letter in letters] == [3, 4]
+    _fix(conn, letters[0].id, letters[0].line.replace('"x"', "3"))
+    _fix(conn, letters[1].id, letters[1].line.replace('"bad"', '"2026-01-02T00:00:00Z"'))
+    assert retry_dead_letters(conn, old) == RetryResult(retried=2, resolved=2, still_failing=0)
+    assert (table_rows(conn, "orders"), table_rows(conn, "line_items")) == before
+    done = list_dead_letters(conn, old, only_open=False)
+    assert [(letter.resolution, letter.resolved_at is not None) for letter in done] == [
+        ("superseded", True),
+        ("superseded", True),
+    ]
+    stats = assert_identity(conn, old)  # both lines counted by their decisions: not written
+    assert (stats["failed_lines"], stats["orders_unchanged"]) == (0, 1)

@@ -59,7 +59,7 @@ def test_populate_on_empty_database_creates_everything(conn: Conn) -> None:
     assert stats == {
         "lines_read": 20, "bytes_read": len(data), "orders_created": 5, "orders_updated": 0,
         "orders_unchanged": 0, "orders_skipped": 0, "line_items_written": 15,
-        "line_items_skipped": 0, "line_items_deleted": 0, "failed_lines": 0,
+        "line_items_skipped": 0, "line_items_deleted": 0, "failed_lines": 0, "lines_superseded": 0,
         "checkpoint_line": 20, "checkpoint_byte": len(data),
     }  # fmt: skip
     assert set(decisions(conn, job).values()) == {"created"}
