@@ -25,6 +25,10 @@ FAULT_KINDS = frozenset(
         "webhook_duplicate",  # params: times (total deliveries)
         "webhook_delay",  # params: delay (seconds), lets later webhooks overtake this one
         "webhook_early",  # webhook sent before the operation reads as finished
+        # params: order (1-based position in the export) [1], newer_first [false]: that order is
+        # exported twice, as it was and as updated while the export ran (the latter block at the
+        # end of the file, root line then its line items, unless newer_first swaps the two)
+        "updated_during_export",
     }
 )
 ERROR_CODES = ("ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT")

@@ -114,9 +114,9 @@ def test_a_later_job_keeps_newer_data_and_an_older_second_version_writes_nothing
     assert assert_identity(conn, job)["line_items_skipped"] == 2
 
 
-def _export(server: SimulatorServer) -> list[dict[str, Any]]:
-    (op,) = sim_operations(server)
-    response = httpx.get(op["url"])
+def _export(url: str | None) -> list[dict[str, Any]]:
+    assert url is not None
+    response = httpx.get(url)
     response.raise_for_status()
     return [json.loads(line) for line in response.content.splitlines()]
 
@@ -132,7 +132,8 @@ def test_an_order_updated_during_the_export_is_stored_as_its_newest_version(
         run_job(database_url, job_id, settings={"batch_bytes": 2048})
         job = job_of(conn, job_id)
         assert job.status is JobStatus.COMPLETED, job.error
-        lines = _export(server)
+        assert [op["faults"] for op in sim_operations(server)] == [["updated_during_export"]]
+        lines = _export(job.result_url)
     versions = [line for line in lines if "__parentId" not in line]
     counts: dict[str, int] = {}
     for line in versions:
