@@ -70,6 +70,7 @@ def test_retry_without_changes_keeps_them_open_and_stamps_retried_at(conn: Conn)
     assert all(letter.retried_at is not None and letter.resolved_at is None for letter in letters)
     assert job_stats(conn, job) == before
     assert conn.execute("SELECT count(*) FROM pending_line_items").fetchone() == (0,)
+    assert_identity(conn, job)
 
 
 def test_fixed_lines_and_orphans_whose_order_arrived_are_resolved(conn: Conn) -> None:
@@ -110,7 +111,7 @@ def test_fixed_lines_and_orphans_whose_order_arrived_are_resolved(conn: Conn) ->
     assert sum(letter.resolved_at is not None for letter in everything) == 4
     # Nothing left to resolve: a second retry changes nothing but the stamps.
     assert retry_dead_letters(conn, job) == RetryResult(retried=1, resolved=0, still_failing=1)
-    assert job_stats(conn, job)["failed_lines"] == 1
+    assert assert_identity(conn, job)["failed_lines"] == 1
 
 
 def test_orphan_resolves_once_its_order_is_decided_by_the_job(conn: Conn) -> None:
@@ -124,7 +125,7 @@ def test_orphan_resolves_once_its_order_is_decided_by_the_job(conn: Conn) -> Non
     ingestor.ingest([jsonl([order(9)])], start=Checkpoint(2, len(data)))
     assert retry_dead_letters(conn, job) == RetryResult(1, 1, 0)
     assert [r[1] for r in table_rows(conn, "line_items")] == ["gid://shopify/LineItem/91"]
-    stats = job_stats(conn, job)
+    stats = assert_identity(conn, job)
     assert (stats["failed_lines"], stats["line_items_written"]) == (0, 1)
 
 
@@ -141,7 +142,7 @@ def test_populate_retry_follows_the_jobs_decisions(conn: Conn) -> None:
     _fix(conn, letters[1].id, letters[1].line.replace('"bad"', '"2026-01-01T00:00:00Z"'))
     # On retry, line item 11 follows its skipped order (its values are not even cast).
     assert retry_dead_letters(conn, job) == RetryResult(2, 2, 0)
-    stats = job_stats(conn, job)
+    stats = assert_identity(conn, job)
     assert (stats["orders_skipped"], stats["orders_created"], stats["failed_lines"]) == (1, 1, 0)
     assert (stats["line_items_skipped"], stats["line_items_written"]) == (1, 0)
 

@@ -9,6 +9,7 @@ import pytest
 
 from bulk.types import SyncMode
 from tests.bulk.ingest_helpers import (
+    assert_identity,
     dead_letters,
     decisions,
     item,
@@ -200,5 +201,5 @@ def test_parent_never_appears_is_dead_lettered_at_finish(conn: Conn) -> None:
         (3, offset, "parent order gid://shopify/Order/9 not in the export")
     ]
     assert '"gid://shopify/LineItem/99"' in letters[0][3]
-    assert job_stats(conn, job)["failed_lines"] == 1
+    assert assert_identity(conn, job)["failed_lines"] == 1
     assert conn.execute("SELECT count(*) FROM pending_line_items").fetchone() == (0,)

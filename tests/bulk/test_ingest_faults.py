@@ -131,6 +131,7 @@ def test_kill_and_resume_gives_the_same_result_as_one_pass(database_url: str) ->
         assert slices > 3
         make_ingestor(conn, job, shop).finish()
         assert _final(conn, job) == expected
+        assert_identity(conn, job)
     assert expected[2]["failed_lines"] == 2
 
 
@@ -155,6 +156,7 @@ def test_stale_lease_or_checkpoint_raises_lease_lost_and_writes_nothing(conn: Co
     with pytest.raises(LeaseLost):
         make_ingestor(conn, job, shop, lease_token=token).ingest([data], start=Checkpoint(0, 0))
     assert job_stats(conn, job)["orders_created"] == 2
+    assert_identity(conn, job)
 
 
 def test_chunk_iterator_failing_mid_batch_commits_nothing_of_that_batch(conn: Conn) -> None:
@@ -174,9 +176,11 @@ def test_chunk_iterator_failing_mid_batch_commits_nothing_of_that_batch(conn: Co
     stats = job_stats(conn, job)
     assert (stats["checkpoint_line"], stats["checkpoint_byte"]) == (3, cut)
     assert len(table_rows(conn, "orders")) == 1 and len(table_rows(conn, "line_items")) == 2
+    assert_identity(conn, job)
     result = make_ingestor(conn, job, shop).ingest([data[cut:]], start=Checkpoint(3, cut))
     assert result.eof and result.checkpoint == Checkpoint(18, len(data))
     assert len(table_rows(conn, "orders")) == 6 and len(table_rows(conn, "line_items")) == 12
+    assert_identity(conn, job)
 
 
 @pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
