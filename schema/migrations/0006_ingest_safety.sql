@@ -52,7 +52,8 @@ $$;
 -- its open dead letters are superseded, the counters restart and the epoch moves on. Rows the
 -- job already wrote stay; the new file rewrites them (an order the job wrote is rewritten by an
 -- equal or newer version) and the end of the file deletes their line items the new file lacks.
--- A trigger, so every path that records a new operation (submit, reconciliation) resets.
+-- A trigger, so every path that records a new operation (submit, reconciliation) resets; only
+-- once the job has read lines (before that there is nothing to forget).
 CREATE FUNCTION sync_jobs_reset_ingest() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -82,5 +83,6 @@ CREATE TRIGGER sync_jobs_new_operation_resets_ingest
     BEFORE UPDATE OF bulk_operation_id ON sync_jobs
     FOR EACH ROW
     WHEN (NEW.bulk_operation_id IS NOT NULL
-          AND OLD.bulk_operation_id IS DISTINCT FROM NEW.bulk_operation_id)
+          AND OLD.bulk_operation_id IS DISTINCT FROM NEW.bulk_operation_id
+          AND OLD.lines_read > 0)
     EXECUTE FUNCTION sync_jobs_reset_ingest();
