@@ -35,6 +35,11 @@ ORDER = b"o"
 LINE_ITEM = b"l"
 # Longer ids cannot be Shopify's, and would not fit a btree index entry (~2.7 kB) in Postgres.
 MAX_ID_BYTES = 1024
+# ijson keeps a path string per open level, each as long as the depth: memory grows with the
+# square of the nesting depth (8,000 levels: 160 MB). Shopify's lines nest a few levels; a line
+# deeper than this is a dead letter, found before ijson sees it. A line with fewer opening
+# brackets than MAX_DEPTH cannot be that deep, so only such lines are measured.
+MAX_DEPTH = 512
 
 # Bytes COPY's text format gives a meaning to: escaped wherever they may occur.
 _COPY_SPECIAL = re.compile(rb"[\\\t\n\r]")
@@ -112,7 +117,8 @@ def parse_batch(batch: LineBatch) -> ParsedBatch:
     ends = data.endswith(newline)  # False only for a file's last line
     endings = batch.line_count if ends else batch.line_count - 1
     if (
-        data.startswith(b"{")
+        not _may_nest_too_deep(data)
+        and data.startswith(b"{")
         and data.endswith(b"}" + newline if ends else b"}")
         and data.count(b"}" + newline + b"{") == batch.line_count - 1
         and data.count(b"\r") == (endings if newline == b"\r\n" else 0)
@@ -302,10 +308,38 @@ def _row(
     )
 
 
+def _may_nest_too_deep(data: bytes) -> bool:
+    """Whether a line of ``data`` might nest deeper than ``MAX_DEPTH`` (cheap, no false no)."""
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
+        return False
+    return any(
+        len(line) > MAX_DEPTH and line.count(b"[") + line.count(b"{") > MAX_DEPTH
+        for line in data.split(b"\n")
+    )
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: no backtracking blow-up
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _depth(content: bytes) -> int:
+    """The deepest nesting of arrays and objects in ``content`` (brackets in strings ignored)."""
+    deepest = depth = 0
+    for match in _BRACKET.finditer(_STRING.sub(b'""', content)):
+        if match.group() in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def _parse_line(content: bytes) -> tuple[str | None, Any]:
     """``(None, value)`` if ``content`` is one JSON value in UTF-8, else ``(reason, None)``."""
     if not content.strip():
         return "empty line", None
+    if _may_nest_too_deep(content) and _depth(content) > MAX_DEPTH:
+        return f"nested too deep: more than {MAX_DEPTH} levels", None
     try:
         content.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -322,3 +323,24 @@ def test_a_new_operation_after_a_reset_counts_its_file_once(conn: Conn, database
             for letter in list_dead_letters(conn, job_id, only_open=False)] == [
         ("superseded", True)
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", [b"[" * 8000 + b"]" * 8000, b"[[]," * 8000 + b"[]" + b"]" * 8000])
+def test_a_line_nested_too_deep_is_a_dead_letter_in_bounded_memory(
+    conn: Conn, shape: bytes
+) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    deep = b'{"id":"gid://shopify/Order/2","x":' + shape + b"}"
+    data = jsonl([order(1), deep, item(11, 1)])
+    tracemalloc.start()
+    try:
+        run(conn, data, job_id=job, shop_id=shop, mode=SyncMode.FULL)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20, peak  # ijson's path strings grow with the square of the depth
+    ((number, _offset, reason, _text),) = dead_letters(conn, job)
+    assert number == 2 and reason.startswith("nested too deep"), reason
+    assert [r[1] for r in table_rows(conn, "line_items")] == ["gid://shopify/LineItem/11"]
+    assert_identity(conn, job)
