@@ -261,7 +261,14 @@ class _Staged:
             rows.append((number, _row(number, offset, ORDER, node_id, None, copy_text,
                                       b"%d\t%d\t\\N\t\\N" % (first, last))))  # fmt: skip
         items = self.items
+        # A line item under two orders in one batch: its last line only (one write per id).
+        parent_of: dict[str, str] = {}
+        for (node_id, _occurrence), (_number, _offset, parent, _text) in items.items():
+            parent_of[node_id] = parent  # items are in line order: the last line's parent wins
         for (node_id, occurrence), (number, offset, parent, copy_text) in items.items():
+            if parent_of[node_id] != parent:
+                parsed.superseded += 1
+                continue
             order = orders.get(parent)
             if occurrence is not None:
                 assert order is not None

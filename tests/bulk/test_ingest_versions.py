@@ -163,3 +163,13 @@ def test_an_order_updated_during_the_export_is_stored_as_its_newest_version(
     assert [r[0] for r in rows] == sorted(expected, key=lambda line: str(line["id"]))
     stats = assert_identity(conn, job_id)
     assert stats["lines_superseded"] == 1 and stats["lines_read"] == len(lines)
+
+
+def test_a_line_item_under_two_orders_in_one_batch_is_written_once(conn: Conn) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    data = [order(1), item(11, 1, sku="first"), order(2), item(11, 2, sku="last")]
+    run(conn, jsonl(data), job_id=job, shop_id=shop, mode=SyncMode.FULL)
+    rows = conn.execute("SELECT id, order_id, sku FROM line_items").fetchall()
+    assert rows == [("gid://shopify/LineItem/11", "gid://shopify/Order/2", "last")]
+    assert assert_identity(conn, job)["lines_superseded"] == 1
