@@ -8,7 +8,8 @@ Of two open lines of one node the later is merged and the earlier counts as reso
 ingest, too, drops an earlier line of a repeated id).
 A retry never goes back in time: an order line goes in only if newer than the stored order (as
 in the ingest; POPULATE only over an order this job wrote), a line item only while the stored
-order is still the version this job wrote; a line a later job overtook so is resolved as
+order is still the version this job wrote and the line belongs to that version (the nearest
+preceding line of its order, as in the ingest); a line a later job overtook so is resolved as
 ``superseded``, the others that go in as ``ingested``. Once the job's file was read to its end,
 an order whose lines are now all in loses the line items its kept version does not list (the
 end-of-file cleanup, held back while the order had an open dead letter).

@@ -4,17 +4,18 @@ The whole batch goes through ijson's C parser in one call; the values map one-to
 when every line boundary is ``}`` newline ``{`` (a ``}`` followed by ``{`` is only valid between
 top-level values) and there are as many values as lines. Otherwise, or if the batch does not
 parse, each line is parsed on its own to name the bad ones. Each good line becomes a row
-``line_no, byte_offset, kind, id, parent_id, first_line, last_line, occ_line, fallback, doc`` in
-COPY text format, ``doc`` being the line's original bytes.
+``line_no, byte_offset, kind, id, parent_id, first_line, last_line, lines, occ_line, fallback,
+doc`` in COPY text format, ``doc`` being the line's original bytes.
 
 Versions within the batch: of an order's lines the one with the newest ``updatedAt`` is staged
-(the later one on a tie), with the first and last line numbers of the order in the batch. A line
-item belongs to the nearest preceding line of its order (``occ_line``); one that comes before
-every line of its order in the batch has no ``occ_line``: the merge gives it the order's last
-line of an earlier batch or, if there is none, the order's first line in this batch
-(``fallback``), or parks it. Line items of a line that lost within the batch are dropped here
-(counted skipped); of two lines of one line item belonging to the same order line, the later is
-kept (the earlier counted superseded, as are an order's other lines).
+(the later one on a tie), with the first, last and every line number of the order in the
+batch. A line item belongs to the nearest preceding line of its order (``occ_line``); one that
+comes before every line of its order in the batch has no ``occ_line``: the merge gives it the
+order's last line of an earlier batch or, if there is none, the order's first line in this
+batch (``fallback``), or parks it. Line items of a line that lost within the batch are dropped
+here (counted skipped); of two lines of one line item belonging to the same order line, the
+later is kept (the earlier counted superseded, as are an order's other lines), and a line item
+under two orders keeps its last line only.
 """
 
 from __future__ import annotations
@@ -239,10 +240,11 @@ class _Staged:
         if kind == ORDER:
             known = self.orders.get(node_id)
             if known is None:
-                self.orders[node_id] = [number, offset, copy_text, value, number, number]
+                self.orders[node_id] = [number, offset, copy_text, value, number, number, None]
                 return
             self.superseded += 1
             known[5] = number
+            known[6] = [*(known[6] or [known[4]]), number]
             if _version_key(value) >= _version_key(known[3]):  # the later line wins a tie
                 known[0:4] = [number, offset, copy_text, value]
             return
@@ -257,9 +259,12 @@ class _Staged:
         parsed = ParsedBatch(bad=self.bad, superseded=self.superseded)
         rows: list[tuple[int, bytes]] = []
         orders = self.orders
-        for node_id, (number, offset, copy_text, _value, first, last) in orders.items():
-            rows.append((number, _row(number, offset, ORDER, node_id, None, copy_text,
-                                      b"%d\t%d\t\\N\t\\N" % (first, last))))  # fmt: skip
+        for node_id, (number, offset, copy_text, _value, first, last, every) in orders.items():
+            lines = (
+                b"{%d}" % first if every is None else b"{%s}" % b",".join(b"%d" % n for n in every)
+            )
+            extra = b"%d\t%d\t%s\t\\N\t\\N" % (first, last, lines)
+            rows.append((number, _row(number, offset, ORDER, node_id, None, copy_text, extra)))
         items = self.items
         # A line item under two orders in one batch: its last line only (one write per id).
         parent_of: dict[str, str] = {}
@@ -275,14 +280,14 @@ class _Staged:
                 if occurrence != order[0]:
                     parsed.skipped_items += 1  # its order line lost within the batch
                     continue
-                extra = b"\\N\t\\N\t%d\tf" % occurrence
+                extra = b"\\N\t\\N\t\\N\t%d\tf" % occurrence
             else:
                 # Before every line of its order here: the order's first line in the batch, if no
                 # earlier batch had the order, unless a later line of the same item belongs to it.
                 fallback = (
                     order is not None and order[4] == order[0] and (node_id, order[0]) not in items
                 )
-                extra = b"\\N\t\\N\t\\N\t" + (b"t" if fallback else b"f")
+                extra = b"\\N\t\\N\t\\N\t\\N\t" + (b"t" if fallback else b"f")
             rows.append(
                 (number, _row(number, offset, LINE_ITEM, node_id, parent, copy_text, extra))
             )
@@ -303,7 +308,7 @@ def _row(
     extra: bytes,
 ) -> bytes:
     """One COPY text row: line_no, byte_offset, kind, id, parent_id, first_line, last_line,
-    occ_line, fallback (``extra``), doc."""
+    lines, occ_line, fallback (``extra``), doc."""
     return b"%d\t%s\t%s\t%s\t%s\t%s\t%s\n" % (
         number,
         b"\\N" if offset is None else b"%d" % offset,

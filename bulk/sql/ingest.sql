@@ -16,8 +16,9 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_batch (
     kind         "char" NOT NULL,
     id           text NOT NULL,
     parent_id    text,
-    first_line   bigint,    -- orders: the order's first and last line in the batch
+    first_line   bigint,    -- orders: the order's first, last and every line in the batch
     last_line    bigint,
+    lines        bigint[],
     occ_line     bigint,    -- line items: the line of their order they belong to, if in the batch
     fallback     boolean,   -- line items: may belong to the order's first line in the batch
     doc          text NOT NULL
@@ -25,7 +26,8 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_batch (
 
 -- name: copy_batch
 COPY pg_temp.ingest_batch (
-    line_no, byte_offset, kind, id, parent_id, first_line, last_line, occ_line, fallback, doc
+    line_no, byte_offset, kind, id, parent_id, first_line, last_line, lines, occ_line, fallback,
+    doc
 ) FROM STDIN
 
 -- name: set_aside_problems
@@ -74,13 +76,16 @@ ORDER BY s.line_no
 WITH epoch AS (
     SELECT ingest_epoch::bigint << 40 AS base FROM sync_jobs WHERE id = %(job_id)s
 ), batch_orders AS (
-    SELECT s.id, s.line_no, s.first_line, s.last_line
+    -- A retry stages dead letters under their ids: n is the line's number in the file.
+    SELECT s.id, s.first_line, s.last_line, s.lines,
+        CASE WHEN %(park)s::boolean THEN s.line_no
+            ELSE (SELECT l.line_number FROM dead_letters AS l WHERE l.id = s.line_no) END AS n
     FROM pg_temp.ingest_batch AS s WHERE s.kind = 'o'
 ), prev AS (
-    SELECT j.order_id, j.action, j.win_version, j.last_line
+    SELECT j.order_id, j.action, j.win_version, j.last_line, j.lines
     FROM batch_orders AS b
     JOIN LATERAL (
-        SELECT j.order_id, j.action, j.win_version, j.last_line FROM job_orders AS j
+        SELECT j.order_id, j.action, j.win_version, j.last_line, j.lines FROM job_orders AS j
         WHERE j.job_id = %(job_id)s AND j.order_id = b.id OFFSET 0
     ) AS j ON true
 ), written AS (
@@ -149,8 +154,10 @@ WITH epoch AS (
 ), decided AS (
     SELECT b.id, b.first_line, p.action AS prev_action, p.last_line AS prev_last,
         CASE WHEN w.id IS NOT NULL OR p.order_id IS NULL
-            THEN (SELECT base FROM epoch) + b.line_no ELSE p.win_version END AS win_version,
-        b.last_line,
+            THEN (SELECT base FROM epoch) + b.n ELSE p.win_version END AS win_version,
+        CASE WHEN %(park)s::boolean THEN b.last_line ELSE b.n END AS last_line,
+        coalesce(p.lines, '{}')
+            || CASE WHEN %(park)s::boolean THEN b.lines ELSE ARRAY[b.n] END AS lines,
         CASE
             WHEN %(mode)s::text = 'POPULATE' THEN
                 CASE WHEN w.inserted IS NOT NULL THEN 'created' ELSE coalesce(p.action, 'skipped') END
@@ -165,14 +172,13 @@ WITH epoch AS (
     LEFT JOIN prev AS p ON p.order_id = b.id
     LEFT JOIN written AS w ON w.id = b.id
 ), recorded AS (
-    -- A retry stages dead letters under their ids, not line numbers: it keeps last_line.
-    INSERT INTO job_orders AS j (job_id, order_id, action, win_version, last_line)
-    SELECT %(job_id)s, id, action, win_version, CASE WHEN %(park)s::boolean THEN last_line END
-    FROM decided
+    INSERT INTO job_orders AS j (job_id, order_id, action, win_version, last_line, lines)
+    SELECT %(job_id)s, id, action, win_version, last_line, lines FROM decided
     ON CONFLICT (job_id, order_id) DO UPDATE SET
         action = EXCLUDED.action,
         win_version = EXCLUDED.win_version,
-        last_line = coalesce(EXCLUDED.last_line, j.last_line)
+        last_line = greatest(j.last_line, EXCLUDED.last_line),
+        lines = EXCLUDED.lines
 ), resolved AS (
     DELETE FROM pending_line_items AS p
     WHERE p.job_id = %(job_id)s
@@ -190,7 +196,12 @@ WITH epoch AS (
     SELECT s.id, s.parent_id, s.line_no, s.byte_offset, s.doc,
         coalesce(d.action, earlier.action) AS action, coalesce(d.fresh, false) AS fresh,
         CASE
-            WHEN NOT %(park)s::boolean THEN coalesce(d.win_version, earlier.win_version)
+            WHEN NOT %(park)s::boolean THEN (SELECT base FROM epoch) + (
+                -- A retried line item: the nearest preceding line of its order, else the first.
+                SELECT coalesce(max(x) FILTER (WHERE x < l.line_number), min(x))
+                FROM unnest(coalesce(d.lines, earlier.lines)) AS x,
+                    dead_letters AS l
+                WHERE l.id = s.line_no)
             WHEN s.occ_line IS NOT NULL THEN (SELECT base FROM epoch) + s.occ_line
             WHEN d.id IS NOT NULL THEN (SELECT base FROM epoch)
                 + coalesce(d.prev_last, CASE WHEN s.fallback THEN d.first_line END)
@@ -201,7 +212,7 @@ WITH epoch AS (
     FROM pg_temp.ingest_batch AS s
     LEFT JOIN decided AS d ON d.id = s.parent_id
     LEFT JOIN LATERAL (
-        SELECT j.action, j.win_version, j.last_line FROM job_orders AS j
+        SELECT j.action, j.win_version, j.last_line, j.lines FROM job_orders AS j
         WHERE d.id IS NULL AND j.job_id = %(job_id)s AND j.order_id = s.parent_id OFFSET 0
     ) AS earlier ON true
     WHERE s.kind = 'l'

@@ -197,3 +197,17 @@ def test_retrying_an_old_jobs_dead_letters_never_goes_back_in_time(conn: Conn) -
     ]
     stats = assert_identity(conn, old)  # both lines counted by their decisions: not written
     assert (stats["failed_lines"], stats["orders_unchanged"]) == (0, 1)
+
+
+def test_a_retried_line_item_of_a_losing_version_is_not_written(conn: Conn) -> None:
+    shop = make_shop(conn)
+    job = make_job(conn, shop, SyncMode.FULL)
+    older = [order(1, "2026-01-01T00:00:00Z"), item(11, 1), item(12, 1, quantity="x")]
+    newer = [order(1, "2026-02-01T00:00:00Z"), item(13, 1)]
+    run(conn, jsonl(older + newer), job_id=job, shop_id=shop, mode=SyncMode.FULL, batch_bytes=1)
+    (letter,) = list_dead_letters(conn, job)
+    _fix(conn, letter.id, letter.line.replace('"x"', "3"))
+    assert retry_dead_letters(conn, job) == RetryResult(1, 1, 0)
+    # Line item 12 belongs to the older line of order 1: skipped; the order is exactly the newer.
+    assert [r[1] for r in table_rows(conn, "line_items")] == ["gid://shopify/LineItem/13"]
+    assert assert_identity(conn, job)["line_items_skipped"] >= 1
