@@ -41,8 +41,8 @@ def merge_batch(
 ) -> MergeOutcome:
     """Merge pg_temp.ingest_batch (holding ``line_items`` line items) into the job's tables,
     inside the caller's transaction. Without ``park`` (a dead-letter retry), undecided line
-    items stay staged, line items belong to the version the job kept and go in only while the
-    stored order is still the one the job wrote."""
+    items stay staged, and line items go in only while the stored order is still the one the
+    job wrote."""
     params = {
         "job_id": job_id,
         "shop_id": shop_id,

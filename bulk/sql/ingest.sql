@@ -67,8 +67,9 @@ ORDER BY s.line_no
 -- earlier batch, else (fallback) the order's first line here. It is written if its order was
 -- created or updated and that line is the kept version, skipped if not, parked while no line of
 -- its order was read (their values cast here too, so a bad value is caught on the line's own
--- batch). On a dead-letter retry (not park) a line item belongs to the kept version and is
--- written only while the stored order is still the one this job wrote. Parked line items whose
+-- batch). On a dead-letter retry (not park) a line item belongs to the nearest preceding line of
+-- its order among all those read (job_orders.lines) and is written only while the stored order
+-- is still the one this job wrote. Parked line items whose
 -- order comes in this batch belong to its first line here, and come back (unless a line of this
 -- batch has the same id: the later line wins; if that line names another parent, the parked row
 -- is left for it to overwrite). Returns the changes of the job's order counts, then line items
