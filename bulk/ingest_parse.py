@@ -260,9 +260,7 @@ class _Staged:
         rows: list[tuple[int, bytes]] = []
         orders = self.orders
         for node_id, (number, offset, copy_text, _value, first, last, every) in orders.items():
-            lines = (
-                b"{%d}" % first if every is None else b"{%s}" % b",".join(b"%d" % n for n in every)
-            )
+            lines = b"\\N" if every is None else b"{%s}" % b",".join(b"%d" % n for n in every)
             extra = b"%d\t%d\t%s\t\\N\t\\N" % (first, last, lines)
             rows.append((number, _row(number, offset, ORDER, node_id, None, copy_text, extra)))
         items = self.items

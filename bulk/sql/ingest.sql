@@ -18,7 +18,7 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_batch (
     parent_id    text,
     first_line   bigint,    -- orders: the order's first, last and every line in the batch
     last_line    bigint,
-    lines        bigint[],
+    lines        bigint[],  -- (NULL when the order has one line in the batch)
     occ_line     bigint,    -- line items: the line of their order they belong to, if in the batch
     fallback     boolean,   -- line items: may belong to the order's first line in the batch
     doc          text NOT NULL
@@ -157,8 +157,12 @@ WITH epoch AS (
         CASE WHEN w.id IS NOT NULL OR p.order_id IS NULL
             THEN (SELECT base FROM epoch) + b.n ELSE p.win_version END AS win_version,
         CASE WHEN %(park)s::boolean THEN b.last_line ELSE b.n END AS last_line,
-        coalesce(p.lines, '{}')
-            || CASE WHEN %(park)s::boolean THEN b.lines ELSE ARRAY[b.n] END AS lines,
+        -- NULL while the order was read once (the common case: nothing stored).
+        CASE WHEN p.order_id IS NOT NULL OR b.lines IS NOT NULL OR NOT %(park)s::boolean THEN
+            coalesce(p.lines, CASE WHEN p.order_id IS NOT NULL THEN ARRAY[p.last_line] END, '{}')
+            || CASE WHEN %(park)s::boolean
+                THEN coalesce(b.lines, ARRAY[b.first_line]) ELSE ARRAY[b.n] END
+        END AS lines,
         CASE
             WHEN %(mode)s::text = 'POPULATE' THEN
                 CASE WHEN w.inserted IS NOT NULL THEN 'created' ELSE coalesce(p.action, 'skipped') END
@@ -200,7 +204,7 @@ WITH epoch AS (
             WHEN NOT %(park)s::boolean THEN (SELECT base FROM epoch) + (
                 -- A retried line item: the nearest preceding line of its order, else the first.
                 SELECT coalesce(max(x) FILTER (WHERE x < l.line_number), min(x))
-                FROM unnest(coalesce(d.lines, earlier.lines)) AS x,
+                FROM unnest(coalesce(d.lines, earlier.lines, ARRAY[earlier.last_line])) AS x,
                     dead_letters AS l
                 WHERE l.id = s.line_no)
             WHEN s.occ_line IS NOT NULL THEN (SELECT base FROM epoch) + s.occ_line

@@ -17,8 +17,8 @@ ALTER TABLE sync_jobs ADD COLUMN ingest_finished_at timestamptz;
 -- line of its order).
 ALTER TABLE job_orders ADD COLUMN win_version bigint;
 ALTER TABLE job_orders ADD COLUMN last_line bigint;
--- Every line number of the order read so far (one, unless it was exported twice): a retried line
--- item dead letter is given to the nearest preceding one, as the ingest did.
+-- Every line number of the order read so far, NULL while there is one (last_line): a retried
+-- line item dead letter is given to the nearest preceding one, as the ingest did.
 ALTER TABLE job_orders ADD COLUMN lines bigint[];
 
 -- The version key of the order line a line item was written with: after the file, a line item
