@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Ingest: bytes per committed batch, and how long one worker message may ingest before it
     # re-enqueues itself from the checkpoint (fairness, and Dramatiq's time limit).
     batch_bytes: int = 4 * 1024 * 1024
+    # A result line longer than this becomes a dead letter ("line too long") without being held
+    # in memory: its bytes are skipped as they stream by. At least batch_bytes.
+    max_line_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     ingest_slice_s: float = 120.0
     # Resubmissions of a failed/cancelled bulk operation before the job fails.
     max_bulk_attempts: int = 3

@@ -6,6 +6,13 @@ operator fixed, a line item whose order has since been decided), the others stay
 their current reason. A line item whose order is still undecided is not parked: it stays open.
 Of two open lines of one node the later is merged and the earlier counts as resolved (the
 ingest, too, drops an earlier line of a repeated id).
+A retry never goes back in time: an order line goes in only if newer than the stored order (as
+in the ingest; POPULATE only over an order this job wrote), a line item only while the stored
+order is still the version this job wrote and the line belongs to that version (the nearest
+preceding line of its order, as in the ingest); a line a later job overtook so is resolved as
+``superseded``, the others that go in as ``ingested``. Once the job's file was read to its end,
+an order whose lines are now all in loses the line items its kept version does not list (the
+end-of-file cleanup, held back while the order had an open dead letter).
 The job's stats change with it. The checkpoint does not move; an advisory lock per job keeps two
 retries of one job apart, and the job row lock orders a retry with the ingest's batch commits.
 With ``finished_only`` a queued or running job is refused (``JobStillActive``), checked under
@@ -47,6 +54,7 @@ class DeadLetter:
     created_at: datetime
     retried_at: datetime | None
     resolved_at: datetime | None
+    resolution: str | None = None  # "ingested" or "superseded" once resolved
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ def retry_dead_letters(
         if job is None:
             raise JobNotFound(f"no sync job {job_id}")
         shop_id, mode, status = int(job[0]), SyncMode(job[1]), JobStatus(job[2])
+        finished = bool(job[3])
         if finished_only and status.is_active:
             raise JobStillActive(f"sync job {job_id} is still {status.value}", status=status.value)
         letters = cur.execute(_Q["open_dead_letters"], params).fetchall()
@@ -106,14 +115,33 @@ def retry_dead_letters(
         orphans = cur.execute(_INGEST["undecided_line_items"], params).fetchall()
         for letter_id, parent_id in orphans:
             failing[int(letter_id)] = f"parent order {parent_id} not in the export"
+        superseded = {
+            int(row[0])
+            for row in cur.execute(
+                _Q["superseded_letters"], {"job_id": job_id, "shop_id": shop_id}
+            ).fetchall()
+        }
         resolved = [int(letter[0]) for letter in letters if int(letter[0]) not in failing]
-        cur.execute(_Q["mark_resolved"], {"ids": resolved})
+        cur.execute(
+            _Q["mark_resolved"],
+            {
+                "ids": resolved,
+                "resolutions": [
+                    "superseded" if letter in superseded else "ingested" for letter in resolved
+                ],
+            },
+        )
         cur.execute(
             _Q["mark_still_failing"],
             {"ids": list(failing), "reasons": list(failing.values())},
         )
         stats = merged.stats
         stats.line_items_skipped -= len(orphans)  # neither written nor skipped: still open
+        stats.line_items_skipped += parsed.skipped_items
+        stats.lines_superseded += parsed.superseded
         stats.failed_lines = -len(resolved)
+        if finished:
+            cur.execute(_INGEST["delete_removed_line_items"], params | {"shop_id": shop_id})
+            stats.line_items_deleted = max(cur.rowcount, 0)
         cur.execute(_INGEST["add_stats"], {**stats.as_params(), "job_id": job_id})
         return RetryResult(len(letters), len(resolved), len(failing))

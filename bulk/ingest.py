@@ -5,6 +5,17 @@ set-based statement and committed in one transaction together with the job's che
 byte) and stats; the checkpoint UPDATE is fenced by job,
 operation, lease token and the expected previous offset, so a stale worker or a duplicate message
 writes nothing (``LeaseLost``). Bad lines become dead letters without failing their batch.
+
+Two versions of one order in one file: the line with the newest ``updatedAt`` wins (the later
+line on a tie), in every mode, within a batch and across batches, and the order's stored line
+items end up exactly that version's. A line item belongs to the nearest preceding line of its
+order in file order, or, when it comes before every line of its order, to the next one (the
+order's first line). Items of a losing line are skipped; at the end of the file, line items of a
+kept order that are not in the kept version are deleted (``finish``), except for an order with
+an open dead letter: it keeps its previous line items until a retry gets its lines in.
+
+A line longer than ``max_line_bytes`` is a dead letter ("line too long") and is never held in
+memory whole. The stats obey the identity documented on ``IngestStats``.
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ from schema.sqlfile import load_queries
 _Q = load_queries("bulk", "sql/ingest.sql")
 
 DEFAULT_BATCH_BYTES = 4 << 20
+DEFAULT_MAX_LINE_BYTES = 16 << 20
 
 # A committed batch, its stats and how many of its lines were dead-lettered.
 _Committed = tuple[LineBatch, IngestStats, int]
@@ -72,9 +84,11 @@ class Ingestor:
         operation_id: str | None,
         lease_token: uuid.UUID | None = None,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         if batch_bytes <= 0:
             raise ConfigurationError("batch_bytes must be positive")
+        self._max_line_bytes = max(max_line_bytes, batch_bytes)  # a batch holds a whole line
         self._conn = conn
         self._job_id = job_id
         self._shop_id = shop_id
@@ -99,6 +113,7 @@ class Ingestor:
             first_line=start.line + 1,
             start_byte=start.byte,
             batch_bytes=self._batch_bytes,
+            max_line_bytes=self._max_line_bytes,
         )
         expected = start
         # One batch commits on a thread (waiting on Postgres, without the GIL) while this one
@@ -144,7 +159,8 @@ class Ingestor:
 
     def finish(self) -> IngestStats:
         """At EOF: parked line items whose parent never came → dead letters; line items of the
-        orders this job wrote that the export no longer lists → deleted. Fenced; idempotent."""
+        orders this job wrote that the kept version does not list → deleted (not for an order
+        with an open dead letter). Fenced; idempotent."""
         expected = self._checkpoint.byte if self._checkpoint is not None else None
         stats = IngestStats()
         with self._transaction() as cur:
@@ -158,6 +174,7 @@ class Ingestor:
             cur.execute(_Q["delete_removed_line_items"], params)
             stats.line_items_deleted = max(cur.rowcount, 0)
             cur.execute(_Q["add_stats"], {**stats.as_params(), "job_id": self._job_id})
+            cur.execute(_Q["mark_ingest_finished"], params)
         return stats
 
     def _commit_batch(
@@ -180,7 +197,7 @@ class Ingestor:
         expected: Checkpoint,
         merging: threading.Event | None,
     ) -> _Committed:
-        stats = IngestStats(lines_read=batch.line_count, bytes_read=len(batch.data))
+        stats = IngestStats(lines_read=batch.line_count, bytes_read=batch.size)
         with self._transaction() as cur:
             cur.execute(
                 _Q["advance_checkpoint"],
@@ -214,6 +231,8 @@ class Ingestor:
             self._write_dead_letters(cur, bad)
             delta = merged.stats
             delta.failed_lines = len(bad)
+            delta.lines_superseded += parsed.superseded
+            delta.line_items_skipped += parsed.skipped_items
             stats.add(delta)
             cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
         return batch, stats, len(bad)
@@ -231,6 +250,8 @@ class Ingestor:
                     "byte_offset": line.byte_offset,
                     "reason": line.reason,
                     "line": line.line,
+                    "node_id": line.node_id,
+                    "parent_id": line.parent_id,
                 }
                 for line in sorted(bad, key=lambda line: line.line_number)
             ],
@@ -274,6 +295,7 @@ def ingest_file(
     operation_id: str | None,
     lease_token: uuid.UUID | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     start: Checkpoint = Checkpoint(0, 0),
 ) -> IngestResult:
     """Ingest a local result file from ``start`` on, then finish the job (tests, bench)."""
@@ -285,6 +307,7 @@ def ingest_file(
         operation_id=operation_id,
         lease_token=lease_token,
         batch_bytes=batch_bytes,
+        max_line_bytes=max_line_bytes,
     )
     result = ingestor.ingest(read_file_chunks(path, start_byte=start.byte), start=start)
     result.stats.add(ingestor.finish())

@@ -1,9 +1,9 @@
 """Merge the staged batch into orders, decisions, line items and parked items, set-based.
 
 One statement does it all (see ``merge_batch`` in sql/ingest.sql). A value Postgres cannot parse
-or cast makes it fail: then a per-line diagnosis sets the guilty lines aside and the merge runs
-again without them. A line item of a just-inserted order that already exists (the plain INSERT's
-assumption broken) makes it run again with every line item upserted.
+or cast, or one over its limits, makes it fail: then a per-line diagnosis sets the guilty lines
+aside and the merge runs again without them. A line item of a just-inserted order that already
+exists (the plain INSERT's assumption broken) makes it run again with every line item upserted.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def merge_batch(
     park: bool = True,
 ) -> MergeOutcome:
     """Merge pg_temp.ingest_batch (holding ``line_items`` line items) into the job's tables,
-    inside the caller's transaction. Without ``park``, undecided line items stay staged."""
+    inside the caller's transaction. Without ``park`` (a dead-letter retry), undecided line
+    items stay staged, and line items go in only while the stored order is still the one the
+    job wrote."""
     params = {
         "job_id": job_id,
         "shop_id": shop_id,
@@ -58,14 +60,16 @@ def merge_batch(
             if not params["trust_fresh"]:
                 raise
             params["trust_fresh"] = False  # a line item of a new order existed: upsert them all
-        except psycopg.errors.DataError:
+        except (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded):
             found = cur.execute(_Q["set_aside_problems"]).fetchall()
             if not found:
                 raise
-            for line_no, offset, kind, reason, doc in found:
-                outcome.bad.append(BadLine(int(line_no), offset, str(reason), str(doc)))
+            for line_no, offset, kind, reason, doc, node_id, parent_id in found:
+                outcome.bad.append(
+                    BadLine(int(line_no), offset, str(reason), str(doc), node_id, parent_id)
+                )
                 line_items -= kind != ORDER.decode()
-    created, updated, unchanged, skipped, written, parked, revived = _ints(row)
+    created, updated, unchanged, skipped, written, parked, revived, dropped, repeats = _ints(row)
     stats = outcome.stats
     stats.orders_created = created
     stats.orders_updated = updated
@@ -73,6 +77,7 @@ def merge_batch(
     stats.orders_skipped = skipped
     stats.line_items_written = written
     stats.line_items_skipped = line_items + revived - written - parked
+    stats.lines_superseded = dropped + repeats
     stats.failed_lines = len(outcome.bad)
     return outcome
 

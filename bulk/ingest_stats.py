@@ -7,7 +7,14 @@ from dataclasses import asdict, dataclass, fields
 
 @dataclass
 class IngestStats:
-    """How many lines, bytes and decisions an ingest (or a part of one) accounted for."""
+    """How many lines, bytes and decisions an ingest (or a part of one) accounted for.
+
+    Per job, once the file is read: ``lines_read`` = orders created + updated + unchanged +
+    skipped (one per order, whatever its number of lines) + line items written + skipped +
+    ``failed_lines`` (open dead letters) + ``lines_superseded`` (an order's other lines, a line
+    item's earlier line for the same order line); ``line_items_deleted`` counts rows, not lines.
+    Mid-file, parked line items are the missing term.
+    """
 
     lines_read: int = 0
     bytes_read: int = 0
@@ -19,6 +26,7 @@ class IngestStats:
     line_items_skipped: int = 0
     line_items_deleted: int = 0
     failed_lines: int = 0
+    lines_superseded: int = 0
 
     def add(self, other: IngestStats) -> None:
         """Add ``other``'s counts to these."""

@@ -33,6 +33,7 @@ class JobStats:
     line_items_skipped: int = 0
     line_items_deleted: int = 0
     failed_lines: int = 0
+    lines_superseded: int = 0
 
 
 @dataclass(frozen=True)

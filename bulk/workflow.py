@@ -475,6 +475,7 @@ def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
         operation_id=job.job.bulk_operation_id,
         lease_token=job.lease,
         batch_bytes=settings.batch_bytes,
+        max_line_bytes=settings.max_line_bytes,
     )
 
 

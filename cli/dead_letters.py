@@ -73,7 +73,7 @@ def _table(letters: Sequence[DeadLetter], *, with_state: bool) -> str:
         [
             _or_dash(letter.line_number),
             _or_dash(letter.byte_offset),
-            *(["resolved" if letter.resolved_at else "open"] if with_state else []),
+            *([_state(letter)] if with_state else []),
             _shorten(letter.reason, REASON_WIDTH),
             _shorten(letter.line, TEXT_WIDTH),
         ]
@@ -89,6 +89,13 @@ def _table(letters: Sequence[DeadLetter], *, with_state: bool) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _state(letter: DeadLetter) -> str:
+    """open, resolved (the line went in) or superseded (newer data overtook it)."""
+    if letter.resolved_at is None:
+        return "open"
+    return "superseded" if letter.resolution == "superseded" else "resolved"
 
 
 def _or_dash(value: int | None) -> str:

@@ -30,6 +30,10 @@ FAULT_KINDS = frozenset(
         "lose_answer",  # params: kind [run], status [504], executed [true]; the answer is lost
         "download_status",  # params: status; the result host answers it (e.g. 204, 302, 408)
         "completed_without_url",  # the operation completes with objects but url null
+        # params: order (1-based position in the export) [1], newer_first [false]: that order is
+        # exported twice, as it was and as updated while the export ran (the latter block at the
+        # end of the file, root line then its line items, unless newer_first swaps the two)
+        "updated_during_export",
     }
 )
 ERROR_CODES = ("ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT")

@@ -15,7 +15,7 @@ from typing import Any
 from simulator.config import SimulatorConfig
 from simulator.downloads import FileStore
 from simulator.faults import Fault, FaultRegistry
-from simulator.render import write_result
+from simulator.render import UpdatedDuringExport, write_result
 
 ACTIVE = ("CREATED", "RUNNING", "CANCELING")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELED", "EXPIRED")
@@ -259,6 +259,9 @@ class OperationRegistry:
                     op.root_object_count = roots
 
         layout = self._layout(op.group_objects)
+        twice = take("updated_during_export", op.shop, op.id)
+        if twice is not None:
+            op.faults.append("updated_during_export")
         result = write_result(
             plan,
             store,
@@ -269,6 +272,12 @@ class OperationRegistry:
             now=self._config.now(),
             should_stop=should_stop,
             on_progress=on_progress,
+            twice=None
+            if twice is None
+            else UpdatedDuringExport(
+                position=int(twice.params.get("order", 1)),
+                newer_first=bool(twice.params.get("newer_first", False)),
+            ),
         )
         objects = int(getattr(result, "object_count", counts["objects"]))
         roots = int(getattr(result, "root_object_count", 0))

@@ -7,7 +7,7 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,35 @@ _EARLY_CHANCE = 0.15
 _BUFFER_BYTES = 1 << 20
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass(frozen=True)
+class UpdatedDuringExport:
+    """The order at 1-based ``position`` is exported twice: as stored, and as updated while the
+    export ran (updatedAt one minute later, its last line item gone, a new one added, its first
+    line item's quantity changed). The second version comes as a block at the end of the file,
+    root line first; ``newer_first`` puts the updated version in the first place instead."""
+
+    position: int = 1
+    newer_first: bool = False
+
+
+def updated_version(order: dict[str, Any]) -> dict[str, Any]:
+    """``order`` as it reads after an update made while the export ran."""
+    changed = dict(order)
+    stamp = datetime.fromisoformat(str(order["updatedAt"]).replace("Z", "+00:00"))
+    changed["updatedAt"] = (stamp + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items = [dict(item) for item in order.get("lineItems") or []]
+    if len(items) > 1:
+        items.pop()
+    if items:
+        items[0]["quantity"] = int(items[0].get("quantity") or 0) + 1
+    number = str(order["id"]).rsplit("/", 1)[1]
+    added = dict(items[0]) if items else {}
+    added["id"] = f"gid://shopify/LineItem/9{number}000"
+    added["sku"] = "ADDED-DURING-EXPORT"
+    changed["lineItems"] = [*items, added]
+    return changed
 
 
 @dataclass(frozen=True)
@@ -85,6 +114,7 @@ def _iter_entries(
     seed: int,
     read_all_orders: bool,
     now: datetime | None,
+    twice: UpdatedDuringExport | None = None,
 ) -> Iterator[tuple[bool, bytes]]:
     """(is_root, line) pairs in file order for the requested layout."""
     if layout not in LAYOUTS:
@@ -102,7 +132,11 @@ def _iter_entries(
     pending: list[tuple[int, int, bytes]] = []
     sequence = 0
     forced_early = layout == "adversarial"
+    extra: dict[str, Any] | None = None
     for root_number, order in enumerate(orders):
+        if twice is not None and root_number + 1 == twice.position:
+            newer = updated_version(order)
+            order, extra = (newer, order) if twice.newer_first else (order, newer)
         root_line = _encode(project(order, plan.fields)).encode() + b"\n"
         children = _child_lines(order, plan.connections)
         if layout == "grouped":
@@ -125,6 +159,10 @@ def _iter_entries(
             sequence += 1
     while pending:
         yield False, heapq.heappop(pending)[2]
+    if extra is not None:
+        yield True, _encode(project(extra, plan.fields)).encode() + b"\n"
+        for line in _child_lines(extra, plan.connections):
+            yield False, line
 
 
 def iter_result_lines(
@@ -135,10 +173,17 @@ def iter_result_lines(
     seed: int,
     read_all_orders: bool = True,
     now: datetime | None = None,
+    twice: UpdatedDuringExport | None = None,
 ) -> Iterator[bytes]:
     """The result file's lines (each compact JSON + ``\\n``), streamed."""
     for _is_root, line in _iter_entries(
-        plan, store, layout=layout, seed=seed, read_all_orders=read_all_orders, now=now
+        plan,
+        store,
+        layout=layout,
+        seed=seed,
+        read_all_orders=read_all_orders,
+        now=now,
+        twice=twice,
     ):
         yield line
 
@@ -154,13 +199,20 @@ def write_result(
     now: datetime | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    twice: UpdatedDuringExport | None = None,
 ) -> RenderResult:
     """Write the result JSONL to ``path`` incrementally; stops early when should_stop() is true."""
     objects = roots = size = 0
     stopped = False
     with path.open("wb", buffering=_BUFFER_BYTES) as handle:
         for is_root, line in _iter_entries(
-            plan, store, layout=layout, seed=seed, read_all_orders=read_all_orders, now=now
+            plan,
+            store,
+            layout=layout,
+            seed=seed,
+            read_all_orders=read_all_orders,
+            now=now,
+            twice=twice,
         ):
             handle.write(line)
             objects += 1

@@ -32,6 +32,13 @@ class DeadLetter:
     resolved_at: datetime | None = strawberry.field(
         description="When a retry resolved it; null while it is open."
     )
+    resolution: str | None = strawberry.field(
+        description=(
+            "How it was resolved: `ingested` (the line went in) or `superseded` (newer data "
+            "overtook it: a later job's version of its order, or the job's new result file); "
+            "null while it is open."
+        )
+    )
 
     @classmethod
     def from_domain(cls, job_id: int, letter: DeadLetterRecord) -> DeadLetter:
@@ -45,6 +52,7 @@ class DeadLetter:
             created_at=letter.created_at,
             retried_at=letter.retried_at,
             resolved_at=letter.resolved_at,
+            resolution=letter.resolution,
         )
 
 

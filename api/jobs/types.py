@@ -35,6 +35,15 @@ class SyncJobStats:
     line_items_skipped: int
     line_items_deleted: int
     failed_lines: int
+    lines_superseded: int = strawberry.field(
+        description=(
+            "Lines that lost to another line of the same node: an order's other versions in the "
+            "file, a repeated line item. linesRead = ordersCreated + ordersUpdated + "
+            "ordersUnchanged + ordersSkipped + lineItemsWritten + lineItemsSkipped + failedLines "
+            "+ linesSuperseded once the file is read; the counts describe the current result "
+            "file (they restart when a new bulk operation is submitted)."
+        )
+    )
     bytes_read: BigInt
 
     @classmethod
@@ -49,6 +58,7 @@ class SyncJobStats:
             line_items_skipped=stats.line_items_skipped,
             line_items_deleted=stats.line_items_deleted,
             failed_lines=stats.failed_lines,
+            lines_superseded=stats.lines_superseded,
             bytes_read=BigInt(stats.bytes_read),
         )
 

@@ -16,17 +16,25 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_batch (
     kind         "char" NOT NULL,
     id           text NOT NULL,
     parent_id    text,
+    first_line   bigint,    -- orders: the order's first, last and every line in the batch
+    last_line    bigint,
+    lines        bigint[],  -- (NULL when the order has one line in the batch)
+    occ_line     bigint,    -- line items: the line of their order they belong to, if in the batch
+    fallback     boolean,   -- line items: may belong to the order's first line in the batch
     doc          text NOT NULL
 ) ON COMMIT DELETE ROWS
 
 -- name: copy_batch
-COPY pg_temp.ingest_batch (line_no, byte_offset, kind, id, parent_id, doc) FROM STDIN
+COPY pg_temp.ingest_batch (
+    line_no, byte_offset, kind, id, parent_id, first_line, last_line, lines, occ_line, fallback,
+    doc
+) FROM STDIN
 
 -- name: set_aside_problems
 -- After a merge failed on a value: find every staged line Postgres cannot parse as jsonb or
 -- whose values cannot be cast, remove it from the batch and return it with the reason.
 WITH checked AS MATERIALIZED (
-    SELECT line_no, byte_offset, kind, doc, ingest_line_problem(doc) AS reason
+    SELECT line_no, byte_offset, kind, id, parent_id, doc, ingest_line_problem(doc) AS reason
     FROM pg_temp.ingest_batch
 ), bad AS (
     SELECT * FROM checked WHERE reason IS NOT NULL
@@ -35,7 +43,7 @@ WITH checked AS MATERIALIZED (
     USING bad AS b
     WHERE s.line_no = b.line_no
 )
-SELECT line_no, byte_offset, kind, reason, doc
+SELECT line_no, byte_offset, kind, reason, doc, left(id, 1024), left(parent_id, 1024)
 FROM bad
 ORDER BY line_no
 
@@ -49,23 +57,36 @@ WHERE s.kind = 'l'
 ORDER BY s.line_no
 
 -- name: merge_batch
--- The whole batch in one statement. Orders: new ones are inserted; a stored one is rewritten
--- only when POPULATE created it in this job, or (UPDATE, FULL) when the incoming updatedAt is
--- newer. Every order's decision follows from what the upsert did and the job's earlier decision
--- for it, and is recorded in job_orders. Line items follow their order's decision, from this
--- batch (`decided`) or an earlier one (job_orders): written if it was created or updated,
--- skipped if not, parked while undecided (their values cast here too, so a bad value is caught
--- on the line's own batch; a dead-letter retry does not park). Parked line items whose parent
--- is decided in this batch come back (unless a line of this batch has the same id: the later
--- line wins; if that line names another parent, the parked row is left for it to overwrite). Returns the changes of the job's order
--- counts, then line items written, parked and brought back.
-WITH batch_orders AS (
-    SELECT s.id FROM pg_temp.ingest_batch AS s WHERE s.kind = 'o'
+-- The whole batch in one statement. Orders (one staged row per order: the batch's newest line):
+-- new ones are inserted; a stored one is rewritten when the incoming updatedAt is newer (UPDATE,
+-- FULL; POPULATE only for orders this job wrote), or equal when this job wrote it (the later line
+-- wins a tie; not on a dead-letter retry). Every order's decision follows from what the upsert
+-- did and the job's earlier decision for it, and is recorded in job_orders with the version the
+-- job keeps (win_version) and the order's last line so far. A line item belongs to one line of
+-- its order (see bulk/ingest_parse.py): its staged occ_line, else the order's last line of an
+-- earlier batch, else (fallback) the order's first line here. It is written if its order was
+-- created or updated and that line is the kept version, skipped if not, parked while no line of
+-- its order was read (their values cast here too, so a bad value is caught on the line's own
+-- batch). On a dead-letter retry (not park) a line item belongs to the nearest preceding line of
+-- its order among all those read (job_orders.lines) and is written only while the stored order
+-- is still the one this job wrote. Parked line items whose
+-- order comes in this batch belong to its first line here, and come back (unless a line of this
+-- batch has the same id: the later line wins; if that line names another parent, the parked row
+-- is left for it to overwrite). Returns the changes of the job's order counts, then line items
+-- written, parked, brought back, parked ones dropped for a later line, and repeated orders.
+WITH epoch AS (
+    SELECT ingest_epoch::bigint << 40 AS base FROM sync_jobs WHERE id = %(job_id)s
+), batch_orders AS (
+    -- A retry stages dead letters under their ids: n is the line's number in the file.
+    SELECT s.id, s.first_line, s.last_line, s.lines,
+        CASE WHEN %(park)s::boolean THEN s.line_no
+            ELSE (SELECT l.line_number FROM dead_letters AS l WHERE l.id = s.line_no) END AS n
+    FROM pg_temp.ingest_batch AS s WHERE s.kind = 'o'
 ), prev AS (
-    SELECT j.order_id, j.action
+    SELECT j.order_id, j.action, j.win_version, j.last_line, j.lines
     FROM batch_orders AS b
     JOIN LATERAL (
-        SELECT j.order_id, j.action FROM job_orders AS j
+        SELECT j.order_id, j.action, j.win_version, j.last_line, j.lines FROM job_orders AS j
         WHERE j.job_id = %(job_id)s AND j.order_id = b.id OFFSET 0
     ) AS j ON true
 ), written AS (
@@ -125,14 +146,23 @@ WITH batch_orders AS (
         raw = EXCLUDED.raw,
         synced_job_id = EXCLUDED.synced_job_id,
         synced_at = EXCLUDED.synced_at
-    WHERE CASE
-            WHEN %(mode)s::text = 'POPULATE' THEN o.synced_job_id = %(job_id)s
-            ELSE EXCLUDED.updated_at > o.updated_at
-                OR (o.updated_at IS NULL AND EXCLUDED.updated_at IS NOT NULL)
-          END
+    WHERE (%(mode)s::text <> 'POPULATE' OR o.synced_job_id = %(job_id)s)
+      AND (EXCLUDED.updated_at > o.updated_at
+           OR (o.updated_at IS NULL AND EXCLUDED.updated_at IS NOT NULL)
+           OR (%(park)s::boolean AND o.synced_job_id = %(job_id)s
+               AND EXCLUDED.updated_at = o.updated_at))
     RETURNING o.id, o.xmax = 0 AS inserted
 ), decided AS (
-    SELECT b.id, p.action AS prev_action,
+    SELECT b.id, b.first_line, p.action AS prev_action, p.last_line AS prev_last,
+        CASE WHEN w.id IS NOT NULL OR p.order_id IS NULL
+            THEN (SELECT base FROM epoch) + b.n ELSE p.win_version END AS win_version,
+        CASE WHEN %(park)s::boolean THEN b.last_line ELSE b.n END AS last_line,
+        -- NULL while the order was read once (the common case: nothing stored).
+        CASE WHEN p.order_id IS NOT NULL OR b.lines IS NOT NULL OR NOT %(park)s::boolean THEN
+            coalesce(p.lines, CASE WHEN p.order_id IS NOT NULL THEN ARRAY[p.last_line] END, '{}')
+            || CASE WHEN %(park)s::boolean
+                THEN coalesce(b.lines, ARRAY[b.first_line]) ELSE ARRAY[b.n] END
+        END AS lines,
         CASE
             WHEN %(mode)s::text = 'POPULATE' THEN
                 CASE WHEN w.inserted IS NOT NULL THEN 'created' ELSE coalesce(p.action, 'skipped') END
@@ -141,15 +171,19 @@ WITH batch_orders AS (
             WHEN NOT w.inserted THEN 'updated'
             ELSE coalesce(p.action, 'unchanged')
         END AS action,
-        coalesce(w.inserted, false) AS fresh
+        coalesce(w.inserted, false) AS fresh,
+        w.id IS NOT NULL AS rewritten
     FROM batch_orders AS b
     LEFT JOIN prev AS p ON p.order_id = b.id
     LEFT JOIN written AS w ON w.id = b.id
 ), recorded AS (
-    INSERT INTO job_orders AS j (job_id, order_id, action)
-    SELECT %(job_id)s, id, action FROM decided
-    ON CONFLICT (job_id, order_id) DO UPDATE SET action = EXCLUDED.action
-    WHERE j.action <> EXCLUDED.action
+    INSERT INTO job_orders AS j (job_id, order_id, action, win_version, last_line, lines)
+    SELECT %(job_id)s, id, action, win_version, last_line, lines FROM decided
+    ON CONFLICT (job_id, order_id) DO UPDATE SET
+        action = EXCLUDED.action,
+        win_version = EXCLUDED.win_version,
+        last_line = greatest(j.last_line, EXCLUDED.last_line),
+        lines = EXCLUDED.lines
 ), resolved AS (
     DELETE FROM pending_line_items AS p
     WHERE p.job_id = %(job_id)s
@@ -165,16 +199,30 @@ WITH batch_orders AS (
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.ingest_batch AS s WHERE s.id = r.id)
 ), items AS (
     SELECT s.id, s.parent_id, s.line_no, s.byte_offset, s.doc,
-        coalesce(d.action, earlier.action) AS action, coalesce(d.fresh, false) AS fresh
+        coalesce(d.action, earlier.action) AS action, coalesce(d.fresh, false) AS fresh,
+        CASE
+            WHEN NOT %(park)s::boolean THEN (SELECT base FROM epoch) + (
+                -- A retried line item: the nearest preceding line of its order, else the first.
+                SELECT coalesce(max(x) FILTER (WHERE x < l.line_number), min(x))
+                FROM unnest(coalesce(d.lines, earlier.lines, ARRAY[earlier.last_line])) AS x,
+                    dead_letters AS l
+                WHERE l.id = s.line_no)
+            WHEN s.occ_line IS NOT NULL THEN (SELECT base FROM epoch) + s.occ_line
+            WHEN d.id IS NOT NULL THEN (SELECT base FROM epoch)
+                + coalesce(d.prev_last, CASE WHEN s.fallback THEN d.first_line END)
+            ELSE (SELECT base FROM epoch) + earlier.last_line
+        END AS version,
+        coalesce(d.win_version, earlier.win_version) AS win_version,
+        coalesce(d.rewritten, false) AS rewritten
     FROM pg_temp.ingest_batch AS s
     LEFT JOIN decided AS d ON d.id = s.parent_id
     LEFT JOIN LATERAL (
-        SELECT j.action FROM job_orders AS j
+        SELECT j.action, j.win_version, j.last_line, j.lines FROM job_orders AS j
         WHERE d.id IS NULL AND j.job_id = %(job_id)s AND j.order_id = s.parent_id OFFSET 0
     ) AS earlier ON true
     WHERE s.kind = 'l'
 ), item_rows AS (
-    SELECT w.id, w.parent_id AS order_id,
+    SELECT w.id, w.parent_id AS order_id, w.version,
         w.d ->> 'sku' AS sku,
         w.d ->> 'name' AS name,
         w.d ->> 'title' AS title,
@@ -190,15 +238,21 @@ WITH batch_orders AS (
         w.d AS raw,
         w.fresh AND %(trust_fresh)s::boolean AS fresh
     FROM (
-        SELECT i.id, i.parent_id, parsed.d, i.fresh
+        SELECT i.id, i.parent_id, parsed.d, i.fresh, i.version
         FROM items AS i
         CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
         WHERE i.action IN ('created', 'updated')
+          AND i.version = i.win_version
+          AND (%(park)s::boolean OR i.rewritten OR EXISTS (
+              SELECT 1 FROM orders AS o
+              WHERE o.shop_id = %(shop_id)s AND o.id = i.parent_id
+                AND o.synced_job_id = %(job_id)s))
         UNION ALL
-        SELECT r.id, r.parent_id, r.doc, false
+        SELECT r.id, r.parent_id, r.doc, false, d.win_version
         FROM revived AS r
         JOIN decided AS d ON d.id = r.parent_id
         WHERE d.action IN ('created', 'updated')
+          AND (SELECT base FROM epoch) + d.first_line = d.win_version
     ) AS w
 ), inserted_items AS (
     -- Line items of an order this statement inserted cannot exist yet: a plain INSERT, cheaper
@@ -207,11 +261,11 @@ WITH batch_orders AS (
     INSERT INTO line_items (
         shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
         current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        synced_job_id, synced_at
+        synced_job_id, synced_version, synced_at
     )
     SELECT %(shop_id)s, id, order_id, sku, name, title, variant_title, vendor, quantity,
         current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        %(job_id)s, now()
+        %(job_id)s, version, now()
     FROM item_rows
     WHERE fresh
     RETURNING 1
@@ -219,11 +273,11 @@ WITH batch_orders AS (
     INSERT INTO line_items AS li (
         shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
         current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        synced_job_id, synced_at
+        synced_job_id, synced_version, synced_at
     )
     SELECT %(shop_id)s, id, order_id, sku, name, title, variant_title, vendor, quantity,
         current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        %(job_id)s, now()
+        %(job_id)s, version, now()
     FROM item_rows
     WHERE NOT fresh
     ON CONFLICT (shop_id, id) DO UPDATE SET
@@ -240,6 +294,7 @@ WITH batch_orders AS (
         currency_code = EXCLUDED.currency_code,
         raw = EXCLUDED.raw,
         synced_job_id = EXCLUDED.synced_job_id,
+        synced_version = EXCLUDED.synced_version,
         synced_at = EXCLUDED.synced_at
     RETURNING 1
 ), parked AS (
@@ -269,7 +324,9 @@ SELECT
     count(*) FILTER (WHERE action = 'skipped') - count(*) FILTER (WHERE prev_action = 'skipped'),
     (SELECT count(*) FROM inserted_items) + (SELECT count(*) FROM upserted_items),
     (SELECT count(*) FROM parked),
-    (SELECT count(*) FROM revived)
+    (SELECT count(*) FROM revived),
+    (SELECT count(*) FROM resolved) - (SELECT count(*) FROM revived),
+    count(*) FILTER (WHERE prev_action IS NOT NULL)
 FROM decided
 
 -- name: advance_checkpoint
@@ -306,6 +363,7 @@ SET orders_created = orders_created + %(orders_created)s,
     line_items_skipped = line_items_skipped + %(line_items_skipped)s,
     line_items_deleted = line_items_deleted + %(line_items_deleted)s,
     failed_lines = failed_lines + %(failed_lines)s,
+    lines_superseded = lines_superseded + %(lines_superseded)s,
     lines_read = lines_read + %(lines_read)s,
     bytes_read = bytes_read + %(bytes_read)s,
     updated_at = now()
@@ -313,13 +371,21 @@ WHERE id = %(job_id)s
 
 -- name: job_stats
 SELECT lines_read, bytes_read, orders_created, orders_updated, orders_unchanged, orders_skipped,
-       line_items_written, line_items_skipped, line_items_deleted, failed_lines
+       line_items_written, line_items_skipped, line_items_deleted, failed_lines, lines_superseded
 FROM sync_jobs
 WHERE id = %(job_id)s
 
+-- name: mark_ingest_finished
+UPDATE sync_jobs SET ingest_finished_at = now() WHERE id = %(job_id)s
+
 -- name: insert_dead_letter
-INSERT INTO dead_letters (job_id, shop_id, line_number, byte_offset, reason, line)
-VALUES (%(job_id)s, %(shop_id)s, %(line_number)s, %(byte_offset)s, %(reason)s, %(line)s)
+INSERT INTO dead_letters (
+    job_id, shop_id, line_number, byte_offset, reason, line, node_id, parent_id
+)
+VALUES (
+    %(job_id)s, %(shop_id)s, %(line_number)s, %(byte_offset)s, %(reason)s, %(line)s,
+    %(node_id)s, %(parent_id)s
+)
 
 -- name: dead_letter_orphans
 -- At the end of the file: parked line items whose parent never appeared.
@@ -328,9 +394,11 @@ WITH orphans AS (
     WHERE job_id = %(job_id)s
     RETURNING id, parent_id, line_number, byte_offset, doc
 ), lettered AS (
-    INSERT INTO dead_letters (job_id, shop_id, line_number, byte_offset, reason, line)
+    INSERT INTO dead_letters (
+        job_id, shop_id, line_number, byte_offset, reason, line, node_id, parent_id
+    )
     SELECT %(job_id)s, %(shop_id)s, line_number, byte_offset,
-        'parent order ' || parent_id || ' not in the export', doc::text
+        'parent order ' || parent_id || ' not in the export', doc::text, id, parent_id
     FROM orphans
     ORDER BY line_number
     RETURNING 1
@@ -338,11 +406,27 @@ WITH orphans AS (
 SELECT count(*) FROM lettered
 
 -- name: delete_removed_line_items
--- Line items of orders this job wrote that the export no longer lists.
+-- Line items of the orders whose version this job wrote (and still owns) that are not in that
+-- version: gone from the export, or only in another version of the order. An order with an open
+-- dead letter of its own is left alone (its failed line may be one of the line items), as is
+-- every order while a line item dead letter names no order (best effort: a line that does not
+-- parse may be anything but an empty line).
 DELETE FROM line_items AS li
-USING job_orders AS j
+USING job_orders AS j, orders AS o
 WHERE j.job_id = %(job_id)s
   AND j.action IN ('created', 'updated')
+  AND o.shop_id = %(shop_id)s
+  AND o.id = j.order_id
+  AND o.synced_job_id = %(job_id)s
   AND li.shop_id = %(shop_id)s
   AND li.order_id = j.order_id
-  AND li.synced_job_id IS DISTINCT FROM %(job_id)s
+  AND (li.synced_job_id IS DISTINCT FROM %(job_id)s
+       OR li.synced_version IS DISTINCT FROM j.win_version)
+  AND NOT EXISTS (
+      SELECT 1 FROM dead_letters AS d
+      WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL
+        AND (d.parent_id = j.order_id OR d.node_id = j.order_id))
+  AND NOT EXISTS (
+      SELECT 1 FROM dead_letters AS d
+      WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL AND d.parent_id IS NULL
+        AND (d.node_id LIKE 'gid://shopify/LineItem/%%' OR (d.node_id IS NULL AND d.line <> '')))

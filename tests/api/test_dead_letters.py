@@ -18,7 +18,9 @@ pytestmark = pytest.mark.anyio
 
 Conn = psycopg.Connection[Any]
 
-LETTER_FIELDS = "id jobId lineNumber byteOffset reason line createdAt retriedAt resolvedAt"
+LETTER_FIELDS = (
+    "id jobId lineNumber byteOffset reason line createdAt retriedAt resolvedAt resolution"
+)
 
 DEAD_LETTERS = f"""
 query Letters($jobId: ID!, $first: Int, $includeResolved: Boolean) {{
@@ -159,6 +161,7 @@ async def test_list_fix_retry_resolves_and_the_jobs_failed_lines_drop(
     everything = await _letters(client, job_id, includeResolved=True)
     assert [x["lineNumber"] for x in everything] == [2, 3, 4]
     assert [x["resolvedAt"] is not None for x in everything] == [True, True, False]
+    assert [x["resolution"] for x in everything] == ["ingested", "ingested", None]
     assert all(x["retriedAt"] is not None for x in everything)
 
     # The bad JSON stays: a second retry resolves nothing.

@@ -159,7 +159,44 @@ def run(
     result = ingestor.ingest(chunked(data, chunk_size), start=Checkpoint(0, 0))
     if finish:
         ingestor.finish()
+    assert_identity(conn, job_id)
     return result
+
+
+IDENTITY_TERMS = (
+    "orders_created",
+    "orders_updated",
+    "orders_unchanged",
+    "orders_skipped",
+    "line_items_written",
+    "line_items_skipped",
+    "failed_lines",
+    "lines_superseded",
+)
+
+
+def assert_identity(conn: psycopg.Connection[Any], job_id: int) -> dict[str, int]:
+    """The per-job identity of the stats (README, "Why the rows are exact"): every line read
+    of the current result file is accounted for exactly once, and failed_lines is the number
+    of open dead letters. Returns the stats."""
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    row = cur.execute(
+        "SELECT j.*,"
+        " (SELECT count(*) FROM pending_line_items AS p WHERE p.job_id = j.id) AS parked,"
+        " (SELECT count(*) FROM dead_letters AS d"
+        "   WHERE d.job_id = j.id AND d.resolved_at IS NULL) AS open_letters"
+        " FROM sync_jobs AS j WHERE j.id = %s",
+        (job_id,),
+    ).fetchone()
+    assert row is not None
+    accounted = sum(int(row[term]) for term in IDENTITY_TERMS) + int(row["parked"])
+    assert row["lines_read"] == accounted, {k: row[k] for k in (*IDENTITY_TERMS, "parked")}
+    assert (row["lines_read"], row["bytes_read"]) == (
+        row["checkpoint_line"],
+        row["checkpoint_byte"],
+    ), "lines_read/bytes_read count the current result file, up to its checkpoint"
+    assert row["failed_lines"] == row["open_letters"]
+    return {k: int(v) for k, v in row.items() if isinstance(v, int)}
 
 
 def job_stats(conn: psycopg.Connection[Any], job_id: int) -> dict[str, int]:
@@ -167,7 +204,8 @@ def job_stats(conn: psycopg.Connection[Any], job_id: int) -> dict[str, int]:
     row = cur.execute(
         "SELECT lines_read, bytes_read, orders_created, orders_updated, orders_unchanged,"
         " orders_skipped, line_items_written, line_items_skipped, line_items_deleted,"
-        " failed_lines, checkpoint_line, checkpoint_byte FROM sync_jobs WHERE id = %s",
+        " failed_lines, lines_superseded, checkpoint_line, checkpoint_byte"
+        " FROM sync_jobs WHERE id = %s",
         (job_id,),
     ).fetchone()
     assert row is not None

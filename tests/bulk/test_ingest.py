@@ -9,6 +9,7 @@ import pytest
 
 from bulk.types import SyncMode
 from tests.bulk.ingest_helpers import (
+    assert_identity,
     dead_letters,
     decisions,
     item,
@@ -59,7 +60,7 @@ def test_populate_on_empty_database_creates_everything(conn: Conn) -> None:
     assert stats == {
         "lines_read": 20, "bytes_read": len(data), "orders_created": 5, "orders_updated": 0,
         "orders_unchanged": 0, "orders_skipped": 0, "line_items_written": 15,
-        "line_items_skipped": 0, "line_items_deleted": 0, "failed_lines": 0,
+        "line_items_skipped": 0, "line_items_deleted": 0, "failed_lines": 0, "lines_superseded": 0,
         "checkpoint_line": 20, "checkpoint_byte": len(data),
     }  # fmt: skip
     assert set(decisions(conn, job).values()) == {"created"}
@@ -200,5 +201,5 @@ def test_parent_never_appears_is_dead_lettered_at_finish(conn: Conn) -> None:
         (3, offset, "parent order gid://shopify/Order/9 not in the export")
     ]
     assert '"gid://shopify/LineItem/99"' in letters[0][3]
-    assert job_stats(conn, job)["failed_lines"] == 1
+    assert assert_identity(conn, job)["failed_lines"] == 1
     assert conn.execute("SELECT count(*) FROM pending_line_items").fetchone() == (0,)

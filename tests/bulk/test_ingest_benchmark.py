@@ -16,7 +16,7 @@ import pytest
 
 from bulk.ingest import Checkpoint, read_file_chunks
 from bulk.types import SyncMode
-from tests.bulk.ingest_helpers import make_ingestor, make_job, make_shop
+from tests.bulk.ingest_helpers import assert_identity, make_ingestor, make_job, make_shop
 
 ORDERS = 20_000
 ITEMS_PER_ORDER = 4  # on average
@@ -110,6 +110,7 @@ def _ours(conn: psycopg.Connection[Any], path: Path) -> tuple[float, int]:
     ingestor.finish()
     elapsed = time.perf_counter() - started
     assert result.eof and result.stats.failed_lines == 0
+    assert_identity(conn, job)
     return elapsed, result.lines
 
 

@@ -11,6 +11,7 @@ import pytest
 from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
 from tests.bulk.ingest_helpers import (
+    assert_identity,
     chunked,
     dead_letters,
     item,
@@ -54,10 +55,12 @@ def test_no_line_item_without_its_order_after_any_ingest(
                                  deadline=0.0)  # fmt: skip
         checkpoint = result.checkpoint
         assert _orphan_line_items(conn) == []
+        assert_identity(conn, job)
         if result.eof:
             break
     ingestor.finish()
     assert _orphan_line_items(conn) == []
+    assert_identity(conn, job)
     assert len(table_rows(conn, "line_items")) == 21
     # A second job over changed data, children first.
     second = make_job(conn, shop, mode)

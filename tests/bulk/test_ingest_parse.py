@@ -31,8 +31,8 @@ def test_clean_batch_is_classified_with_positions_and_original_bytes() -> None:
          b"\\N"],
     ]  # fmt: skip
     # COPY text format: backslashes doubled, a tab written as \t, nothing else touched.
-    assert rows[2][5:] == [b'{"id":\\t"gid://shopify/Order/2", "n": "a\\\\\\\\b\\\\"c"}']
-    assert rows[0][5] == lines[0]
+    assert rows[2][10:] == [b'{"id":\\t"gid://shopify/Order/2", "n": "a\\\\\\\\b\\\\"c"}']
+    assert rows[0][10] == lines[0]
 
 
 def test_bad_lines_are_pinpointed_with_number_offset_and_reason() -> None:

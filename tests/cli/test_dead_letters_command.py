@@ -159,3 +159,22 @@ def test_a_job_without_dead_letters(database_url: str, conn: Conn) -> None:
     assert listed.output.strip() == f"sync job {job.id} (COMPLETED) has no open dead letters"
     retried = _run(database_url, "retry", str(job.id))
     assert retried.output.strip() == "retried 0, resolved 0, still failing 0"
+
+
+def test_a_line_a_later_job_overtook_is_listed_as_superseded(database_url: str, conn: Conn) -> None:
+    job_id = _job_with_dead_letters(conn)
+    shop_id = jobs.get_job(conn, job_id).shop_id  # type: ignore[union-attr]
+    later = jobs.create_job(conn, JobRequest(shop_id=shop_id, sync_mode=SyncMode.FULL)).job
+    newer = b'{"id": "gid://shopify/Order/3", "updatedAt": "2026-06-01T00:00:00Z"}\n'
+    ingestor = Ingestor(conn, job_id=later.id, shop_id=shop_id, mode=SyncMode.FULL,
+                        operation_id=None)  # fmt: skip
+    ingestor.ingest([newer], start=Checkpoint(0, 0))
+    fixed = '{"id": "gid://shopify/Order/3", "updatedAt": "2026-01-01T00:00:00Z"}'
+    conn.execute("UPDATE dead_letters SET line = %s WHERE job_id = %s AND line_number = 3",
+                 (fixed, job_id))  # fmt: skip
+    assert _run(database_url, "retry", str(job_id)).exit_code == 0
+    lines = _run(database_url, "list", str(job_id), "--all").output.splitlines()
+    states = {line.split()[0]: line.split()[2] for line in lines[2:]}
+    assert states == {"2": "open", "3": "superseded"}
+    row = conn.execute("SELECT updated_at::text FROM orders WHERE id = 'gid://shopify/Order/3'")
+    assert row.fetchone() == ("2026-06-01 00:00:00+00",)

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from simulator.bulkquery import compile_bulk_query
-from simulator.render import RenderResult, iter_result_lines, write_result
+from simulator.render import (
+    RenderResult,
+    UpdatedDuringExport,
+    iter_result_lines,
+    updated_version,
+    write_result,
+)
 from simulator.store import OrderStore
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -166,3 +172,31 @@ def test_render_sixty_thousand_orders_quickly(tmp_path: Path) -> None:
     result = write_result(plan, big, tmp_path / "big.jsonl", layout="ungrouped", seed=1)
     assert result.root_object_count == 60_000
     assert time.perf_counter() - started < 20
+
+
+@pytest.mark.parametrize("newer_first", [False, True])
+@pytest.mark.parametrize("layout", ["grouped", "ungrouped"])
+def test_an_order_updated_during_the_export_appears_twice(
+    store: OrderStore, layout: str, newer_first: bool
+) -> None:
+    plan = compile_bulk_query(QUERY.replace("createdAt t:", "createdAt updatedAt t:"))
+    twice = UpdatedDuringExport(position=5, newer_first=newer_first)
+    lines = iter_result_lines(plan, store, layout=layout, seed=3, twice=twice)
+    rows = [json.loads(line) for line in lines]
+    roots = [r for r in rows if "__parentId" not in r]
+    assert len(roots) == 301
+    first, second = (i for i, r in enumerate(rows) if r["id"] == roots[4]["id"])
+    assert first < second
+    old, new = (rows[second], rows[first]) if newer_first else (rows[first], rows[second])
+    assert new["updatedAt"] > old["updatedAt"]
+    # The block at the end: its root line, then exactly its line items.
+    tail = rows[second + 1 :]
+    assert tail and all(r["__parentId"] == rows[second]["id"] for r in tail)
+    stored = next(o for o in store.iter_orders() if o["id"] == roots[4]["id"])
+    kids = {i["id"] for i in stored["lineItems"]}
+    newer_kids = {i["id"] for i in updated_version(stored)["lineItems"]}
+    assert newer_kids != kids and len(newer_kids & kids) >= 1
+    expected_tail = kids if newer_first else newer_kids
+    assert {r["id"] for r in tail} == expected_tail
+    others = [r for r in rows[:second] if r.get("__parentId") == rows[first]["id"]]
+    assert {r["id"] for r in others} == (newer_kids if newer_first else kids)
