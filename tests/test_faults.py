@@ -274,15 +274,31 @@ def test_kill_after_last_commit_before_ack_redelivery_is_a_no_op(
 
 # -- b. the worker's connection terminated mid-batch ----------------------------------------
 
-# One statement finds the worker's backend while it merges a batch (its transaction has already
-# advanced the checkpoint: it holds an xid) and terminates it.
-TERMINATE_MERGING = """
+# A test-only gate in the test's own database: the merge of the first batch past line 2,000
+# inserts into line_items and, while the test holds advisory lock 6_000_012, waits on it inside
+# the batch's transaction (the checkpoint already advanced, nothing committed). The test then
+# terminates exactly that backend: deterministic whatever the machine's speed.
+MERGE_GATE = """
+CREATE FUNCTION fault_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT max(checkpoint_line) FROM sync_jobs) > 2000 THEN
+        PERFORM pg_advisory_xact_lock_shared(6000012);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER line_items_fault_gate BEFORE INSERT ON line_items
+    FOR EACH STATEMENT EXECUTE FUNCTION fault_gate();
+"""
+
+# The worker's backend waiting at the gate, terminated.
+TERMINATE_GATED = """
 SELECT pid, pg_terminate_backend(pid) AS terminated, state, left(query, 200) AS query
   FROM pg_stat_activity
  WHERE datname = current_database()
    AND pid <> pg_backend_pid()
    AND backend_xid IS NOT NULL
-   AND query LIKE %s
+   AND wait_event_type = 'Lock' AND wait_event = 'advisory'
 """
 
 
@@ -290,24 +306,20 @@ def test_worker_connection_terminated_mid_batch_resumes_exactly(
     redis_url: str, database_url: str, tmp_path: Path
 ) -> None:
     orders = 3000
-    with _stack(
-        redis_url, database_url, tmp_path, domain="terminated.myshopify.com", orders=orders
-    ) as stack:
+    with psycopg.connect(database_url, autocommit=True) as setup:
+        setup.execute(MERGE_GATE)
+    with (
+        psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn,
+        _stack(
+            redis_url, database_url, tmp_path, domain="terminated.myshopify.com", orders=orders
+        ) as stack,
+    ):
+        conn.execute("SELECT pg_advisory_lock(6000012)")
         job_id = stack.connect()["initialJob"]["id"]
-        _wait_until(
-            stack,
-            lambda: _job_row(database_url, job_id)["checkpoint_line"] > 0,
-            "the first committed batch",
+        found = _wait_until(
+            stack, lambda: conn.execute(TERMINATE_GATED).fetchall(), "a batch held at the gate"
         )
-        with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
-            deadline = time.monotonic() + 30
-            while True:
-                assert time.monotonic() < deadline, "never saw a batch merging"
-                found = conn.execute(TERMINATE_MERGING, ("%WITH batch_orders AS%",)).fetchall()
-                if found:
-                    break
-                row = _job_row(database_url, job_id)
-                assert row["status"] == "RUNNING", f"the job ended before the fault: {row}"
+        conn.execute("SELECT pg_advisory_unlock(6000012)")
         [victim] = found
         assert victim["terminated"], victim
         time.sleep(0.2)
