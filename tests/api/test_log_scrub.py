@@ -115,3 +115,16 @@ async def test_a_failing_connect_shop_logs_no_inline_token(
 def test_scrub_blanks_every_token_shape(line: str) -> None:
     assert SECRET_PART not in scrub(line)
     assert "[redacted]" in scrub(line)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_structlog_events_and_tracebacks_are_scrubbed(capfd: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO")
+    structlog.get_logger("bulk.workflow").warning("job.failed", error=f"401 for {TOKEN}")
+    try:
+        raise ValueError(f"header X-Shopify-Access-Token: {TOKEN}")
+    except ValueError:
+        logging.getLogger("api").exception("request failed")
+    output = capfd.readouterr().err
+    assert "job.failed" in output and "request failed" in output and "ValueError" in output
+    assert SECRET_PART not in output
