@@ -13,14 +13,20 @@ from anyio import to_thread
 from dramatiq import Broker
 from psycopg_pool import ConnectionPool
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from bulk.config import Settings
+from bulk import log_scrub
+from bulk.config import Settings, comma_list
+from bulk.errors import ConfigurationError
 from bulk.shopify import ShopifyClient
+from bulk.token_crypto import token_cipher
 from workers.queue import DramatiqJobQueue, make_broker
 
 from .context import Context
@@ -42,7 +48,10 @@ class ShopsyncGraphQL(GraphQL[Context, None]):
     ) -> None:
         production = settings.environment == "production"
         super().__init__(
-            build_schema(mask_errors=production),
+            build_schema(
+                mask_errors=production,
+                introspection=not production or settings.graphql_introspection,
+            ),
             graphql_ide=None if production else "graphiql",
             allow_queries_via_get=not production,
             # Subscriptions over WebSocket on /graphql, both protocols (Strawberry's default).
@@ -65,6 +74,32 @@ class ShopsyncGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+
+def check_production_settings(settings: Settings) -> None:
+    """Production refuses to start without what keeps it closed (a Host allow-list)."""
+    if settings.environment == "production" and not comma_list(settings.allowed_hosts):
+        raise ConfigurationError("production needs ALLOWED_HOSTS (the API's host names)")
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Host allow-list (when configured; always in production), then CORS only for the origins
+    configured: without any, browsers get no CORS headers at all."""
+    middleware: list[Middleware] = []
+    hosts = comma_list(settings.allowed_hosts)
+    if hosts:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    origins = comma_list(settings.cors_origins)
+    if origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    return middleware
 
 
 def create_app(
@@ -90,12 +125,16 @@ def create_app(
     if queue is None:
         broker = make_broker(settings.broker_url)
         queue = DramatiqJobQueue(broker, settings.queue_name)
+    check_production_settings(settings)
+    cipher = token_cipher(settings)  # production without SHOP_TOKEN_KEYS stops here
+    log_scrub.install("strawberry.execution", "strawberry")
     if verifier is None and settings.verify_shops:
         verifier = shopify_verifier(timeout_s=settings.http_timeout_s)
     service = ShopsyncService(
         pool=pool,
         queue=queue,
         default_api_version=settings.default_api_version,
+        cipher=cipher,
         verifier=verifier,
         webhook_registrar=finish_webhook_registrar(settings),
         # One retry at most: a cancel request waits on it.
@@ -137,6 +176,6 @@ def create_app(
         secret = settings.webhook_secret.get_secret_value().encode()
         webhook = ShopifyWebhookEndpoint(secret=secret, service=service)
         routes.append(Route("/webhooks/shopify", webhook.handle, methods=["POST"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings))
     app.state.job_events = events
     return app

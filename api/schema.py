@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import strawberry
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from .deadletters.mutations import DeadLetterMutations
@@ -33,14 +34,19 @@ class Subscription(JobSubscriptions):
     """Live updates: sync job states, pushed over WebSocket."""
 
 
-def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
-    """The schema; production masks unexpected errors so internals never reach clients."""
-    extensions = [functools.partial(MaskErrors, should_mask_error=_is_unexpected)]
+def build_schema(*, mask_errors: bool = False, introspection: bool = True) -> strawberry.Schema:
+    """The schema; production masks unexpected errors so internals never reach clients, and
+    refuses introspection unless enabled."""
+    extensions: list[Any] = []  # extension classes and a configured MaskErrors factory
+    if mask_errors:
+        extensions.append(functools.partial(MaskErrors, should_mask_error=_is_unexpected))
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions if mask_errors else [],
+        extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

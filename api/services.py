@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
-from bulk import deadletters, jobs, shops, workflow
+from bulk import deadletters, jobs, shops, webhook_deliveries, workflow
 from bulk.deadletters import DeadLetter, RetryResult
 from bulk.errors import (
     AccessDeniedError,
@@ -32,6 +33,7 @@ from bulk.errors import (
 from bulk.jobs import CreatedJob, JobRequest, SyncJob
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import Shop
+from bulk.token_crypto import TokenCipher
 from bulk.types import JobStatus, SyncMode
 
 from .ports import JobQueue, ShopCredentials, ShopVerifier
@@ -142,6 +144,12 @@ class RetriedDeadLetters:
 
 
 @dataclass(frozen=True)
+class WakeOutcome:
+    job_id: int | None  # the job enqueued, if any
+    duplicate: bool  # the delivery was handled before
+
+
+@dataclass(frozen=True)
 class CancelOutcome:
     job: SyncJob  # as it is after the request
     finished: bool  # True: the job had already COMPLETED or FAILED, nothing was changed
@@ -154,6 +162,8 @@ class ShopsyncService:
     pool: ConnectionPool[Any]
     queue: JobQueue
     default_api_version: str
+    # Encrypts tokens on connect and decrypts them for the cancel path, nowhere else.
+    cipher: TokenCipher
     verifier: ShopVerifier | None = None
     # Without one (no PUBLIC_URL or no WEBHOOK_SECRET), jobs learn of finished operations by
     # polling alone.
@@ -191,6 +201,7 @@ class ShopsyncService:
                 access_token=credentials.access_token,
                 api_version=credentials.api_version,
                 admin_url=credentials.admin_url,
+                cipher=self.cipher,
             )
             initial = (
                 jobs.create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.POPULATE))
@@ -241,7 +252,7 @@ class ShopsyncService:
         returned with ``finished`` set and left alone.
         """
         with self.pool.connection() as conn:
-            cancelled = workflow.mark_cancelled(conn, job_id)
+            cancelled = workflow.mark_cancelled(conn, job_id, self.cipher)
             job = jobs.get_job(conn, job_id)
         if job is None:
             raise InvalidJobRequest("id", f"no sync job with id {job_id}")
@@ -299,14 +310,27 @@ class ShopsyncService:
         with self.pool.connection() as conn:
             return shops.list_shops(conn)
 
-    def wake_job_for_operation(self, operation_id: str) -> int | None:
-        """Enqueue the active job following this bulk operation; its id, or None if none."""
-        with self.pool.connection() as conn:
+    def wake_job_for_operation(
+        self, operation_id: str, *, status: str, webhook_id: str | None
+    ) -> WakeOutcome:
+        """Enqueue the active job following this bulk operation, once per delivery: a delivery
+        seen before (kept in the database, so also after a restart) is a duplicate."""
+        keys = webhook_deliveries.delivery_keys(operation_id, status, webhook_id)
+        job = None
+        duplicate = False
+        with self.pool.connection() as conn, conn.transaction() as tx:
+            if not webhook_deliveries.claim(conn, keys):
+                duplicate = True
+                raise psycopg.Rollback(tx)  # leaves the block, undoing the claim
             job = jobs.find_active_job_for_operation(conn, operation_id)
+            if job is None:
+                # An unknown operation is not remembered: a copy arriving after a fast
+                # operation's id was persisted can still wake its job.
+                raise psycopg.Rollback(tx)
         if job is None:
-            return None
+            return WakeOutcome(job_id=None, duplicate=duplicate)
         self.queue.enqueue(job.id)
-        return job.id
+        return WakeOutcome(job_id=job.id, duplicate=False)
 
     def database_is_up(self, *, timeout_s: float = 2.0) -> bool:
         """One round trip to Postgres through the pool."""

@@ -8,17 +8,18 @@ before trusting it), so the receiver answers 200 fast, even for operations it do
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import logging
-from collections import OrderedDict
 
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bulk.config import Settings
+from bulk.errors import ConfigurationError
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 
 from .ports import ShopCredentials
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 FINISH_TOPIC = "bulk_operations/finish"
 WEBHOOK_PATH = "/webhooks/shopify"
+# Operation ids, statuses and webhook ids are short; longer ones are not Shopify's.
+MAX_ID_LENGTH = 256
 
 
 def callback_url(public_url: str) -> str:
@@ -64,30 +67,37 @@ def signature_matches(secret: bytes, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(expected, signature.strip().encode("ascii", "replace"))
 
 
-class SeenDeliveries:
-    """A bounded memory of (operation id, status) pairs already handled by this process."""
+def _identifier(value: object) -> str | None:
+    """A printable id of reasonable length, or None (a signed but malformed delivery)."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH:
+        return None
+    return value if value.isprintable() and value.isascii() else None
 
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._capacity = capacity
-        self._keys: OrderedDict[tuple[str, str], None] = OrderedDict()
 
-    def __contains__(self, key: tuple[str, str]) -> bool:
-        return key in self._keys
-
-    def add(self, key: tuple[str, str]) -> None:
-        self._keys[key] = None
-        self._keys.move_to_end(key)
-        while len(self._keys) > self._capacity:
-            self._keys.popitem(last=False)
+def parse_finish(body: bytes) -> tuple[str, str] | None:
+    """(operation id, status) of a bulk_operations/finish payload; None if malformed."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reason
+        return None
+    if not isinstance(payload, dict):
+        return None
+    operation_id = _identifier(payload.get("admin_graphql_api_id"))
+    status = _identifier(str(payload.get("status")))
+    if operation_id is None or status is None:
+        return None
+    return operation_id, status
 
 
 class ShopifyWebhookEndpoint:
-    """The Starlette endpoint; one per app, holding the secret and the dedupe memory."""
+    """The Starlette endpoint; one per app, holding the secret. Deliveries already handled are
+    remembered in the database (``ShopsyncService.wake_job_for_operation``)."""
 
     def __init__(self, *, secret: bytes, service: ShopsyncService) -> None:
+        if not secret:
+            raise ConfigurationError("the webhook secret must not be empty")
         self._secret = secret
         self._service = service
-        self._seen = SeenDeliveries()
 
     async def handle(self, request: Request) -> Response:
         body = await request.body()
@@ -97,24 +107,24 @@ class ShopifyWebhookEndpoint:
         topic = request.headers.get("x-shopify-topic", "")
         if topic != FINISH_TOPIC:
             return JSONResponse({"status": "ignored"})
-        try:
-            payload = json.loads(body)
-            operation_id = payload["admin_graphql_api_id"]
-            status = str(payload.get("status"))
-        except (ValueError, TypeError, KeyError):
+        parsed = parse_finish(body)
+        raw_webhook_id = request.headers.get("x-shopify-webhook-id")
+        webhook_id = None if raw_webhook_id is None else _identifier(raw_webhook_id)
+        if parsed is None or (raw_webhook_id is not None and webhook_id is None):
             return JSONResponse({"error": "not a bulk_operations/finish payload"}, status_code=400)
-        if not isinstance(operation_id, str):
-            return JSONResponse({"error": "admin_graphql_api_id must be a string"}, status_code=400)
-        key = (operation_id, status)
-        if key in self._seen:
+        operation_id, status = parsed
+        outcome = await to_thread.run_sync(
+            functools.partial(
+                self._service.wake_job_for_operation,
+                operation_id,
+                status=status,
+                webhook_id=webhook_id,
+            )
+        )
+        if outcome.duplicate:
             return JSONResponse({"status": "duplicate"})
-        job_id = await to_thread.run_sync(self._service.wake_job_for_operation, operation_id)
-        if job_id is not None:
-            # An unknown operation is not remembered: a copy arriving after a fast operation's
-            # id was persisted can still wake its job.
-            self._seen.add(key)
         log.info(
             "bulk operation finished",
-            extra={"operation_id": operation_id, "status": status, "job_id": job_id},
+            extra={"operation_id": operation_id, "status": status, "job_id": outcome.job_id},
         )
-        return JSONResponse({"status": "unknown" if job_id is None else "enqueued"})
+        return JSONResponse({"status": "unknown" if outcome.job_id is None else "enqueued"})

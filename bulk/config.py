@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,8 +23,21 @@ class Settings(BaseSettings):
     broker_maintenance_chance: int | None = Field(default=50_000, ge=1, le=1_000_000)
     # Development turns on GraphiQL; production hides it.
     environment: str = Field(default="development", pattern="^(development|production)$")
-    # Shared secret of the Shopify app: verifies bulk_operations/finish webhooks.
+    # Shared secret of the Shopify app: verifies bulk_operations/finish webhooks. Unset: no
+    # webhook route; set but empty: a startup error (never an empty HMAC key).
     webhook_secret: SecretStr | None = None
+    # Fernet keys (comma-separated) encrypting shop access tokens at rest: the first encrypts,
+    # all decrypt. Required in production; development falls back to a fixed development key.
+    shop_token_keys: SecretStr | None = None
+    # Production only: introspection is off unless this is set (development always allows it).
+    graphql_introspection: bool = False
+    # Host header allow-list (comma-separated, e.g. "sync.example.com"); required in production.
+    allowed_hosts: str = ""
+    # Browser origins allowed by CORS (comma-separated); empty: no CORS headers at all.
+    cors_origins: str = ""
+    # How long webhook ids are remembered (replays within it are ignored), then pruned.
+    webhook_id_retention_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    webhook_prune_interval_s: float = Field(default=3600.0, gt=0)
     # The API's externally reachable base URL (e.g. https://sync.example.com). With the webhook
     # secret, connectShop subscribes the shop's bulk_operations/finish to /webhooks/shopify there.
     public_url: str | None = None
@@ -61,3 +74,15 @@ class Settings(BaseSettings):
     sweep_grace_s: float = Field(default=300.0, ge=0)
     # At most this many jobs re-enqueued or failed per sweep (each sweep is one short query).
     sweep_batch_size: int = Field(default=100, ge=1)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("WEBHOOK_SECRET is set but empty; unset it or give the app's secret")
+        return value
+
+
+def comma_list(value: str) -> list[str]:
+    """``"a, b,"`` → ``["a", "b"]``."""
+    return [item.strip() for item in value.split(",") if item.strip()]

@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 from schema.sqlfile import load_queries
 
 from .errors import InvalidJobRequest
+from .token_crypto import TokenCipher, TokenKeyError
 
 _SQL = load_queries("bulk", "sql/shops.sql")
 
@@ -23,8 +24,17 @@ class Shop:
     api_version: str
     admin_url: str
     created_at: datetime
-    # Never printed: repr/logging of a Shop must not leak the token.
-    access_token: str = field(repr=False)
+    # Fernet ciphertext of the access token (None: a legacy plaintext row not yet encrypted
+    # by `shopsync migrate`). Read use cases never decrypt it; see ``access_token``.
+    access_token_encrypted: bytes | None = field(repr=False)
+
+    def access_token(self, cipher: TokenCipher) -> str:
+        """The plaintext token, for the code about to send it to Shopify (and no other)."""
+        if self.access_token_encrypted is None:
+            raise TokenKeyError(
+                f"the access token of shop {self.id} is not encrypted yet: run `shopsync migrate`"
+            )
+        return cipher.decrypt(self.access_token_encrypted, shop_id=self.id)
 
 
 def _shop(row: dict[str, Any]) -> Shop:
@@ -34,7 +44,7 @@ def _shop(row: dict[str, Any]) -> Shop:
         api_version=row["api_version"],
         admin_url=row["admin_url"],
         created_at=row["created_at"],
-        access_token=row["access_token"],
+        access_token_encrypted=row["access_token_encrypted"],
     )
 
 
@@ -53,14 +63,16 @@ def upsert_shop(
     access_token: str,
     api_version: str,
     admin_url: str,
+    cipher: TokenCipher,
 ) -> tuple[Shop, bool]:
-    """Store the shop (or refresh its credentials); return it and whether it is new."""
+    """Store the shop (or refresh its credentials), its token encrypted with ``cipher``; return
+    it and whether it is new."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             _SQL["upsert_shop"],
             {
                 "domain": domain,
-                "access_token": access_token,
+                "access_token_encrypted": cipher.encrypt(access_token),
                 "api_version": api_version,
                 "admin_url": admin_url,
             },

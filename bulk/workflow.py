@@ -35,6 +35,7 @@ from .errors import (
 from .ingest import Checkpoint, Ingestor
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
+from .token_crypto import TokenCipher, TokenKeyError, token_cipher
 from .workflow_store import (
     Fenced,
     LeasedJob,
@@ -86,9 +87,12 @@ class JobRunner:
         clock: Callable[[], float] = time.monotonic,
         lease_ttl_s: float | None = None,
         max_transient_failures: int = 8,
+        cipher: TokenCipher | None = None,
     ) -> None:
         self._pool = pool
         self._settings = settings
+        # Built here when not given: a production worker without SHOP_TOKEN_KEYS fails to start.
+        self._cipher = cipher or token_cipher(settings)
         self._client_factory = client_factory or self._default_client
         self._clock = clock
         self._lease_ttl_s = lease_ttl_s or settings.ingest_slice_s + 4 * settings.http_timeout_s
@@ -190,7 +194,13 @@ class JobRunner:
             job.fail("the job's shop no longer exists")
             return Step(done=True)
         try:
-            with self._client_factory(ShopifyEndpoint.from_shop(shop)) as client:
+            endpoint = ShopifyEndpoint.from_shop(shop, self._cipher)
+        except TokenKeyError as exc:
+            job.fail(str(exc))  # the message names the shop, never the token or a key
+            log.warning("job.failed", job_id=job.job.id, error=str(exc))
+            return Step(done=True)
+        try:
+            with self._client_factory(endpoint) as client:
                 return self._step_with_client(job, client)
         except ShopifyPermanentError as exc:
             job.fail(f"Shopify: {exc}")
@@ -492,7 +502,9 @@ class CancelledJob:
 _CANCELLABLE = frozenset({BulkOperationStatus.CREATED.value, BulkOperationStatus.RUNNING.value})
 
 
-def mark_cancelled(conn: psycopg.Connection[Any], job_id: int) -> CancelledJob | None:
+def mark_cancelled(
+    conn: psycopg.Connection[Any], job_id: int, cipher: TokenCipher
+) -> CancelledJob | None:
     """QUEUED/RUNNING → CANCELLED (the fence: no worker commits for it any more); None if the
     job is not active. Only the database: call ``cancel_operation`` after releasing ``conn``."""
     row = cancel_job_row(conn, job_id)
@@ -502,7 +514,11 @@ def mark_cancelled(conn: psycopg.Connection[Any], job_id: int) -> CancelledJob |
     if not operation_id or row["bulk_status"] not in _CANCELLABLE:
         return CancelledJob(job_id, None, None)
     shop = get_shop(conn, row["shop_id"])
-    endpoint = None if shop is None else ShopifyEndpoint.from_shop(shop)
+    try:
+        endpoint = None if shop is None else ShopifyEndpoint.from_shop(shop, cipher)
+    except TokenKeyError as exc:  # the job is CANCELLED; only Shopify's copy runs on
+        log.warning("job.cancel_operation_failed", job_id=job_id, error=str(exc))
+        endpoint = None
     return CancelledJob(job_id, endpoint, operation_id if endpoint else None)
 
 
@@ -521,10 +537,14 @@ def cancel_operation(
 
 
 def cancel_job(
-    conn: psycopg.Connection[Any], job_id: int, *, client_factory: ClientFactory | None = None
+    conn: psycopg.Connection[Any],
+    job_id: int,
+    cipher: TokenCipher,
+    *,
+    client_factory: ClientFactory | None = None,
 ) -> bool:
     """QUEUED/RUNNING → CANCELLED; cancels the Shopify operation best-effort. False if inactive."""
-    cancelled = mark_cancelled(conn, job_id)
+    cancelled = mark_cancelled(conn, job_id, cipher)
     if cancelled is None:
         return False
     cancel_operation(cancelled, client_factory=client_factory)

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from bulk.log_scrub import SecretScrubber
+
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     """Route stdlib and structlog records to stderr, as key=value lines or JSON."""
@@ -37,6 +39,8 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             ],
         )
     )
+    # On the handler: every record of the process passes it, whichever logger made it.
+    handler.addFilter(SecretScrubber())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -9,6 +9,7 @@ from schema.database import ensure_database
 from schema.migrate import migrate_url
 
 from .dead_letters import dead_letters
+from .keys import encrypt_plaintext_tokens, keys
 from .log import configure_logging
 
 
@@ -31,13 +32,17 @@ def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
 )
 @click.pass_obj
 def migrate(settings: Settings, create_db: bool) -> None:
-    """Apply the pending SQL migrations (safe to run from several processes at once)."""
+    """Apply the pending SQL migrations (safe to run from several processes at once), then
+    encrypt any shop token still stored in plaintext (from before migration 0009)."""
     if create_db and ensure_database(settings.database_url):
         click.echo("created the database")
     applied = migrate_url(settings.database_url)
     click.echo(
         f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
     )
+    encrypted = encrypt_plaintext_tokens(settings)
+    if encrypted:
+        click.echo(f"encrypted {encrypted} plaintext shop token(s)")
 
 
 @cli.command()
@@ -71,6 +76,7 @@ def scheduler(settings: Settings) -> None:
 
 
 cli.add_command(dead_letters)
+cli.add_command(keys)
 
 
 def _register_optional_commands() -> None:

@@ -72,3 +72,10 @@ def redis_url() -> str:
 @pytest.fixture
 def rabbitmq_url() -> str:
     return RABBITMQ_URL
+
+
+@pytest.fixture(autouse=True)
+def _development_token_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Settings built in a test falls back to the development token key (TEST_CIPHER),
+    whatever this shell exports; tests that need real keys pass them explicitly."""
+    monkeypatch.delenv("SHOP_TOKEN_KEYS", raising=False)

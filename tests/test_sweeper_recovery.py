@@ -34,6 +34,7 @@ from tests.test_worker_kill import (
     _job_row,
     _wait_for,
 )
+from tests.token_keys import TEST_CIPHER
 
 pytestmark = pytest.mark.slow
 
@@ -163,6 +164,7 @@ def test_two_schedulers_requeue_each_lost_job_once(
                 access_token="shpat_lost_secret",
                 api_version="2026-10",
                 admin_url="http://127.0.0.1:9",
+                cipher=TEST_CIPHER,
             )
             jobs.append(
                 create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.FULL)).job.id

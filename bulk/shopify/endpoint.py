@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bulk.shops import Shop
+from bulk.token_crypto import TokenCipher
 
 
 def version_at_least(version: str, minimum: str) -> bool:
@@ -26,8 +27,9 @@ class ShopifyEndpoint:
         return f"{self.admin_url.rstrip('/')}/admin/api/{self.api_version}/graphql.json"
 
     @classmethod
-    def from_shop(cls, shop: Shop) -> ShopifyEndpoint:
-        return cls(shop.admin_url, shop.api_version, shop.access_token)
+    def from_shop(cls, shop: Shop, cipher: TokenCipher) -> ShopifyEndpoint:
+        """The shop's endpoint, its token decrypted: only where a request is about to be sent."""
+        return cls(shop.admin_url, shop.api_version, shop.access_token(cipher))
 
     def at_least(self, version: str) -> bool:
         return version_at_least(self.api_version, version)

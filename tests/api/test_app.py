@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from bulk.config import Settings
+from tests.token_keys import PRODUCTION
 
 from .conftest import (
     CONNECT,
@@ -44,7 +45,7 @@ async def test_healthz_ok(client: httpx.AsyncClient) -> None:
 
 
 async def test_database_down_gives_503_and_masked_errors_in_production() -> None:
-    settings = Settings(database_url=UNREACHABLE_DB, environment="production")
+    settings = Settings(database_url=UNREACHABLE_DB, **PRODUCTION)
     pool: ConnectionPool[Any] = ConnectionPool(UNREACHABLE_DB, open=False, timeout=1.0)
     app = create_app(settings, pool=pool, queue=RecordingQueue(), verifier=FakeVerifier())
 

@@ -8,6 +8,8 @@ import httpx
 import psycopg
 import pytest
 
+from tests.token_keys import TEST_CIPHER
+
 from .conftest import (
     CONNECT,
     REJECTED_TOKEN,
@@ -65,8 +67,10 @@ async def test_reconnecting_refreshes_credentials_without_a_new_job(
     assert again["shop"]["adminUrl"] == "http://127.0.0.1:9999"
     assert again["initialJob"] is None
     assert queue.enqueued == [int(first["initialJob"]["id"])]
-    row = conn.execute("SELECT access_token FROM shops").fetchall()
-    assert row == [("shpat_new",)]
+    [(plain, encrypted)] = conn.execute(
+        "SELECT access_token, access_token_encrypted FROM shops"
+    ).fetchall()
+    assert plain is None and TEST_CIPHER.decrypt(encrypted) == "shpat_new"
 
 
 @pytest.mark.parametrize(

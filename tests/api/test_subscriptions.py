@@ -26,6 +26,7 @@ from bulk import jobs, shops
 from bulk.config import Settings
 from bulk.jobs import JobRequest, JobStats, SyncJob
 from bulk.types import JobStatus, JobType, SyncMode
+from tests.token_keys import PRODUCTION, TEST_CIPHER
 
 from .conftest import JOB_FIELDS, FakeVerifier, RecordingQueue
 
@@ -145,6 +146,7 @@ def make_shop(conn: DbConn, domain: str = "demo.myshopify.com") -> int:
         access_token=TOKEN,
         api_version="2026-10",
         admin_url=f"https://{domain}",
+        cipher=TEST_CIPHER,
     )
     return shop.id
 
@@ -339,7 +341,7 @@ def test_changes_made_while_disconnected_are_read_after_reconnecting(
 def test_errors_stay_readable_in_production(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> None:
-    settings = Settings(database_url=database_url, environment="production")
+    settings = Settings(database_url=database_url, **PRODUCTION)
     app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
     with ApiServer(app) as server, graphql_ws(server.ws_url) as client:
         client.subscribe("x", JOB_UPDATED, id="31337")

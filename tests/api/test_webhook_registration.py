@@ -27,6 +27,7 @@ from bulk.config import Settings
 from bulk.errors import WebhookSubscriptionError
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
+from tests.token_keys import TEST_CIPHER
 
 from .conftest import CONNECT, graphql
 
@@ -230,7 +231,11 @@ def test_any_registrar_failure_is_logged_safely_and_the_shop_connects(
     with ConnectionPool(database_url, min_size=1, max_size=2, open=True) as pool:
         queue = _Recorder()
         service = ShopsyncService(
-            pool=pool, queue=queue, default_api_version="2026-04", webhook_registrar=registrar
+            pool=pool,
+            queue=queue,
+            default_api_version="2026-04",
+            cipher=TEST_CIPHER,
+            webhook_registrar=registrar,
         )
         with caplog.at_level(logging.INFO):
             connected = service.connect_shop(

@@ -12,11 +12,13 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from api.app import create_app
 from bulk.config import Settings
+from workers.scheduler.prune import PruneWebhookDeliveries
 
 from .conftest import FakeVerifier, RecordingQueue, connect_shop
 
@@ -161,3 +163,96 @@ async def test_without_a_secret_there_is_no_webhook_route(client: httpx.AsyncCli
     body, headers = _signed(_finish())
     response = await client.post("/webhooks/shopify", content=body, headers=headers)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nested beyond the parser's recursion
+        b"\xff\xfe not utf-8",
+        b"[1, 2]",
+        b'"a string"',
+        json.dumps({"admin_graphql_api_id": 777, "status": "completed"}).encode(),
+        json.dumps({"admin_graphql_api_id": "gid://x\u0000y", "status": "completed"}).encode(),
+        json.dumps({"admin_graphql_api_id": "g" * 100_000, "status": "completed"}).encode(),
+        json.dumps({"admin_graphql_api_id": OPERATION, "status": "\u0000"}).encode(),
+    ],
+)
+async def test_a_signed_but_malformed_body_is_a_400_never_a_500(
+    hook_client: httpx.AsyncClient, body: bytes
+) -> None:
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
+    _, headers = _signed(_finish())
+    headers["X-Shopify-Hmac-Sha256"] = base64.b64encode(digest).decode()
+
+    response = await hook_client.post("/webhooks/shopify", content=body, headers=headers)
+
+    assert response.status_code == 400
+
+
+async def test_a_replay_after_a_restart_is_ignored(
+    database_url: str,
+    conn: psycopg.Connection[Any],
+    queue: RecordingQueue,
+    verifier: FakeVerifier,
+) -> None:
+    settings = Settings(database_url=database_url, webhook_secret=SecretStr(SECRET))
+    body, headers = _signed(_finish())
+    headers["X-Shopify-Webhook-Id"] = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+    answers = []
+    # Two app instances one after the other over the same database: a restart.
+    for instance in range(2):
+        app = create_app(settings, queue=queue, verifier=verifier)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
+        ):
+            if instance == 0:
+                job_id = await _job_following_operation(c, conn, queue)
+            answers.append(
+                (await c.post("/webhooks/shopify", content=body, headers=headers)).json()
+            )
+    assert answers == [{"status": "enqueued"}, {"status": "duplicate"}]
+    assert queue.enqueued == [job_id]
+
+
+async def test_a_webhook_id_seen_before_marks_a_duplicate(
+    hook_client: httpx.AsyncClient, conn: psycopg.Connection[Any], queue: RecordingQueue
+) -> None:
+    job_id = await _job_following_operation(hook_client, conn, queue)
+    body, headers = _signed(_finish())
+    headers["X-Shopify-Webhook-Id"] = "same-delivery"
+    first = await hook_client.post("/webhooks/shopify", content=body, headers=headers)
+    body, headers_again = _signed(_finish(status="failed"))
+    again = await hook_client.post(
+        "/webhooks/shopify",
+        content=body,
+        headers=headers_again | {"X-Shopify-Webhook-Id": "same-delivery"},
+    )
+    assert (first.json(), again.json()) == ({"status": "enqueued"}, {"status": "duplicate"})
+    assert queue.enqueued == [job_id]
+
+
+async def test_old_deliveries_are_pruned_by_the_scheduler_then_no_longer_duplicates(
+    hook_client: httpx.AsyncClient,
+    conn: psycopg.Connection[Any],
+    queue: RecordingQueue,
+    database_url: str,
+) -> None:
+    job_id = await _job_following_operation(hook_client, conn, queue)
+    body, headers = _signed(_finish())
+    headers["X-Shopify-Webhook-Id"] = "old-delivery"
+    await hook_client.post("/webhooks/shopify", content=body, headers=headers)
+    conn.execute("UPDATE webhook_deliveries SET received_at = now() - interval '8 days'")
+    conn.execute("INSERT INTO webhook_deliveries (delivery_key) VALUES ('webhook:recent')")
+
+    with ConnectionPool(database_url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
+        task = PruneWebhookDeliveries(pool, retention_s=7 * 24 * 3600.0).task(3600.0)
+        removed = task.run()
+
+    assert removed == 2  # both keys of the old delivery
+    kept = conn.execute("SELECT delivery_key FROM webhook_deliveries").fetchall()
+    assert kept == [("webhook:recent",)]
+    replay = await hook_client.post("/webhooks/shopify", content=body, headers=headers)
+    assert replay.json() == {"status": "enqueued"}
+    assert queue.enqueued == [job_id, job_id]

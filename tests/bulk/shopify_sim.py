@@ -18,6 +18,7 @@ from bulk.types import SyncMode
 from bulk.workflow import JobRunner, Step
 from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
+from tests.token_keys import TEST_CIPHER
 
 SHOP = DEFAULT_SHOP_DOMAIN
 TOKEN = DEFAULT_ACCESS_TOKEN
@@ -60,6 +61,7 @@ def store_shop(
         access_token=TOKEN,
         api_version=api_version,
         admin_url=server.base_url,
+        cipher=TEST_CIPHER,
     )
     return shop.id
 

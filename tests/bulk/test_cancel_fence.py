@@ -20,6 +20,7 @@ from bulk.ingest import Checkpoint, Ingestor
 from bulk.types import SyncMode
 from bulk.workflow import cancel_job
 from tests.bulk.ingest_helpers import item, jsonl, make_shop, order
+from tests.token_keys import TEST_CIPHER
 
 Conn = psycopg.Connection[Any]
 
@@ -106,7 +107,9 @@ def _cancelled_mid_file(
 
 
 def _cancel(conn: Conn, job_id: int) -> None:
-    assert cancel_job(conn, job_id)  # no operation status to cancel at Shopify: DB only
+    assert cancel_job(
+        conn, job_id, TEST_CIPHER
+    )  # no operation status to cancel at Shopify: DB only
 
 
 def _fail(conn: Conn, job_id: int) -> None:

@@ -11,6 +11,7 @@ from bulk.errors import InvalidJobRequest
 from bulk.jobs import JobRequest, create_job, get_job, list_jobs
 from bulk.shops import get_shop, normalise_domain, upsert_shop
 from bulk.types import JobStatus, SyncMode
+from tests.token_keys import TEST_CIPHER
 
 
 def _shop(conn: psycopg.Connection[Any], domain: str = "a.myshopify.com") -> int:
@@ -20,6 +21,7 @@ def _shop(conn: psycopg.Connection[Any], domain: str = "a.myshopify.com") -> int
         access_token="shpat_secret",
         api_version="2026-10",
         admin_url="http://x",
+        cipher=TEST_CIPHER,
     )
     assert created
     return shop.id
@@ -28,11 +30,17 @@ def _shop(conn: psycopg.Connection[Any], domain: str = "a.myshopify.com") -> int
 def test_upsert_shop_refreshes_credentials_and_hides_token(conn: psycopg.Connection[Any]) -> None:
     shop_id = _shop(conn)
     shop, created = upsert_shop(
-        conn, domain="a.myshopify.com", access_token="new", api_version="2026-07", admin_url="y"
+        conn,
+        domain="a.myshopify.com",
+        access_token="new",
+        api_version="2026-07",
+        admin_url="y",
+        cipher=TEST_CIPHER,
     )
     assert not created and shop.id == shop_id
     stored = get_shop(conn, shop_id)
-    assert stored is not None and stored.access_token == "new" and stored.api_version == "2026-07"
+    assert stored is not None and stored.api_version == "2026-07"
+    assert stored.access_token(TEST_CIPHER) == "new"
     assert "new" not in repr(stored) and "shpat" not in repr(stored)
 
 

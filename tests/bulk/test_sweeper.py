@@ -11,6 +11,7 @@ from bulk.jobs import JobRequest, create_job
 from bulk.shops import upsert_shop
 from bulk.sweeper import sweep_lost_jobs
 from bulk.types import JobStatus, SyncMode
+from tests.token_keys import TEST_CIPHER
 
 from .shopify_sim import job_of
 
@@ -26,6 +27,7 @@ def _job(conn: psycopg.Connection[Any], number: int, **columns: str) -> int:
         access_token="shpat_sweep",
         api_version="2026-10",
         admin_url="http://127.0.0.1:9",
+        cipher=TEST_CIPHER,
     )
     job_id = create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.FULL)).job.id
     for column, expression in columns.items():

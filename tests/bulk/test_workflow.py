@@ -17,6 +17,7 @@ from bulk.shops import upsert_shop
 from bulk.types import JobStatus, SyncMode
 from bulk.workflow import JobRunner, Step, cancel_job
 from simulator.server import SimulatorServer
+from tests.token_keys import TEST_CIPHER
 
 from .shopify_sim import (
     SHOP,
@@ -127,6 +128,7 @@ def test_bad_token_fails_the_job_without_leaking_it(
         access_token="shpat_revoked_token",
         api_version="2026-04",
         admin_url=server.base_url,
+        cipher=TEST_CIPHER,
     )
     job_id = new_job(conn, shop.id)
     run_job(database_url, job_id)
@@ -281,8 +283,8 @@ def test_cancel_job_cancels_the_shopify_operation(
         with open_pool(database_url) as pool:
             runner = JobRunner(pool, fast_settings(database_url))
             assert not runner.advance(job_id).done  # submitted
-            assert cancel_job(conn, job_id)
-            assert not cancel_job(conn, job_id)  # already finished: nothing to do
+            assert cancel_job(conn, job_id, TEST_CIPHER)
+            assert not cancel_job(conn, job_id, TEST_CIPHER)  # already finished: nothing to do
             assert runner.advance(job_id) == Step(done=True)
         assert job_of(conn, job_id).status is JobStatus.CANCELLED
         (op,) = sim_operations(slow)

@@ -14,6 +14,7 @@ from bulk.ingest import Checkpoint, Ingestor
 from bulk.jobs import JobRequest
 from bulk.types import SyncMode
 from cli.main import cli
+from tests.token_keys import TEST_CIPHER
 
 Conn = psycopg.Connection[Any]
 
@@ -45,6 +46,7 @@ def _job_with_dead_letters(conn: Conn, *, status: str = "COMPLETED") -> int:
         access_token="shpat_secret_cli",
         api_version="2026-10",
         admin_url="http://127.0.0.1",
+        cipher=TEST_CIPHER,
     )
     job = jobs.create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.FULL)).job
     ingestor = Ingestor(conn, job_id=job.id, shop_id=shop.id, mode=SyncMode.FULL, operation_id=None)
@@ -152,6 +154,7 @@ def test_a_job_without_dead_letters(database_url: str, conn: Conn) -> None:
     shop, _new = shops.upsert_shop(
         conn, domain="calm.myshopify.com", access_token="t", api_version="2026-10",
         admin_url="http://127.0.0.1",
+        cipher=TEST_CIPHER,
     )  # fmt: skip
     job = jobs.create_job(conn, JobRequest(shop_id=shop.id)).job
     conn.execute("UPDATE sync_jobs SET status = 'COMPLETED' WHERE id = %s", (job.id,))

@@ -13,6 +13,7 @@ from ..broker import build_broker
 from ..queue import DramatiqJobQueue
 from ..signals import install_signal_handlers, restore_signal_handlers
 from .loop import run_periodic
+from .prune import PruneWebhookDeliveries
 from .sweep import SweepLostJobs
 
 log = structlog.get_logger(__name__)
@@ -43,7 +44,11 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
                 max_deliveries=settings.max_deliveries,
                 batch_size=settings.sweep_batch_size,
             )
-            tasks = [sweep.task(settings.sweep_interval_s)]
+            prune = PruneWebhookDeliveries(pool, retention_s=settings.webhook_id_retention_s)
+            tasks = [
+                sweep.task(settings.sweep_interval_s),
+                prune.task(settings.webhook_prune_interval_s),
+            ]
             log.info(
                 "scheduler.started",
                 tasks=[task.name for task in tasks],

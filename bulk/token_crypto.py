@@ -1,0 +1,90 @@
+"""Shop access tokens encrypted at rest (Fernet); the first of ``SHOP_TOKEN_KEYS`` encrypts,
+every listed key decrypts, so keys rotate without downtime."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from .config import Settings
+from .errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+# Development only: every process of a dev deployment derives the same key, so a token the API
+# stored can be read by a worker. Production refuses it.
+DEVELOPMENT_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"shopsync development token key; never for production").digest()
+).decode()
+
+
+class TokenKeyError(ConfigurationError):
+    """The configured keys are missing, malformed, or cannot decrypt a stored token."""
+
+
+class TokenCipher:
+    """Encrypts and decrypts shop access tokens; never prints a key or a token."""
+
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise TokenKeyError("SHOP_TOKEN_KEYS holds no key")
+        fernets = []
+        for position, key in enumerate(keys, start=1):
+            try:
+                fernets.append(Fernet(key.encode()))
+            except ValueError:
+                # Position only: the message must not quote the key.
+                raise TokenKeyError(
+                    f"SHOP_TOKEN_KEYS: key {position} is not a Fernet key (32 url-safe base64 "
+                    "bytes; make one with `shopsync keys generate`)"
+                ) from None
+        self._multi = MultiFernet(fernets)
+
+    def __repr__(self) -> str:
+        return "TokenCipher(<keys hidden>)"
+
+    def encrypt(self, token: str) -> bytes:
+        return self._multi.encrypt(token.encode())
+
+    def decrypt(self, ciphertext: bytes, *, shop_id: int | None = None) -> str:
+        """The token; TokenKeyError when no configured key encrypted it."""
+        try:
+            return self._multi.decrypt(bytes(ciphertext)).decode()
+        except InvalidToken:
+            raise TokenKeyError(
+                f"the access token of shop {shop_id} cannot be decrypted with SHOP_TOKEN_KEYS "
+                "(was the key that encrypted it removed from the list?)"
+            ) from None
+
+    def rotate(self, ciphertext: bytes, *, shop_id: int | None = None) -> bytes:
+        """Re-encrypt with the first key; TokenKeyError when no configured key decrypts it."""
+        try:
+            return self._multi.rotate(bytes(ciphertext))
+        except InvalidToken:
+            raise TokenKeyError(
+                f"the access token of shop {shop_id} cannot be decrypted with SHOP_TOKEN_KEYS "
+                "(was the key that encrypted it removed from the list?)"
+            ) from None
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def token_cipher(settings: Settings) -> TokenCipher:
+    """The cipher of ``SHOP_TOKEN_KEYS``; production refuses to start without keys or with the
+    development key, development falls back to the development key."""
+    raw = settings.shop_token_keys.get_secret_value() if settings.shop_token_keys else ""
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    production = settings.environment == "production"
+    if production and not keys:
+        raise TokenKeyError("production needs SHOP_TOKEN_KEYS (comma-separated Fernet keys)")
+    if production and DEVELOPMENT_KEY in keys:
+        raise TokenKeyError("production must not use the development token key")
+    if not keys:
+        log.warning("SHOP_TOKEN_KEYS is not set: shop tokens use the development key")
+        keys = [DEVELOPMENT_KEY]
+    return TokenCipher(keys)
