@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 
 import strawberry
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from .deadletters.mutations import DeadLetterMutations
@@ -33,20 +34,25 @@ class Subscription(JobSubscriptions):
     """Live updates: sync job states, pushed over WebSocket."""
 
 
-def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
-    """The schema; production masks unexpected errors so internals never reach clients."""
-    extensions = [functools.partial(MaskErrors, should_mask_error=_is_unexpected)]
+def build_schema(
+    *, mask_errors: bool = False, limits: Sequence[Callable[[], SchemaExtension]] = ()
+) -> strawberry.Schema:
+    """The schema; production masks unexpected errors so internals never reach clients.
+
+    ``limits`` are the document limits (``api.limits.query.query_limits``).
+    """
+    masking = [functools.partial(MaskErrors, should_mask_error=_is_unexpected)]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions if mask_errors else [],
+        extensions=[*limits, *(masking if mask_errors else [])],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 
-# Bad input, and a subscriber too slow to keep up (it should subscribe again).
-_CLIENT_ERROR_CODES = frozenset({"BAD_USER_INPUT", "SUBSCRIBER_LAGGED"})
+# Bad input, a subscriber too slow to keep up (it should subscribe again), a limit (api.limits).
+_CLIENT_ERROR_CODES = frozenset({"BAD_USER_INPUT", "SUBSCRIBER_LAGGED", "LIMIT_EXCEEDED"})
 
 
 def _is_unexpected(error: object) -> bool:
