@@ -27,6 +27,7 @@ from .context import Context
 from .events import JobEventHub
 from .limits import ApiLimits
 from .limits.body import body_limit_middleware
+from .limits.json_body import StrictJsonDecoding
 from .limits.query import query_limits
 from .ports import JobQueue, ShopVerifier
 from .schema import build_schema
@@ -37,7 +38,7 @@ from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_regis
 log = logging.getLogger(__name__)
 
 
-class ShopsyncGraphQL(GraphQL[Context, None]):
+class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
     """Strawberry's ASGI app, handing every operation a typed Context."""
 
     def __init__(

@@ -1,32 +1,30 @@
-"""The schema extensions that bound a GraphQL document: depth, aliases, tokens, cost."""
+"""The schema extensions that bound a GraphQL document: tokens, then depth, aliases and cost."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
 
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 
 from bulk.config import Settings
 
 from ..paging import MAX_FIRST
-from .cost import CostLimiter
+from .shape import ShapeLimiter, ShapeLimits
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
 
 def query_limits(settings: Settings) -> list[ExtensionFactory]:
     """Factories (one extension per request) of every document limit in the settings."""
+    shape = ShapeLimits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_cost=settings.graphql_max_cost,
+        unbounded_list_size=MAX_FIRST,
+    )
     return [
+        # The lexer stops at the limit: a huge document is refused before it is parsed whole.
         functools.partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        functools.partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-        functools.partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
-        functools.partial(
-            CostLimiter, max_cost=settings.graphql_max_cost, unbounded_list_size=MAX_FIRST
-        ),
+        functools.partial(ShapeLimiter, shape),
     ]

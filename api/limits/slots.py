@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 
-from .cost import LIMIT_EXCEEDED
+from .shape import LIMIT_EXCEEDED
 
 
 class ConcurrencyCap:

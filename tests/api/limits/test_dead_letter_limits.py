@@ -1,4 +1,4 @@
-"""Dead letter lines are listed as a bounded prefix, paged whole, and read one statement per list."""
+"""Dead letter lines: a bounded prefix when listed, paged whole, one statement per list."""
 
 from __future__ import annotations
 

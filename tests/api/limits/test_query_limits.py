@@ -22,7 +22,7 @@ async def limited(
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(
         database_url=database_url,
-        graphql_max_depth=2,
+        graphql_max_depth=3,
         graphql_max_aliases=2,
         graphql_max_tokens=60,
         graphql_max_cost=100,
@@ -49,7 +49,7 @@ async def test_depth_limit(limited: httpx.AsyncClient) -> None:
         "mutation { retryDeadLetters(jobId: 1) { ... on DeadLettersRetried "
         "{ job { deadLetters { id } } } } }",
     )
-    _refused(body, "exceeds maximum operation depth of 2")
+    _refused(body, "query depth 4 exceeds the limit of 3")
 
 
 async def test_alias_limit(limited: httpx.AsyncClient) -> None:
@@ -57,7 +57,7 @@ async def test_alias_limit(limited: httpx.AsyncClient) -> None:
     assert "errors" not in await graphql(limited, f"{{ a: {jobs} b: {jobs} }}")
 
     body = await graphql(limited, f"{{ a: {jobs} b: {jobs} c: {jobs} }}")
-    _refused(body, "3 aliases found. Allowed: 2")
+    _refused(body, "3 aliases exceed the limit of 2")
 
 
 async def test_token_limit(limited: httpx.AsyncClient) -> None:
@@ -82,12 +82,31 @@ async def test_cost_limit_counts_first_literals_variables_and_defaults(
     _refused(await graphql(limited, query, n=17), "query cost 102 exceeds the limit of 100")
 
 
-async def test_cost_limit_follows_fragments(limited: httpx.AsyncClient) -> None:
+async def test_limits_follow_fragments(limited: httpx.AsyncClient) -> None:
     query = """
     query { syncJobs(first: 20) { ...J } }
     fragment J on SyncJob { id deadLetters(first: 9) { id } }
     """
     _refused(await graphql(limited, query), "query cost 200 exceeds the limit of 100")
+    aliased = """
+    query { syncJobs(first: 1) { ...A ...B } }
+    fragment A on SyncJob { a: id b: id }
+    fragment B on SyncJob { ...A }
+    """
+    _refused(await graphql(limited, aliased), "4 aliases exceed the limit of 2")
+
+
+async def test_fragments_spreading_each_other_twice_are_refused_fast(
+    client: httpx.AsyncClient,
+) -> None:
+    """2^40 expansions in 400 tokens: measured once per fragment, not once per expansion."""
+    fragments = " ".join(
+        f"fragment F{n} on SyncJob {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, 41)
+    )
+    query = (
+        f"{{ syncJobs(first: 1) {{ ...F40 }} }} fragment F0 on SyncJob {{ jobs: id }} {fragments}"
+    )
+    _refused(await graphql(client, query), f"{2**40} aliases exceed the limit of 15")
 
 
 async def test_default_limits_let_introspection_and_ordinary_queries_through(
