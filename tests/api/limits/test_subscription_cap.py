@@ -1,12 +1,14 @@
-"""A WebSocket connection runs at most MAX_SUBSCRIPTIONS_PER_CONNECTION subscriptions at once."""
+"""WebSocket limits: subscriptions per connection, message size, document limits."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
+from api.server import server_options
 from bulk.config import Settings
 
 from ..conftest import FakeVerifier, RecordingQueue
@@ -25,10 +27,15 @@ from ..test_subscriptions import (
 @pytest.fixture
 def capped(database_url: str, queue: RecordingQueue, verifier: FakeVerifier) -> Iterator[ApiServer]:
     settings = Settings(
-        database_url=database_url, environment="production", max_subscriptions_per_connection=2
+        database_url=database_url,
+        environment="production",
+        max_subscriptions_per_connection=2,
+        graphql_max_body_bytes=4096,
+        graphql_max_aliases=1,
     )
-    with ApiServer(create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)) as s:
-        yield s
+    app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
+    with ApiServer(app, **server_options(settings)) as server:
+        yield server
 
 
 def test_one_subscription_too_many_is_an_error_and_the_connection_stays(
@@ -62,3 +69,25 @@ def test_one_subscription_too_many_is_an_error_and_the_connection_stays(
         pushed = {client.recv()["id"], client.recv()["id"]}
         assert pushed == {"2", "4"}
         assert other.recv()["id"] == "a"
+
+
+def test_a_message_over_the_body_limit_closes_the_connection(capped: ApiServer) -> None:
+    with graphql_ws(capped.ws_url) as client:
+        client.subscribe("big", JOB_EVENTS + " " * 5000)
+        with pytest.raises(ConnectionClosed) as closed:
+            client.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+    with graphql_ws(capped.ws_url) as client:
+        client.subscribe("1", JOB_EVENTS)
+        wait_for(lambda: capped.hub.subscriber_count == 1, "a subscription on a new connection")
+
+
+def test_document_limits_apply_to_subscriptions(capped: ApiServer) -> None:
+    with graphql_ws(capped.ws_url) as client:
+        client.subscribe("a", "subscription { a: syncJobEvents { x: id y: id } }")
+        message = client.recv()
+        assert message["id"] == "a", message
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["message"] == "3 aliases exceed the limit of 1", errors
+        assert errors[0]["extensions"] == {"code": "LIMIT_EXCEEDED"}
