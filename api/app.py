@@ -31,16 +31,20 @@ from workers.queue import DramatiqJobQueue, make_broker
 
 from .context import Context
 from .events import JobEventHub
+from .limits import ApiLimits
+from .limits.body import body_limit_middleware
+from .limits.json_body import StrictJsonDecoding
+from .limits.query import query_limits
 from .ports import JobQueue, ShopVerifier
 from .schema import build_schema
 from .services import ShopsyncService
 from .verify import shopify_verifier
-from .webhooks import ShopifyWebhookEndpoint, finish_webhook_registrar
+from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
 log = logging.getLogger(__name__)
 
 
-class ShopsyncGraphQL(GraphQL[Context, None]):
+class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
     """Strawberry's ASGI app, handing every operation a typed Context."""
 
     def __init__(
@@ -51,6 +55,7 @@ class ShopsyncGraphQL(GraphQL[Context, None]):
             build_schema(
                 mask_errors=production,
                 introspection=not production or settings.graphql_introspection,
+                limits=query_limits(settings),
             ),
             graphql_ide=None if production else "graphiql",
             allow_queries_via_get=not production,
@@ -63,6 +68,7 @@ class ShopsyncGraphQL(GraphQL[Context, None]):
         self._service = service
         self._settings = settings
         self._events = events
+        self._limits = ApiLimits.from_settings(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -71,6 +77,7 @@ class ShopsyncGraphQL(GraphQL[Context, None]):
             service=self._service,
             settings=self._settings,
             events=self._events,
+            limits=self._limits,
             request=request,
             response=response,
         )
@@ -129,7 +136,7 @@ def create_app(
     cipher = token_cipher(settings)  # production without SHOP_TOKEN_KEYS stops here
     log_scrub.install("strawberry.execution", "strawberry")
     if verifier is None and settings.verify_shops:
-        verifier = shopify_verifier(timeout_s=settings.http_timeout_s)
+        verifier = shopify_verifier(timeout_s=settings.verify_timeout_s)
     service = ShopsyncService(
         pool=pool,
         queue=queue,
@@ -175,7 +182,12 @@ def create_app(
         # Without a secret nothing could be verified: the route does not exist.
         secret = settings.webhook_secret.get_secret_value().encode()
         webhook = ShopifyWebhookEndpoint(secret=secret, service=service)
-        routes.append(Route("/webhooks/shopify", webhook.handle, methods=["POST"]))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings))
+        routes.append(Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]))
+    limit_bodies = body_limit_middleware(
+        settings, graphql_path="/graphql", webhook_path=WEBHOOK_PATH
+    )
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[*_middleware(settings), limit_bodies]
+    )
     app.state.job_events = events
     return app

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, MaskErrors
+from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from .deadletters.mutations import DeadLetterMutations
@@ -34,10 +35,16 @@ class Subscription(JobSubscriptions):
     """Live updates: sync job states, pushed over WebSocket."""
 
 
-def build_schema(*, mask_errors: bool = False, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *,
+    mask_errors: bool = False,
+    introspection: bool = True,
+    limits: Sequence[Callable[[], SchemaExtension]] = (),
+) -> strawberry.Schema:
     """The schema; production masks unexpected errors so internals never reach clients, and
-    refuses introspection unless enabled."""
-    extensions: list[Any] = []  # extension classes and a configured MaskErrors factory
+    refuses introspection unless enabled. ``limits`` are the document limits
+    (``api.limits.query.query_limits``)."""
+    extensions: list[Any] = [*limits]  # extension classes and configured factories
     if mask_errors:
         extensions.append(functools.partial(MaskErrors, should_mask_error=_is_unexpected))
     if not introspection:
@@ -51,8 +58,8 @@ def build_schema(*, mask_errors: bool = False, introspection: bool = True) -> st
     )
 
 
-# Bad input, and a subscriber too slow to keep up (it should subscribe again).
-_CLIENT_ERROR_CODES = frozenset({"BAD_USER_INPUT", "SUBSCRIBER_LAGGED"})
+# Bad input, a subscriber too slow to keep up (it should subscribe again), a limit (api.limits).
+_CLIENT_ERROR_CODES = frozenset({"BAD_USER_INPUT", "SUBSCRIBER_LAGGED", "LIMIT_EXCEEDED"})
 
 
 def _is_unexpected(error: object) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 
 from bulk.config import Settings
@@ -9,6 +11,11 @@ from bulk.config import Settings
 from .app import create_app
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options; a WebSocket message is bounded like a GraphQL body (else 16 MiB)."""
+    return {"proxy_headers": True, "ws_max_size": settings.graphql_max_body_bytes}
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the app until interrupted (blocks)."""
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))

@@ -279,6 +279,26 @@ class ShopsyncService:
                 conn, job_id, only_open=not include_resolved, limit=first
             )
 
+    def list_dead_letters_of_jobs(
+        self, job_ids: list[int], *, include_resolved: bool, first: int, line_max_chars: int
+    ) -> dict[int, list[DeadLetter]]:
+        """Each job's dead letters, lines cut to ``line_max_chars``, in one statement."""
+        with self.pool.connection() as conn:
+            return deadletters.list_dead_letters_of_jobs(
+                conn,
+                job_ids,
+                only_open=not include_resolved,
+                limit=first,
+                line_max_chars=line_max_chars,
+            )
+
+    def dead_letter_line_chunk(
+        self, letter_id: int, *, offset: int, length: int
+    ) -> deadletters.LineChunk | None:
+        """A slice of one dead letter's line (by characters); None if no such dead letter."""
+        with self.pool.connection() as conn:
+            return deadletters.dead_letter_line_chunk(conn, letter_id, offset=offset, length=length)
+
     def retry_dead_letters(self, job_id: int) -> RetriedDeadLetters:
         """Retry a finished job's open dead letters; InvalidJobRequest("jobId") if it cannot."""
         with self.pool.connection() as conn:

@@ -46,7 +46,7 @@ def finish_webhook_registrar(settings: Settings) -> WebhookRegistrar | None:
     if not settings.public_url or settings.webhook_secret is None:
         return None
     url = callback_url(settings.public_url)
-    timeout_s = settings.http_timeout_s
+    timeout_s = settings.verify_timeout_s  # connectShop waits on it, like on the verification
 
     def register(credentials: ShopCredentials) -> str | None:
         endpoint = ShopifyEndpoint(

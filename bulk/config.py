@@ -74,6 +74,26 @@ class Settings(BaseSettings):
     sweep_grace_s: float = Field(default=300.0, ge=0)
     # At most this many jobs re-enqueued or failed per sweep (each sweep is one short query).
     sweep_batch_size: int = Field(default=100, ge=1)
+    # Bounded resources of the API (README "Limits"). Bodies are refused (413) past these
+    # sizes without being read further; the webhook's before its HMAC is computed.
+    graphql_max_body_bytes: int = Field(default=256 * 1024, ge=1)
+    webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    # GraphQL documents: nesting depth, aliases, lexer tokens, and the estimated number of
+    # objects a response may hold (list fields count `first`, or MAX_FIRST without one).
+    graphql_max_depth: int = Field(default=10, ge=1)
+    graphql_max_aliases: int = Field(default=15, ge=0)
+    graphql_max_tokens: int = Field(default=2000, ge=1)
+    graphql_max_cost: int = Field(default=5000, ge=1)
+    # Subscriptions one WebSocket connection may run at once.
+    max_subscriptions_per_connection: int = Field(default=10, ge=1)
+    # `DeadLetter.line` carries at most this many characters; `deadLetterLine` pages the rest,
+    # at most dead_letter_chunk_max_chars per call.
+    dead_letter_line_max_chars: int = Field(default=4096, ge=1)
+    dead_letter_chunk_max_chars: int = Field(default=64 * 1024, ge=1)
+    # connectShop's call to Shopify: its own timeout, and at most this many at once, on threads
+    # of their own (the API's default threads and /healthz never wait behind them).
+    verify_timeout_s: float = Field(default=10.0, gt=0)
+    verify_max_concurrency: int = Field(default=4, ge=1)
 
     @field_validator("webhook_secret")
     @classmethod

@@ -50,11 +50,22 @@ class DeadLetter:
     line_number: int | None
     byte_offset: int | None
     reason: str
-    line: str
+    line: str  # the whole line, or its first ``line_max_chars`` characters when listed so
     created_at: datetime
     retried_at: datetime | None
     resolved_at: datetime | None
-    resolution: str | None = None  # "ingested" or "superseded" once resolved
+    resolution: str | None  # "ingested" or "superseded" once resolved
+    line_length: int  # characters of the whole line
+
+
+@dataclass(frozen=True)
+class LineChunk:
+    """A slice of a dead letter's line, by character offset, and the line's full length."""
+
+    text: str
+    offset: int
+    line_length: int
+    job_id: int  # whose line it is, for the caller's scoping
 
 
 @dataclass(frozen=True)
@@ -66,15 +77,63 @@ class RetryResult:
     still_failing: int
 
 
+_WHOLE_LINE = 2**31 - 1  # characters: more than any text value holds
+
+
 def list_dead_letters(
-    conn: psycopg.Connection[Any], job_id: int, *, only_open: bool = True, limit: int = 100
+    conn: psycopg.Connection[Any],
+    job_id: int,
+    *,
+    only_open: bool = True,
+    limit: int = 100,
+    line_max_chars: int | None = None,
 ) -> list[DeadLetter]:
-    """The job's dead letters (only the unresolved ones by default), in file order."""
+    """The job's dead letters (only the unresolved ones by default), in file order.
+
+    With ``line_max_chars`` each line is cut to that many characters by the database.
+    """
+    params = {
+        "job_id": job_id,
+        "only_open": only_open,
+        "limit": limit,
+        "line_max_chars": line_max_chars or _WHOLE_LINE,
+    }
     with conn.cursor(row_factory=tuple_row) as cur:
-        cur.execute(
-            _Q["list_dead_letters"], {"job_id": job_id, "only_open": only_open, "limit": limit}
-        )
+        cur.execute(_Q["list_dead_letters"], params)
         return [DeadLetter(*row) for row in cur.fetchall()]
+
+
+def list_dead_letters_of_jobs(
+    conn: psycopg.Connection[Any],
+    job_ids: list[int],
+    *,
+    only_open: bool = True,
+    limit: int = 100,
+    line_max_chars: int | None = None,
+) -> dict[int, list[DeadLetter]]:
+    """``list_dead_letters`` of each job (every id is a key), in one statement."""
+    params = {
+        "job_ids": job_ids,
+        "only_open": only_open,
+        "limit": limit,
+        "line_max_chars": line_max_chars or _WHOLE_LINE,
+    }
+    found: dict[int, list[DeadLetter]] = {job_id: [] for job_id in job_ids}
+    with conn.cursor(row_factory=tuple_row) as cur:
+        for job_id, *row in cur.execute(_Q["list_dead_letters_of_jobs"], params):
+            found[int(job_id)].append(DeadLetter(*row))
+    return found
+
+
+def dead_letter_line_chunk(
+    conn: psycopg.Connection[Any], letter_id: int, *, offset: int, length: int
+) -> LineChunk | None:
+    """Characters ``offset`` .. ``offset + length`` of the line; None if no such dead letter."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(
+            _Q["dead_letter_line_chunk"], {"id": letter_id, "offset": offset, "length": length}
+        ).fetchone()
+    return None if row is None else LineChunk(str(row[0]), offset, int(row[1]), int(row[2]))
 
 
 def retry_dead_letters(

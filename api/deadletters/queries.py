@@ -1,4 +1,7 @@
-"""Queries over dead letters: a job's bad lines, by job id (also behind ``SyncJob.deadLetters``)."""
+"""Queries over dead letters: a job's bad lines, by job id (also behind ``SyncJob.deadLetters``).
+
+Lines are listed cut to a prefix; ``deadLetterLine`` pages through a whole line in chunks.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ import functools
 
 import strawberry
 from anyio import to_thread
+from graphql import GraphQLError
 
 from ..context import Info
-from ..ids import parse_id
+from ..ids import parse_id, to_id
+from ..loaders import DeadLettersKey
 from ..paging import DEFAULT_FIRST, MAX_FIRST, checked_first
-from .types import DeadLetter
+from .types import DeadLetter, DeadLetterLineChunk
 
 LIST_DESCRIPTION = (
     "in file order, only the open ones unless includeResolved. `first` "
@@ -21,15 +26,9 @@ LIST_DESCRIPTION = (
 async def load_dead_letters(
     info: Info, job_id: int, *, first: int | None, include_resolved: bool | None
 ) -> list[DeadLetter]:
-    """The job's dead letters as GraphQL objects (``first`` checked)."""
-    found = await to_thread.run_sync(
-        functools.partial(
-            info.context.service.list_dead_letters,
-            job_id,
-            include_resolved=bool(include_resolved),
-            first=checked_first(first),
-        )
-    )
+    """The job's dead letters as GraphQL objects (``first`` checked), batched per request."""
+    key = DeadLettersKey(job_id, bool(include_resolved), checked_first(first))
+    found = await info.context.loaders.dead_letters.load(key)
     return [DeadLetter.from_domain(job_id, letter) for letter in found]
 
 
@@ -46,10 +45,48 @@ async def resolve_dead_letters(
     return await load_dead_letters(info, parsed, first=first, include_resolved=include_resolved)
 
 
+def _bad_input(field: str, message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "field": field})
+
+
+async def resolve_dead_letter_line(
+    info: Info, id: strawberry.ID, offset: int = 0, length: int | None = None
+) -> DeadLetterLineChunk | None:
+    most = info.context.limits.dead_letter_chunk_max_chars
+    length = most if length is None else length
+    if offset < 0:
+        raise _bad_input("offset", "offset must not be negative")
+    if not 1 <= length <= most:
+        raise _bad_input("length", f"length must be between 1 and {most}")
+    letter_id = parse_id(id)
+    if letter_id is None:
+        return None
+    chunk = await to_thread.run_sync(
+        functools.partial(
+            info.context.service.dead_letter_line_chunk, letter_id, offset=offset, length=length
+        )
+    )
+    if chunk is None:
+        return None
+    return DeadLetterLineChunk(
+        dead_letter_id=to_id(letter_id),
+        offset=offset,
+        text=chunk.text,
+        line_length=chunk.line_length,
+        has_more=offset + len(chunk.text) < chunk.line_length,
+    )
+
+
 @strawberry.type
 class DeadLetterQueries:
     dead_letters: list[DeadLetter] = strawberry.field(
         resolver=resolve_dead_letters,
         description=f"A job's dead letters {LIST_DESCRIPTION} An id naming no job gives an "
         "empty list.",
+    )
+    dead_letter_line: DeadLetterLineChunk | None = strawberry.field(
+        resolver=resolve_dead_letter_line,
+        description="Characters `offset` .. `offset + length` of a dead letter's whole line "
+        "(`length` at most DEAD_LETTER_CHUNK_MAX_CHARS, its default); null when the id names "
+        "no dead letter.",
     )

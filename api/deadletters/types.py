@@ -26,7 +26,13 @@ class DeadLetter:
         description="Offset of the line's first byte in the result file."
     )
     reason: str = strawberry.field(description="Why it failed, as of the last attempt.")
-    line: str = strawberry.field(description="The line's text (shop data, as exported).")
+    line: str = strawberry.field(
+        description="The line's text (shop data, as exported), at most its first "
+        "DEAD_LETTER_LINE_MAX_CHARS characters: see `lineTruncated`, and `deadLetterLine` for "
+        "the rest."
+    )
+    line_length: int = strawberry.field(description="Characters of the whole line.")
+    line_truncated: bool = strawberry.field(description="Whether `line` is only a prefix.")
     created_at: datetime
     retried_at: datetime | None = strawberry.field(description="The last retry, if any.")
     resolved_at: datetime | None = strawberry.field(
@@ -49,11 +55,22 @@ class DeadLetter:
             byte_offset=None if letter.byte_offset is None else BigInt(letter.byte_offset),
             reason=letter.reason,
             line=letter.line,
+            line_length=letter.line_length,
+            line_truncated=len(letter.line) < letter.line_length,
             created_at=letter.created_at,
             retried_at=letter.retried_at,
             resolved_at=letter.resolved_at,
             resolution=letter.resolution,
         )
+
+
+@strawberry.type(description="A slice of a dead letter's line, by character offset.")
+class DeadLetterLineChunk:
+    dead_letter_id: strawberry.ID
+    offset: int
+    text: str
+    line_length: int = strawberry.field(description="Characters of the whole line.")
+    has_more: bool = strawberry.field(description="Whether characters follow this chunk.")
 
 
 @strawberry.type(description="The job's open dead letters were retried; `job` has its new stats.")

@@ -35,7 +35,8 @@ async def subscribe_sync_job_updated(
     if job_id is None:
         raise _bad_id("id", f"no sync job with id {id!r}")
     last: SyncJobRecord | None = None
-    with info.context.events.subscribe(job_id=job_id) as subscriber:
+    slot = info.context.subscriptions.slot()
+    with slot, info.context.events.subscribe(job_id=job_id) as subscriber:
         while True:
             try:
                 _, job = await subscriber.next()
@@ -68,7 +69,8 @@ async def subscribe_sync_job_events(
         )
         if shop is None:
             raise _bad_id("shopId", f"no shop with id {shop_id!r}")
-    with info.context.events.subscribe(shop_id=parsed) as subscriber:
+    slot = info.context.subscriptions.slot()
+    with slot, info.context.events.subscribe(shop_id=parsed) as subscriber:
         while True:
             try:
                 _, job = await subscriber.next()

@@ -25,7 +25,8 @@ async def resolve_connect_shop(info: Info, input: ConnectShopInput) -> ConnectSh
         admin_url=input.admin_url,
     )
     try:
-        connected = await to_thread.run_sync(connect)
+        # On threads of its own: slow Shopify calls never hold the ones other requests need.
+        connected = await to_thread.run_sync(connect, limiter=info.context.limits.shopify_calls)
     except InvalidJobRequest as exc:
         return ValidationError(field=exc.field, message=exc.message)
     except ShopVerificationFailed as exc:

@@ -1,13 +1,36 @@
 -- Named queries of bulk/deadletters.py: listing a job's dead letters and retrying them.
 
 -- name: list_dead_letters
-SELECT id, line_number, byte_offset, reason, line, created_at, retried_at, resolved_at,
-       resolution
+-- The line is cut to its first line_max_chars characters here, so a huge one never leaves the
+-- database whole; char_length gives its full length.
+SELECT id, line_number, byte_offset, reason, left(line, %(line_max_chars)s), created_at,
+       retried_at, resolved_at, resolution, char_length(line)
 FROM dead_letters
 WHERE job_id = %(job_id)s
   AND (NOT %(only_open)s::boolean OR resolved_at IS NULL)
 ORDER BY line_number NULLS LAST, id
 LIMIT %(limit)s
+
+-- name: list_dead_letters_of_jobs
+-- list_dead_letters for many jobs in one statement: the first `limit` of each job.
+SELECT j.job_id, d.*
+FROM unnest(%(job_ids)s::bigint[]) AS j (job_id)
+CROSS JOIN LATERAL (
+    SELECT id, line_number, byte_offset, reason, left(line, %(line_max_chars)s), created_at,
+           retried_at, resolved_at, resolution, char_length(line)
+    FROM dead_letters
+    WHERE job_id = j.job_id
+      AND (NOT %(only_open)s::boolean OR resolved_at IS NULL)
+    ORDER BY line_number NULLS LAST, id
+    LIMIT %(limit)s
+) AS d
+
+-- name: dead_letter_line_chunk
+-- Characters offset+1 .. offset+length of one dead letter's line, and its full length.
+-- (The start is clamped: offset + 1 must stay an integer.)
+SELECT substr(line, least(%(offset)s::bigint + 1, 2147483647)::integer, %(length)s), char_length(line), job_id
+FROM dead_letters
+WHERE id = %(id)s
 
 -- name: lock_job_retry
 -- One retry at a time per job (a transaction-level advisory lock, keyed by the job id).

@@ -44,14 +44,19 @@ DbConn = psycopg.Connection[tuple[Any, ...]]
 class ApiServer:
     """The app under uvicorn on a free local port, in a background thread."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, **options: Any) -> None:
         self.app = app
         self.hub: JobEventHub = app.state.job_events
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         config = uvicorn.Config(
-            app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=2
+            app,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            **options,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -1,0 +1,54 @@
+"""Per-request DataLoaders, so a nested list field is one statement for all its parents.
+
+They batch but do not cache: a WebSocket connection keeps one context for every state its
+subscriptions push, and a cached list would go stale.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from anyio import to_thread
+from strawberry.dataloader import DataLoader
+
+from bulk.deadletters import DeadLetter
+
+from .limits import ApiLimits
+from .services import ShopsyncService
+
+
+@dataclass(frozen=True)
+class DeadLettersKey:
+    job_id: int
+    include_resolved: bool
+    first: int
+
+
+class Loaders:
+    def __init__(self, service: ShopsyncService, limits: ApiLimits) -> None:
+        self._service = service
+        self._limits = limits
+        self.dead_letters = DataLoader[DeadLettersKey, list[DeadLetter]](
+            load_fn=self._load_dead_letters, cache=False
+        )
+
+    async def _load_dead_letters(self, keys: list[DeadLettersKey]) -> list[list[DeadLetter]]:
+        """One statement per distinct (includeResolved, first) among the keys; usually one."""
+        groups: dict[tuple[bool, int], set[int]] = {}
+        for key in keys:
+            groups.setdefault((key.include_resolved, key.first), set()).add(key.job_id)
+        found: dict[DeadLettersKey, list[DeadLetter]] = {}
+        for (include_resolved, first), job_ids in groups.items():
+            letters = await to_thread.run_sync(
+                functools.partial(
+                    self._service.list_dead_letters_of_jobs,
+                    sorted(job_ids),
+                    include_resolved=include_resolved,
+                    first=first,
+                    line_max_chars=self._limits.dead_letter_line_max_chars,
+                )
+            )
+            for job_id, of_job in letters.items():
+                found[DeadLettersKey(job_id, include_resolved, first)] = of_job
+        return [found[key] for key in keys]
