@@ -168,13 +168,13 @@ async def test_without_a_secret_there_is_no_webhook_route(client: httpx.AsyncCli
 @pytest.mark.parametrize(
     "body",
     [
-        b"[" * 100_000 + b"]" * 100_000,  # nested beyond the parser's recursion
+        b"[" * 30_000 + b"]" * 30_000,  # nested beyond the parser's recursion, under the size limit
         b"\xff\xfe not utf-8",
         b"[1, 2]",
         b'"a string"',
         json.dumps({"admin_graphql_api_id": 777, "status": "completed"}).encode(),
         json.dumps({"admin_graphql_api_id": "gid://x\u0000y", "status": "completed"}).encode(),
-        json.dumps({"admin_graphql_api_id": "g" * 100_000, "status": "completed"}).encode(),
+        json.dumps({"admin_graphql_api_id": "g" * 50_000, "status": "completed"}).encode(),
         json.dumps({"admin_graphql_api_id": OPERATION, "status": "\u0000"}).encode(),
     ],
 )

@@ -15,6 +15,7 @@ from api.app import create_app
 from bulk import jobs, shops
 from bulk.config import Settings
 from bulk.jobs import JobRequest
+from tests.token_keys import TEST_CIPHER
 
 from ..conftest import FakeVerifier, RecordingQueue, graphql
 
@@ -33,6 +34,7 @@ def make_job(conn: Conn, domain: str = "demo.myshopify.com") -> int:
         access_token="shpat_limits_0000",
         api_version="2026-10",
         admin_url=f"https://{domain}",
+        cipher=TEST_CIPHER,
     )
     return jobs.create_job(conn, JobRequest(shop_id=shop.id)).job.id
 
