@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from bulk.config import Settings
+from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient
 from workers.queue import DramatiqJobQueue, make_broker
 
@@ -90,8 +91,9 @@ def create_app(
     if queue is None:
         broker = make_broker(settings.broker_url)
         queue = DramatiqJobQueue(broker, settings.queue_name)
+    net_policy = NetPolicy.from_settings(settings)
     if verifier is None and settings.verify_shops:
-        verifier = shopify_verifier(timeout_s=settings.http_timeout_s)
+        verifier = shopify_verifier(timeout_s=settings.http_timeout_s, policy=net_policy)
     service = ShopsyncService(
         pool=pool,
         queue=queue,
@@ -100,8 +102,9 @@ def create_app(
         webhook_registrar=finish_webhook_registrar(settings),
         # One retry at most: a cancel request waits on it.
         shopify_client_factory=functools.partial(
-            ShopifyClient, timeout_s=settings.http_timeout_s, max_retries=1
+            ShopifyClient, timeout_s=settings.http_timeout_s, max_retries=1, policy=net_policy
         ),
+        net_policy=net_policy,
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
     events = JobEventHub(conninfo=settings.database_url, reader=service)

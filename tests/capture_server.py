@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from types import TracebackType
@@ -53,10 +54,8 @@ class CaptureServer:
                     data = b""
                 with self._lock:
                     self.received.append(data)
-                try:
+                with contextlib.suppress(OSError):  # the client may be gone
                     conn.sendall(self.answer)
-                except OSError:
-                    pass
 
     def __enter__(self) -> CaptureServer:
         self._thread.start()

@@ -21,6 +21,7 @@ from .addresses import parse_address
 from .policy import NetPolicy
 
 UrlCheck = Callable[[str], None]
+_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
 
 
 def allowed_addresses(policy: NetPolicy, host: str, port: int) -> list[str]:
@@ -91,7 +92,7 @@ class GuardedTransport(httpx.HTTPTransport):
         policy: NetPolicy,
         *,
         check_url: UrlCheck | None = None,
-        limits: httpx.Limits = httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        limits: httpx.Limits = _LIMITS,
     ) -> None:
         super().__init__(trust_env=False, limits=limits)
         self._check_url = check_url

@@ -161,9 +161,9 @@ def test_the_guarded_client_checks_urls_for_results_when_asked() -> None:
     with (
         CaptureServer() as capture,
         guarded_client(DEVELOPMENT, timeout_s=5.0, check_url=PRODUCTION.check_result_url) as c,
+        pytest.raises(DestinationRefusedError),
     ):
-        with pytest.raises(DestinationRefusedError):
-            c.get(capture.url("http", "127.0.0.1", "/file" + SIGNED))
+        c.get(capture.url("http", "127.0.0.1", "/file" + SIGNED))
     assert capture.connections == 0
 
 
@@ -182,9 +182,10 @@ def test_the_guarded_client_reaches_loopback_in_development_and_follows_no_redir
 
 def test_refusal_messages_never_carry_the_query() -> None:
     policy = NetPolicy(result_url_hosts=frozenset({"localhost"}))
-    with guarded_client(policy, timeout_s=5.0) as client:
-        with pytest.raises(DestinationRefusedError) as refused:
-            client.get("https://localhost:1/file" + SIGNED)
+    with (
+        guarded_client(policy, timeout_s=5.0) as client,
+        pytest.raises(DestinationRefusedError) as refused,
+    ):
+        client.get("https://localhost:1/file" + SIGNED)
     assert "SECRET" not in str(refused.value)
     assert "localhost" in str(refused.value)
-

@@ -19,6 +19,7 @@ from bulk.workflow import JobRunner, Step, cancel_job
 from simulator.server import SimulatorServer
 
 from .shopify_sim import (
+    DEV_POLICY,
     SHOP,
     TOKEN,
     add_fault,
@@ -295,7 +296,7 @@ def test_someone_elses_running_operation_delays_the_submit(
     with SimulatorServer(sim_config(ORDERS, run_seconds=30.0)) as slow:
         shop_id = store_shop(conn, slow, api_version="2025-10")  # one operation at a time
         endpoint = ShopifyEndpoint(slow.base_url, "2025-10", TOKEN)
-        with ShopifyClient(endpoint) as client:
+        with ShopifyClient(endpoint, policy=DEV_POLICY) as client:
             other = client.run_bulk_query(
                 build_orders_query(SyncMode.POPULATE, datetime.now(UTC)), group_objects=False
             )
