@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -282,7 +283,9 @@ def test_cancel_job_cancels_the_shopify_operation(
         with open_pool(database_url) as pool:
             runner = JobRunner(pool, fast_settings(database_url))
             assert not runner.advance(job_id).done  # submitted
-            assert cancel_job(conn, job_id)
+            # Clients default to production's policy: the loopback simulator needs development's.
+            dev_clients = functools.partial(ShopifyClient, policy=DEV_POLICY)
+            assert cancel_job(conn, job_id, client_factory=dev_clients)
             assert not cancel_job(conn, job_id)  # already finished: nothing to do
             assert runner.advance(job_id) == Step(done=True)
         assert job_of(conn, job_id).status is JobStatus.CANCELLED
