@@ -101,6 +101,11 @@ def open_result(
     """
     if offset < 0:
         raise ValueError("offset must be >= 0")
+    if client is None:
+        try:  # before the expiry: a fresh URL on a refused host would be refused too
+            policy.check_result_url(url)
+        except DestinationRefusedError as exc:
+            raise ResultUrlRefusedError(str(exc)) from exc
     if url_expired(url):
         raise ResultUrlExpiredError("the result URL has expired (its Expires has passed)")
     headers = {"Range": f"bytes={offset}-", "Accept-Encoding": "identity"} if offset else {}

@@ -116,7 +116,7 @@ def test_expired_url_answer(server: SimulatorServer, completed: BulkOperation) -
 def test_expired_url_is_known_without_asking() -> None:
     url = "http://127.0.0.1:1/x?Expires=1000&Signature=abc"
     assert url_expired(url) and not url_expired("http://h/x?Expires=99999999999")
-    with pytest.raises(ResultUrlExpiredError), open_result(url):
+    with pytest.raises(ResultUrlExpiredError), open_result(url, policy=DEV_POLICY):
         pass
 
 

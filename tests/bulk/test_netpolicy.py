@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bulk.errors import DestinationRefusedError
+from bulk.download import open_result
+from bulk.errors import DestinationRefusedError, ResultUrlRefusedError
 from bulk.net import NetPolicy, allowed_addresses, guarded_client
 from tests.capture_server import CaptureServer
 
@@ -189,3 +190,10 @@ def test_refusal_messages_never_carry_the_query() -> None:
         client.get("https://localhost:1/file" + SIGNED)
     assert "SECRET" not in str(refused.value)
     assert "localhost" in str(refused.value)
+
+
+def test_open_result_refuses_before_it_looks_at_the_expiry() -> None:
+    expired = "http://127.0.0.1:1/_sim/files/k?Expires=1&Signature=SECRET-SIGNATURE"
+    with pytest.raises(ResultUrlRefusedError) as refused, open_result(expired, policy=PRODUCTION):
+        pass
+    assert "SECRET" not in str(refused.value) and "127.0.0.1" in str(refused.value)
