@@ -25,6 +25,7 @@ from strawberry.asgi import GraphQL
 from bulk import log_scrub
 from bulk.config import Settings, comma_list
 from bulk.errors import ConfigurationError
+from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient
 from bulk.token_crypto import token_cipher
 from workers.queue import DramatiqJobQueue, make_broker
@@ -135,8 +136,9 @@ def create_app(
     check_production_settings(settings)
     cipher = token_cipher(settings)  # production without SHOP_TOKEN_KEYS stops here
     log_scrub.install("strawberry.execution", "strawberry")
+    net_policy = NetPolicy.from_settings(settings)
     if verifier is None and settings.verify_shops:
-        verifier = shopify_verifier(timeout_s=settings.verify_timeout_s)
+        verifier = shopify_verifier(timeout_s=settings.verify_timeout_s, policy=net_policy)
     service = ShopsyncService(
         pool=pool,
         queue=queue,
@@ -146,8 +148,9 @@ def create_app(
         webhook_registrar=finish_webhook_registrar(settings),
         # One retry at most: a cancel request waits on it.
         shopify_client_factory=functools.partial(
-            ShopifyClient, timeout_s=settings.http_timeout_s, max_retries=1
+            ShopifyClient, timeout_s=settings.http_timeout_s, max_retries=1, policy=net_policy
         ),
+        net_policy=net_policy,
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
     events = JobEventHub(conninfo=settings.database_url, reader=service)

@@ -22,6 +22,7 @@ from bulk.deadletters import DeadLetter, RetryResult
 from bulk.errors import (
     AccessDeniedError,
     AuthenticationError,
+    DestinationRefusedError,
     InvalidJobRequest,
     JobNotFound,
     JobStillActive,
@@ -31,6 +32,7 @@ from bulk.errors import (
     WebhookSubscriptionError,
 )
 from bulk.jobs import CreatedJob, JobRequest, SyncJob
+from bulk.net import STRICT, NetPolicy
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import Shop
 from bulk.token_crypto import TokenCipher
@@ -51,6 +53,7 @@ def parse_connect_request(
     api_version: str | None,
     admin_url: str | None,
     default_api_version: str,
+    net_policy: NetPolicy = STRICT,
 ) -> ShopCredentials:
     """Validate and normalise a connect request; raise InvalidJobRequest naming the field."""
     if not domain.strip():
@@ -70,13 +73,14 @@ def parse_connect_request(
     return ShopCredentials(
         domain=clean_domain,
         api_version=version,
-        admin_url=_parse_admin_url(admin_url, clean_domain),
+        admin_url=_parse_admin_url(admin_url, clean_domain, net_policy),
         access_token=token,
     )
 
 
-def _parse_admin_url(admin_url: str | None, domain: str) -> str:
-    """Default ``https://{domain}``; otherwise an http(s) base URL without credentials."""
+def _parse_admin_url(admin_url: str | None, domain: str, policy: NetPolicy) -> str:
+    """Default ``https://{domain}``; otherwise an http(s) base URL without credentials, which
+    ``policy`` allows (production: https on the domain or an ADMIN_URL_HOSTS host)."""
     if admin_url is None:
         return f"https://{domain}"
     parts = urlsplit(admin_url.strip())
@@ -86,6 +90,10 @@ def _parse_admin_url(admin_url: str | None, domain: str) -> str:
         raise InvalidJobRequest(
             "adminUrl", "adminUrl must not carry credentials, a query or a fragment"
         )
+    try:
+        policy.check_admin_url(admin_url, shop_domain=domain)
+    except DestinationRefusedError as exc:
+        raise InvalidJobRequest("adminUrl", str(exc)) from None
     return admin_url.strip().rstrip("/")
 
 
@@ -170,6 +178,8 @@ class ShopsyncService:
     webhook_registrar: WebhookRegistrar | None = None
     # Talks to the shop's Admin API (cancelSyncJob); keep it bounded (timeout, few retries).
     shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None
+    # Which adminUrl values connectShop accepts (bulk.net; production's rules by default).
+    net_policy: NetPolicy = STRICT
 
     def connect_shop(
         self, *, domain: str, access_token: str, api_version: str | None, admin_url: str | None
@@ -181,6 +191,7 @@ class ShopsyncService:
             api_version=api_version,
             admin_url=admin_url,
             default_api_version=self.default_api_version,
+            net_policy=self.net_policy,
         )
         if self.verifier is not None:
             # Before taking a connection: no pooled connection waits on Shopify.

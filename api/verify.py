@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 
 from .ports import ShopCredentials, ShopVerifier
 
 
-def shopify_verifier(*, timeout_s: float) -> ShopVerifier:
-    """A verifier calling ``ShopifyClient.fetch_shop()`` once; raises ShopifyError on failure."""
+def shopify_verifier(*, timeout_s: float, policy: NetPolicy) -> ShopVerifier:
+    """A verifier calling ``ShopifyClient.fetch_shop()`` once; raises ShopifyError on failure.
+
+    ``policy`` decides which addresses the call may connect to (public only, in production).
+    """
 
     def verify(credentials: ShopCredentials) -> None:
         endpoint = ShopifyEndpoint(
@@ -17,7 +21,7 @@ def shopify_verifier(*, timeout_s: float) -> ShopVerifier:
             access_token=credentials.access_token,
         )
         # One attempt: a person is waiting on the answer and can simply try again.
-        with ShopifyClient(endpoint, timeout_s=timeout_s, max_retries=0) as client:
+        with ShopifyClient(endpoint, timeout_s=timeout_s, max_retries=0, policy=policy) as client:
             client.fetch_shop()
 
     return verify

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from bulk.config import Settings
 from bulk.errors import ConfigurationError
+from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 
 from .ports import ShopCredentials
@@ -47,6 +48,7 @@ def finish_webhook_registrar(settings: Settings) -> WebhookRegistrar | None:
         return None
     url = callback_url(settings.public_url)
     timeout_s = settings.verify_timeout_s  # connectShop waits on it, like on the verification
+    policy = NetPolicy.from_settings(settings)
 
     def register(credentials: ShopCredentials) -> str | None:
         endpoint = ShopifyEndpoint(
@@ -55,7 +57,7 @@ def finish_webhook_registrar(settings: Settings) -> WebhookRegistrar | None:
             access_token=credentials.access_token,
         )
         # One attempt: a person is waiting, and polling covers a failed subscription.
-        with ShopifyClient(endpoint, timeout_s=timeout_s, max_retries=0) as client:
+        with ShopifyClient(endpoint, timeout_s=timeout_s, max_retries=0, policy=policy) as client:
             return client.subscribe_bulk_operations_finish(url)
 
     return register

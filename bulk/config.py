@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Where Shopify's signed result and partialData URLs point (reference §5: Google Cloud Storage).
+SHOPIFY_RESULT_HOSTS = ("storage.googleapis.com",)
 
 
 class Settings(BaseSettings):
@@ -45,6 +50,12 @@ class Settings(BaseSettings):
     # connectShop asks the shop's Admin API to confirm the token before storing it.
     verify_shops: bool = True
     http_timeout_s: float = 30.0
+    # Outbound requests (SSRF). Production: connectShop's adminUrl must be https on the shop's
+    # own domain or on one of ``admin_url_hosts``; result files come over https from
+    # ``result_url_hosts`` only; every connection goes to a public address (checked after DNS,
+    # at connect time). Development also allows loopback (the simulator). Comma-separated.
+    admin_url_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    result_url_hosts: Annotated[tuple[str, ...], NoDecode] = SHOPIFY_RESULT_HOSTS
     # Polling of a running bulk operation: first delay, growth factor, ceiling.
     poll_initial_delay_s: float = 1.0
     poll_backoff_factor: float = 1.5
@@ -94,6 +105,14 @@ class Settings(BaseSettings):
     # of their own (the API's default threads and /healthz never wait behind them).
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
+
+    @field_validator("admin_url_hosts", "result_url_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        """``"a.example, b.example"`` from the environment; lists and tuples as they are."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

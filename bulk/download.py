@@ -4,6 +4,10 @@ Offsets count bytes of the file itself (what the checkpoint stores): a resumed r
 for ``identity`` encoding so Range addresses those bytes; a fresh one lets httpx decode gzip.
 The URL is a bearer credential, so no message or log line here ever includes it.
 
+Without a client passed in, the file is fetched under a NetPolicy (production's by default):
+https from Shopify's storage hosts only, at a public address checked when connecting; a refused
+URL raises ResultUrlRefusedError, which retrying cannot cure.
+
 The stream's end is the truth: ``fileSize`` is only a hint. A file longer than it is read to its
 end. A stream that ends cleanly before it is the one truncation signal we have, so it counts as
 interrupted (the caller resumes from its checkpoint, a bounded number of times), not as the end.
@@ -19,7 +23,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from .errors import DownloadInterruptedError, ResultUnusableError, ResultUrlExpiredError
+from .errors import (
+    DestinationRefusedError,
+    DownloadInterruptedError,
+    ResultUnusableError,
+    ResultUrlExpiredError,
+    ResultUrlRefusedError,
+)
+from .net import STRICT, NetPolicy, guarded_client
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _EXPIRED_STATUSES = frozenset({400, 401, 403, 404, 410})
@@ -78,20 +89,28 @@ def open_result(
     offset: int = 0,
     file_size: int | None = None,
     timeout_s: float = 30.0,
+    policy: NetPolicy = STRICT,
     client: httpx.Client | None = None,
 ) -> Iterator[Iterator[bytes]]:
     """Open the result file at byte ``offset``; yields an iterator of the bytes from there on.
 
     Raises ResultUrlExpiredError when the URL is dead, DownloadInterruptedError for anything a
-    later resume can fix. Leaving the ``with`` block early closes the connection.
+    later resume can fix, ResultUrlRefusedError when ``policy`` refuses it. A ``client`` passed
+    in is used as it is (``policy`` is then the client's business). Leaving the ``with`` block
+    early closes the connection.
     """
     if offset < 0:
         raise ValueError("offset must be >= 0")
+    if client is None:
+        try:  # before the expiry: a fresh URL on a refused host would be refused too
+            policy.check_result_url(url)
+        except DestinationRefusedError as exc:
+            raise ResultUrlRefusedError(str(exc)) from exc
     if url_expired(url):
         raise ResultUrlExpiredError("the result URL has expired (its Expires has passed)")
     headers = {"Range": f"bytes={offset}-", "Accept-Encoding": "identity"} if offset else {}
     owned = client is None
-    http = client or httpx.Client(timeout=httpx.Timeout(timeout_s))
+    http = client or guarded_client(policy, timeout_s=timeout_s, check_url=policy.check_result_url)
     try:
         with http.stream("GET", url, headers=headers) as response:
             status = response.status_code
@@ -119,6 +138,8 @@ def open_result(
             # fileSize is a hint: fewer bytes mean interrupted, more are read to the end.
             expected = None if file_size is None or file_size <= offset else file_size - offset
             yield _chunks(response, skip=skip, expected=expected)
+    except DestinationRefusedError as exc:  # names the host, never the URL's query
+        raise ResultUrlRefusedError(str(exc)) from exc
     except httpx.TimeoutException as exc:
         raise DownloadInterruptedError("the result host did not answer in time") from exc
     except httpx.TransportError as exc:

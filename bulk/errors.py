@@ -7,6 +7,8 @@ ShopsyncError
 │   ├── JobNotFound
 │   ├── JobStillActive               .status: QUEUED or RUNNING, where finished jobs are expected
 │   └── LeaseLost                    another worker now owns the job; stop quietly
+├── DestinationRefusedError          the network policy refuses a URL or the address it resolves
+│                                    to (bulk/net); adapters translate it, never retried
 ├── ShopifyError
 │   ├── ShopifyTransientError        retry with backoff
 │   │   ├── ThrottledError           .retry_after_s from the cost bucket or Retry-After
@@ -20,12 +22,14 @@ ShopsyncError
 │       ├── InvalidBulkQueryError    userErrors code INVALID
 │       ├── QueryCostExceededError   MAX_COST_EXCEEDED: the request itself is too expensive
 │       ├── WebhookSubscriptionError webhookSubscriptionCreate userErrors
+│       ├── AdminApiRefusedError     the shop's Admin API address is refused by the network policy
 │       └── UnexpectedResponseError  a shape or status we have no branch for
 └── DownloadError
     ├── DownloadInterruptedError     transient: resume from the last checkpoint
-    └── ResultUnusableError          the host answered something we cannot read (204, 3xx, ...)
-        └── ResultUrlExpiredError    the signed URL is dead
-        (either way: fetch a fresh URL once, then resubmit within max_bulk_attempts)
+    ├── ResultUnusableError          the host answered something we cannot read (204, 3xx, ...)
+    │   └── ResultUrlExpiredError    the signed URL is dead
+    │   (either way: fetch a fresh URL once, then resubmit within max_bulk_attempts)
+    └── ResultUrlRefusedError        the network policy refuses the URL: the job fails at once
 """
 
 from __future__ import annotations
@@ -57,6 +61,14 @@ class JobStillActive(JobError):
 
 class LeaseLost(JobError):
     """The job's lease belongs to another worker: this one must stop without writing."""
+
+
+class DestinationRefusedError(ShopsyncError):
+    """The network policy refuses a URL, or an address its host resolves to.
+
+    The message names the host (and address), never the URL's path or query: a signed URL's
+    query is a credential.
+    """
 
 
 class ShopifyError(ShopsyncError):
@@ -125,6 +137,10 @@ class WebhookSubscriptionError(ShopifyPermanentError):
     """Shopify refused the webhook subscription (``webhookSubscriptionCreate`` userErrors)."""
 
 
+class AdminApiRefusedError(ShopifyPermanentError):
+    """The shop's Admin API address is refused by the network policy (e.g. an internal address)."""
+
+
 class UnexpectedResponseError(ShopifyPermanentError):
     """A response shape or status the client has no deliberate branch for."""
 
@@ -143,6 +159,10 @@ class ResultUnusableError(DownloadError):
 
 class ResultUrlExpiredError(ResultUnusableError):
     """The signed result URL has expired."""
+
+
+class ResultUrlRefusedError(DownloadError):
+    """The network policy refuses the result URL (host, scheme or resolved address)."""
 
 
 class InvalidJobRequest(ConfigurationError):

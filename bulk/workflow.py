@@ -27,12 +27,14 @@ from .errors import (
     LeaseLost,
     OperationInProgressError,
     ResultUrlExpiredError,
+    ResultUrlRefusedError,
     ShopifyError,
     ShopifyPermanentError,
     ShopifyTransientError,
     ShopifyUnavailableError,
 )
 from .ingest import Checkpoint, Ingestor
+from .net import NetPolicy
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
 from .token_crypto import TokenCipher, TokenKeyError, token_cipher
@@ -97,6 +99,7 @@ class JobRunner:
         self._clock = clock
         self._lease_ttl_s = lease_ttl_s or settings.ingest_slice_s + 4 * settings.http_timeout_s
         self._max_transient_failures = max_transient_failures
+        self._net_policy = NetPolicy.from_settings(settings)
 
     @property
     def lease_ttl_s(self) -> float:
@@ -108,6 +111,7 @@ class JobRunner:
             endpoint,
             timeout_s=self._settings.http_timeout_s,
             max_retries=self._settings.max_request_retries,
+            policy=self._net_policy,
         )
 
     # -- the step ---------------------------------------------------------------------------
@@ -412,10 +416,15 @@ class JobRunner:
                 offset=start.byte,
                 file_size=row.result_file_size,
                 timeout_s=self._settings.http_timeout_s,
+                policy=self._net_policy,
             ) as chunks:
                 result = ingestor.ingest(
                     chunks, start=start, deadline=self._clock() + self._settings.ingest_slice_s
                 )
+        except ResultUrlRefusedError as exc:  # permanent: a fresh URL would be the same host
+            job.fail(f"the result URL was refused by the network policy: {exc}")
+            log.warning("job.result_url_refused", job_id=row.id, error=str(exc))
+            return Step(done=True)
         except DownloadInterruptedError as exc:
             if job.checkpoint_byte() != start.byte:
                 job.record_progress()  # batches were committed: the download is not stuck

@@ -27,6 +27,8 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXTransport
 
 from bulk.errors import (
+    AdminApiRefusedError,
+    DestinationRefusedError,
     OperationInProgressError,
     ShopifyTransientError,
     ShopifyUnavailableError,
@@ -34,6 +36,7 @@ from bulk.errors import (
     UnexpectedResponseError,
 )
 
+from ..net import STRICT, GuardedTransport, NetPolicy
 from . import documents, subscriptions
 from .endpoint import ShopifyEndpoint
 from .operation import BulkOperation, parse_bulk_operation
@@ -91,6 +94,7 @@ class ShopifyClient:
         timeout_s: float = 30.0,
         max_retries: int = 5,
         sleep: Callable[[float], None] = time.sleep,
+        policy: NetPolicy = STRICT,
     ) -> None:
         self.endpoint = endpoint
         self._max_retries = max_retries
@@ -101,6 +105,9 @@ class ShopifyClient:
             headers={"X-Shopify-Access-Token": endpoint.access_token},
             timeout=httpx.Timeout(timeout_s),
             event_hooks={"response": [self._probe]},
+            # Every connection goes to an address the policy allows (public, in production).
+            transport=GuardedTransport(policy),
+            trust_env=False,
         )
         self._client = Client(transport=transport, fetch_schema_from_transport=False)
         self._session = self._client.connect_sync()  # type: ignore[no-untyped-call]
@@ -141,6 +148,8 @@ class ShopifyClient:
             errors, data, extensions = exc.errors, exc.data, exc.extensions
         except TransportConnectionFailed as exc:
             cause = exc.__cause__
+            if isinstance(cause, DestinationRefusedError):
+                raise AdminApiRefusedError(f"the Admin API address was refused: {cause}") from exc
             if isinstance(cause, httpx.TimeoutException):
                 raise ShopifyUnavailableError(
                     f"the Admin API did not answer in time ({type(cause).__name__})"

@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from bulk.config import Settings
 from bulk.jobs import JobRequest, SyncJob, create_job, get_job
+from bulk.net import NetPolicy
 from bulk.shops import upsert_shop
 from bulk.types import SyncMode
 from bulk.workflow import JobRunner, Step
@@ -22,6 +23,8 @@ from tests.token_keys import TEST_CIPHER
 
 SHOP = DEFAULT_SHOP_DOMAIN
 TOKEN = DEFAULT_ACCESS_TOKEN
+# The simulator listens on loopback: clients built directly in tests use development's policy.
+DEV_POLICY = NetPolicy(development=True)
 
 
 def sim_config(orders: int = 40, **overrides: Any) -> SimulatorConfig:

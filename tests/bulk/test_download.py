@@ -17,7 +17,7 @@ from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, Shop
 from bulk.types import SyncMode
 from simulator.server import SimulatorServer
 
-from .shopify_sim import TOKEN, add_fault, sim_config
+from .shopify_sim import DEV_POLICY, TOKEN, add_fault, sim_config
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def server() -> Iterator[SimulatorServer]:
 @pytest.fixture(scope="module")
 def completed(server: SimulatorServer) -> BulkOperation:
     endpoint = ShopifyEndpoint(server.base_url, "2026-04", TOKEN)
-    with ShopifyClient(endpoint) as client:
+    with ShopifyClient(endpoint, policy=DEV_POLICY) as client:
         op = client.run_bulk_query(build_orders_query(SyncMode.FULL, None), group_objects=False)
         for _ in range(200):
             current = client.get_bulk_operation(op.id)
@@ -50,7 +50,7 @@ def _clear_faults(server: SimulatorServer) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def whole_file(completed: BulkOperation) -> bytes:
     assert completed.url is not None
-    with open_result(completed.url, file_size=completed.file_size) as chunks:
+    with open_result(completed.url, file_size=completed.file_size, policy=DEV_POLICY) as chunks:
         data = b"".join(chunks)
     assert len(data) == completed.file_size
     return data
@@ -58,7 +58,7 @@ def whole_file(completed: BulkOperation) -> bytes:
 
 def _read(op: BulkOperation, offset: int = 0) -> bytes:
     assert op.url is not None
-    with open_result(op.url, offset=offset, file_size=op.file_size) as chunks:
+    with open_result(op.url, offset=offset, file_size=op.file_size, policy=DEV_POLICY) as chunks:
         return b"".join(chunks)
 
 
@@ -96,7 +96,7 @@ def test_broken_downloads_are_interruptions_after_the_bytes_that_came(
     assert completed.url is not None
     with (
         pytest.raises(DownloadInterruptedError) as info,
-        open_result(completed.url, file_size=completed.file_size) as chunks,
+        open_result(completed.url, file_size=completed.file_size, policy=DEV_POLICY) as chunks,
     ):
         for chunk in chunks:
             received += chunk
@@ -116,7 +116,7 @@ def test_expired_url_answer(server: SimulatorServer, completed: BulkOperation) -
 def test_expired_url_is_known_without_asking() -> None:
     url = "http://127.0.0.1:1/x?Expires=1000&Signature=abc"
     assert url_expired(url) and not url_expired("http://h/x?Expires=99999999999")
-    with pytest.raises(ResultUrlExpiredError), open_result(url):
+    with pytest.raises(ResultUrlExpiredError), open_result(url, policy=DEV_POLICY):
         pass
 
 
@@ -145,5 +145,5 @@ def test_a_file_longer_than_its_file_size_is_read_to_the_stream_end(
     assert completed.url is not None
     size = len(whole_file)
     for offset, hint in [(size - 100, size - 100), (size - 100, size - 300), (0, size - 300)]:
-        with open_result(completed.url, offset=offset, file_size=hint) as chunks:
+        with open_result(completed.url, offset=offset, file_size=hint, policy=DEV_POLICY) as chunks:
             assert b"".join(chunks) == whole_file[offset:], (offset, hint)

@@ -22,7 +22,7 @@ from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, Shop
 from bulk.types import SyncMode
 from simulator.server import SimulatorServer
 
-from .shopify_sim import TOKEN, add_fault, sim_config, sim_operations, sim_requests
+from .shopify_sim import DEV_POLICY, TOKEN, add_fault, sim_config, sim_operations, sim_requests
 
 QUERY = build_orders_query(SyncMode.FULL, None)
 
@@ -43,7 +43,7 @@ def _client(
 ) -> ShopifyClient:
     endpoint = ShopifyEndpoint(server.base_url, version, token)
     record = sleeps if sleeps is not None else []
-    return ShopifyClient(endpoint, sleep=record.append, **kwargs)  # type: ignore[arg-type]
+    return ShopifyClient(endpoint, sleep=record.append, policy=DEV_POLICY, **kwargs)  # type: ignore[arg-type]
 
 
 def _wait_terminal(client: ShopifyClient, operation_id: str) -> BulkOperation:

@@ -24,6 +24,7 @@ from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 
 from .shopify_sim import (
+    DEV_POLICY,
     SHOP,
     TOKEN,
     add_fault,
@@ -52,7 +53,7 @@ def _client(
     server: SimulatorServer, version: str = "2026-04", *, token: str = TOKEN, **kwargs: Any
 ) -> ShopifyClient:
     endpoint = ShopifyEndpoint(server.base_url, version, token)
-    return ShopifyClient(endpoint, sleep=lambda _s: None, **kwargs)
+    return ShopifyClient(endpoint, sleep=lambda _s: None, policy=DEV_POLICY, **kwargs)
 
 
 def _subscriptions(server: SimulatorServer) -> list[Any]:

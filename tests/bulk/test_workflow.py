@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from simulator.server import SimulatorServer
 from tests.token_keys import TEST_CIPHER
 
 from .shopify_sim import (
+    DEV_POLICY,
     SHOP,
     TOKEN,
     add_fault,
@@ -283,7 +285,9 @@ def test_cancel_job_cancels_the_shopify_operation(
         with open_pool(database_url) as pool:
             runner = JobRunner(pool, fast_settings(database_url))
             assert not runner.advance(job_id).done  # submitted
-            assert cancel_job(conn, job_id, TEST_CIPHER)
+            # Clients default to production's policy: the loopback simulator needs development's.
+            dev_clients = functools.partial(ShopifyClient, policy=DEV_POLICY)
+            assert cancel_job(conn, job_id, TEST_CIPHER, client_factory=dev_clients)
             assert not cancel_job(conn, job_id, TEST_CIPHER)  # already finished: nothing to do
             assert runner.advance(job_id) == Step(done=True)
         assert job_of(conn, job_id).status is JobStatus.CANCELLED
@@ -297,7 +301,7 @@ def test_someone_elses_running_operation_delays_the_submit(
     with SimulatorServer(sim_config(ORDERS, run_seconds=30.0)) as slow:
         shop_id = store_shop(conn, slow, api_version="2025-10")  # one operation at a time
         endpoint = ShopifyEndpoint(slow.base_url, "2025-10", TOKEN)
-        with ShopifyClient(endpoint) as client:
+        with ShopifyClient(endpoint, policy=DEV_POLICY) as client:
             other = client.run_bulk_query(
                 build_orders_query(SyncMode.POPULATE, datetime.now(UTC)), group_objects=False
             )

@@ -17,6 +17,7 @@ from bulk.workflow_store import LeasedJob, cancel_job_row, take_lease
 from simulator.server import SimulatorServer
 
 from .shopify_sim import (
+    DEV_POLICY,
     fast_settings,
     job_of,
     new_job,
@@ -55,7 +56,7 @@ class CrashingClients:
                 f"bug in a step: 'NoneType' object has no attribute {self.calls}"
                 f" (fetching {SIGNED_URL} as {TOKEN})"
             )
-        return ShopifyClient(endpoint, timeout_s=5.0, max_retries=2)
+        return ShopifyClient(endpoint, timeout_s=5.0, max_retries=2, policy=DEV_POLICY)
 
 
 def _row(conn: psycopg.Connection[Any], job_id: int) -> dict[str, Any]:

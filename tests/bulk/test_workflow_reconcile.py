@@ -16,6 +16,7 @@ from bulk.types import JobStatus, SyncMode
 from simulator.server import SimulatorServer
 
 from .shopify_sim import (
+    DEV_POLICY,
     SHOP,
     TOKEN,
     add_fault,
@@ -101,7 +102,8 @@ def test_an_operation_that_existed_before_the_submit_is_not_adopted_whatever_the
     httpx.post(f"{server.base_url}/_sim/clock", json={"advance_seconds": 300}).raise_for_status()
     shop_id = store_shop(conn, server)
     endpoint = ShopifyEndpoint(server.base_url, "2026-04", TOKEN)
-    with ShopifyClient(endpoint) as client:  # not a job's: e.g. a manual export, same query
+    # Not a job's: e.g. a manual export, same query.
+    with ShopifyClient(endpoint, policy=DEV_POLICY) as client:
         outside = client.run_bulk_query(
             build_orders_query(SyncMode.FULL, None), group_objects=False
         )
