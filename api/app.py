@@ -18,16 +18,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
 from bulk.config import Settings
 from bulk.shopify import ShopifyClient
+from service.container import Services, build_services
+from service.jobs import ScopedJobReader
+from service.ports import JobQueue, ShopVerifier
+from service.principal import SYSTEM, tenant_principal
 from workers.queue import DramatiqJobQueue, make_broker
 
+from .auth import Authenticator, AuthUnavailable, RequireToken
 from .context import Context
 from .events import JobEventHub
-from .ports import JobQueue, ShopVerifier
 from .schema import build_schema
-from .services import ShopsyncService
 from .verify import shopify_verifier
 from .webhooks import ShopifyWebhookEndpoint, finish_webhook_registrar
 
@@ -38,7 +43,12 @@ class ShopsyncGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app, handing every operation a typed Context."""
 
     def __init__(
-        self, *, service: ShopsyncService, settings: Settings, events: JobEventHub
+        self,
+        *,
+        services: Services,
+        settings: Settings,
+        events: JobEventHub,
+        auth: Authenticator,
     ) -> None:
         production = settings.environment == "production"
         super().__init__(
@@ -51,20 +61,41 @@ class ShopsyncGraphQL(GraphQL[Context, None]):
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=10),
         )
-        self._service = service
+        self._services = services
         self._settings = settings
         self._events = events
+        self._auth = auth
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        # HTTP: RequireToken put the caller in the request's state; a WebSocket's caller comes
+        # with its connection_init (on_ws_connect), for the whole connection.
+        principal = (
+            getattr(request.state, "principal", None) if isinstance(request, Request) else None
+        )
         return Context(
-            service=self._service,
+            services=self._services,
             settings=self._settings,
             events=self._events,
             request=request,
             response=response,
+            principal=principal,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the WebSocket from ``{"Authorization": "Bearer <token>"}`` in the
+        connection_init payload; without a valid one the connection is closed (4403)."""
+        params = context.connection_params or {}
+        header = params.get("Authorization", params.get("authorization"))
+        try:
+            principal = await self._auth.principal(header)
+        except AuthUnavailable:
+            raise ConnectionRejectionError({"message": "service unavailable"}) from None
+        if principal is None:
+            raise ConnectionRejectionError({"message": "authentication required"})
+        context.principal = principal
+        return UnsetType()  # a plain connection_ack
 
 
 def create_app(
@@ -77,11 +108,20 @@ def create_app(
 ) -> Starlette:
     """Build the Starlette app; nothing connects until the lifespan starts.
 
+    Every request needs a bearer token (``shopsync token create``); in development,
+    ``AUTH_REQUIRED=false`` makes a request without one an admin of the ``development`` tenant,
+    and production refuses to start that way.
+
     Without a queue, jobs go to Dramatiq over ``settings.broker_url`` (the broker is closed
     with the app). A pool passed in is opened by the lifespan if it is still closed, and then
     closed by it too; an already open pool stays the caller's to close. Without a verifier,
     connectShop checks tokens with Shopify when ``settings.verify_shops`` is set.
     """
+    production = settings.environment == "production"
+    if production and not settings.auth_required:
+        raise ValueError(
+            "AUTH_REQUIRED=false is refused in production: every request needs a token"
+        )
     if pool is None:
         pool = ConnectionPool(
             settings.database_url, min_size=1, max_size=pool_max_size, open=False, name="api"
@@ -92,9 +132,12 @@ def create_app(
         queue = DramatiqJobQueue(broker, settings.queue_name)
     if verifier is None and settings.verify_shops:
         verifier = shopify_verifier(timeout_s=settings.http_timeout_s)
-    service = ShopsyncService(
-        pool=pool,
-        queue=queue,
+    if production and verifier is None:
+        # Without asking Shopify, nothing proves a token is the connected domain's own.
+        raise ValueError("VERIFY_SHOPS=false is refused in production")
+    services = build_services(
+        pool,
+        queue,
         default_api_version=settings.default_api_version,
         verifier=verifier,
         webhook_registrar=finish_webhook_registrar(settings),
@@ -104,11 +147,16 @@ def create_app(
         ),
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
-    events = JobEventHub(conninfo=settings.database_url, reader=service)
-    graphql = ShopsyncGraphQL(service=service, settings=settings, events=events)
+    # It reads every tenant's jobs; each subscription filters by its caller (api.jobs).
+    events = JobEventHub(
+        conninfo=settings.database_url, reader=ScopedJobReader(services.jobs, SYSTEM)
+    )
+    auth = Authenticator(services.tokens)
+    graphql = ShopsyncGraphQL(services=services, settings=settings, events=events, auth=auth)
+    gate = RequireToken(graphql, auth, allow_ide=not production)
 
     async def healthz(request: Request) -> Response:
-        if await to_thread.run_sync(service.database_is_up):
+        if await to_thread.run_sync(services.database_is_up):
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
 
@@ -118,6 +166,12 @@ def create_app(
         if owned:
             # Without waiting: the API starts even while Postgres is down; /healthz says so.
             await to_thread.run_sync(functools.partial(pool.open, wait=False))
+        if not settings.auth_required:
+            tenant_id = await to_thread.run_sync(
+                services.tokens.ensure_tenant, SYSTEM, "development"
+            )
+            auth.anonymous = tenant_principal(tenant_id, "admin")
+            log.warning("AUTH_REQUIRED=false: requests without a token act as tenant development")
         try:
             async with events.running():
                 yield
@@ -128,15 +182,17 @@ def create_app(
                 broker.close()
 
     routes: list[Route | WebSocketRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", gate, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     if settings.webhook_secret is not None:
         # Without a secret nothing could be verified: the route does not exist.
         secret = settings.webhook_secret.get_secret_value().encode()
-        webhook = ShopifyWebhookEndpoint(secret=secret, service=service)
+        webhook = ShopifyWebhookEndpoint(secret=secret, service=services.jobs)
         routes.append(Route("/webhooks/shopify", webhook.handle, methods=["POST"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.job_events = events
+    app.state.services = services
+    app.state.settings = settings
     return app

@@ -45,8 +45,11 @@ def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
     )
 
 
-# Bad input, and a subscriber too slow to keep up (it should subscribe again).
-_CLIENT_ERROR_CODES = frozenset({"BAD_USER_INPUT", "SUBSCRIBER_LAGGED"})
+# Bad input, a subscriber too slow to keep up (it should subscribe again), a read-only token
+# asked to mutate, a request without a caller.
+_CLIENT_ERROR_CODES = frozenset(
+    {"BAD_USER_INPUT", "SUBSCRIBER_LAGGED", "FORBIDDEN", "UNAUTHENTICATED"}
+)
 
 
 def _is_unexpected(error: object) -> bool:

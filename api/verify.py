@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
-
-from .ports import ShopCredentials, ShopVerifier
+from service.ports import ShopCredentials, ShopVerifier
 
 
 def shopify_verifier(*, timeout_s: float) -> ShopVerifier:
-    """A verifier calling ``ShopifyClient.fetch_shop()`` once; raises ShopifyError on failure."""
+    """A verifier calling ``ShopifyClient.fetch_shop()`` once; returns its ``myshopifyDomain``.
 
-    def verify(credentials: ShopCredentials) -> None:
+    Raises ShopifyError on failure.
+    """
+
+    def verify(credentials: ShopCredentials) -> str:
         endpoint = ShopifyEndpoint(
             admin_url=credentials.admin_url,
             api_version=credentials.api_version,
@@ -18,6 +20,6 @@ def shopify_verifier(*, timeout_s: float) -> ShopVerifier:
         )
         # One attempt: a person is waiting on the answer and can simply try again.
         with ShopifyClient(endpoint, timeout_s=timeout_s, max_retries=0) as client:
-            client.fetch_shop()
+            return client.fetch_shop().myshopify_domain
 
     return verify

@@ -20,9 +20,10 @@ from starlette.responses import JSONResponse, Response
 
 from bulk.config import Settings
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
-
-from .ports import ShopCredentials
-from .services import ShopsyncService, WebhookRegistrar
+from service.jobs import JobService
+from service.ports import ShopCredentials
+from service.principal import SYSTEM
+from service.shops import WebhookRegistrar
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class SeenDeliveries:
 class ShopifyWebhookEndpoint:
     """The Starlette endpoint; one per app, holding the secret and the dedupe memory."""
 
-    def __init__(self, *, secret: bytes, service: ShopsyncService) -> None:
+    def __init__(self, *, secret: bytes, service: JobService) -> None:
         self._secret = secret
         self._service = service
         self._seen = SeenDeliveries()
@@ -108,7 +109,8 @@ class ShopifyWebhookEndpoint:
         key = (operation_id, status)
         if key in self._seen:
             return JSONResponse({"status": "duplicate"})
-        job_id = await to_thread.run_sync(self._service.wake_job_for_operation, operation_id)
+        # The signature authenticated Shopify, which speaks for no tenant: the system wakes it.
+        job_id = await to_thread.run_sync(self._service.wake_for_operation, SYSTEM, operation_id)
         if job_id is not None:
             # An unknown operation is not remembered: a copy arriving after a fast operation's
             # id was persisted can still wake its job.

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     broker_maintenance_chance: int | None = Field(default=50_000, ge=1, le=1_000_000)
     # Development turns on GraphiQL; production hides it.
     environment: str = Field(default="development", pattern="^(development|production)$")
+    # Every API request needs a bearer token. Development only: false makes a request without
+    # one an admin of the "development" tenant; production refuses to start with it false.
+    auth_required: bool = True
     # Shared secret of the Shopify app: verifies bulk_operations/finish webhooks.
     webhook_secret: SecretStr | None = None
     # The API's externally reachable base URL (e.g. https://sync.example.com). With the webhook

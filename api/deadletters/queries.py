@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
 import strawberry
-from anyio import to_thread
 
-from ..context import Info
+from ..context import Info, call
 from ..ids import parse_id
 from ..paging import DEFAULT_FIRST, MAX_FIRST, checked_first
 from .types import DeadLetter
@@ -22,13 +19,12 @@ async def load_dead_letters(
     info: Info, job_id: int, *, first: int | None, include_resolved: bool | None
 ) -> list[DeadLetter]:
     """The job's dead letters as GraphQL objects (``first`` checked)."""
-    found = await to_thread.run_sync(
-        functools.partial(
-            info.context.service.list_dead_letters,
-            job_id,
-            include_resolved=bool(include_resolved),
-            first=checked_first(first),
-        )
+    found = await call(
+        info.context.services.dead_letters.list,
+        info.context.caller,
+        job_id,
+        include_resolved=bool(include_resolved),
+        first=checked_first(first),
     )
     return [DeadLetter.from_domain(job_id, letter) for letter in found]
 

@@ -1,40 +1,32 @@
-"""What the API does, as plain sync functions over the pool, the queue and Shopify.
-
-Each public method is one unit of work for one resolver; resolvers run them in a worker
-thread because psycopg's pool is synchronous. Jobs are enqueued only after their row is
-committed, so a worker never receives an id it cannot read.
-"""
+"""Shops: connect one (verified with Shopify, owned by the caller's tenant), read them."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from psycopg_pool import ConnectionPool
 
-from bulk import deadletters, jobs, shops, workflow
-from bulk.deadletters import DeadLetter, RetryResult
+from bulk import jobs, shops
 from bulk.errors import (
     AccessDeniedError,
     AuthenticationError,
     InvalidJobRequest,
-    JobNotFound,
-    JobStillActive,
     ShopifyError,
     ShopifyTransientError,
     ShopUnavailableError,
     WebhookSubscriptionError,
 )
-from bulk.jobs import CreatedJob, JobRequest, SyncJob
-from bulk.shopify import ShopifyClient, ShopifyEndpoint
-from bulk.shops import Shop
-from bulk.types import JobStatus, SyncMode
+from bulk.jobs import JobRequest, SyncJob
+from bulk.shops import Shop, ShopTaken
+from bulk.types import SyncMode
 
 from .ports import JobQueue, ShopCredentials, ShopVerifier
+from .principal import Principal
+from .scope import visible_shop
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +113,14 @@ def _verification_failure(
     )
 
 
+def _refused(credentials: ShopCredentials) -> ShopVerificationFailed:
+    """One answer for a token of another shop and a domain another tenant owns: it tells an
+    attacker nothing about who connected what."""
+    return ShopVerificationFailed(
+        "REFUSED", f"{credentials.domain} cannot be connected with this access token"
+    )
+
+
 class WebhookRegistrar(Protocol):
     """Subscribes the shop's ``bulk_operations/finish`` webhook; raises ShopifyError on failure."""
 
@@ -135,22 +135,8 @@ class ConnectedShop:
     webhook_subscribed: bool = False
 
 
-@dataclass(frozen=True)
-class RetriedDeadLetters:
-    result: RetryResult
-    job: SyncJob  # read after the retry committed: its stats include it
-
-
-@dataclass(frozen=True)
-class CancelOutcome:
-    job: SyncJob  # as it is after the request
-    finished: bool  # True: the job had already COMPLETED or FAILED, nothing was changed
-
-
 @dataclass
-class ShopsyncService:
-    """The unit-of-work functions behind the GraphQL resolvers and the webhook endpoint."""
-
+class ShopService:
     pool: ConnectionPool[Any]
     queue: JobQueue
     default_api_version: str
@@ -158,13 +144,22 @@ class ShopsyncService:
     # Without one (no PUBLIC_URL or no WEBHOOK_SECRET), jobs learn of finished operations by
     # polling alone.
     webhook_registrar: WebhookRegistrar | None = None
-    # Talks to the shop's Admin API (cancelSyncJob); keep it bounded (timeout, few retries).
-    shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None
 
-    def connect_shop(
-        self, *, domain: str, access_token: str, api_version: str | None, admin_url: str | None
+    def connect(
+        self,
+        principal: Principal,
+        *,
+        domain: str,
+        access_token: str,
+        api_version: str | None,
+        admin_url: str | None,
     ) -> ConnectedShop:
-        """Verify the credentials, store the shop; a new shop gets an initial POPULATE job."""
+        """Verify the credentials, store the shop; a new shop gets an initial POPULATE job.
+
+        The token must be the shop's own (Shopify's ``myshopifyDomain`` equals the domain),
+        and a domain another tenant connected is refused: the same REFUSED answer for both.
+        """
+        principal.require_admin()
         credentials = parse_connect_request(
             domain=domain,
             access_token=access_token,
@@ -175,23 +170,35 @@ class ShopsyncService:
         if self.verifier is not None:
             # Before taking a connection: no pooled connection waits on Shopify.
             try:
-                self.verifier(credentials)
+                reported = self.verifier(credentials)
             except ShopifyError as exc:
                 log.warning(
                     "shop verification failed",
                     extra={"domain": credentials.domain, "error": type(exc).__name__},
                 )
                 raise _verification_failure(exc, credentials) from None
+            if reported.strip().lower() != credentials.domain:
+                log.warning("shop token is another shop's", extra={"domain": credentials.domain})
+                raise _refused(credentials)
+        with self.pool.connection() as conn:
+            existing = shops.get_shop_by_domain(conn, credentials.domain)
+        if existing is not None and existing.tenant_id not in (None, principal.tenant_id):
+            log.warning("shop owned by another tenant", extra={"domain": credentials.domain})
+            raise _refused(credentials)
         # Before the initial job is enqueued, so its operation's webhook already has a target.
         subscribed = self._subscribe_webhook(credentials)
         with self.pool.connection() as conn:
-            shop, created = shops.upsert_shop(
-                conn,
-                domain=credentials.domain,
-                access_token=credentials.access_token,
-                api_version=credentials.api_version,
-                admin_url=credentials.admin_url,
-            )
+            try:
+                shop, created = shops.upsert_shop(
+                    conn,
+                    domain=credentials.domain,
+                    access_token=credentials.access_token,
+                    api_version=credentials.api_version,
+                    admin_url=credentials.admin_url,
+                    tenant_id=principal.tenant_id,
+                )
+            except ShopTaken:  # connected by another tenant since the check above
+                raise _refused(credentials) from None
             initial = (
                 jobs.create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.POPULATE))
                 if created
@@ -221,99 +228,11 @@ class ShopsyncService:
         log.info("webhook subscribed", extra={"domain": credentials.domain})
         return True
 
-    def start_job(self, request: JobRequest) -> CreatedJob:
-        """Create and enqueue a job, or return the shop's active one (not enqueued again)."""
-        request.validate()
+    def get(self, principal: Principal, shop_id: int) -> Shop | None:
+        """The shop, or None when it does not exist for the caller."""
         with self.pool.connection() as conn:
-            if shops.get_shop(conn, request.shop_id) is None:
-                raise InvalidJobRequest("shopId", f"no shop with id {request.shop_id}")
-            created = jobs.create_job(conn, request)
-        # A lost message of the active job is the scheduler's sweeper's to recover, not this
-        # request's: it knows when the job's step was due and re-sends it once.
-        if created.created:
-            self.queue.enqueue(created.job.id)
-        return created
+            return visible_shop(conn, principal, shop_id)
 
-    def cancel_job(self, job_id: int) -> CancelOutcome:
-        """Cancel an active job and its Shopify operation; InvalidJobRequest("id") if unknown.
-
-        Idempotent: an already CANCELLED job is returned as it is. A COMPLETED or FAILED one is
-        returned with ``finished`` set and left alone.
-        """
+    def list(self, principal: Principal) -> list[Shop]:
         with self.pool.connection() as conn:
-            cancelled = workflow.mark_cancelled(conn, job_id)
-            job = jobs.get_job(conn, job_id)
-        if job is None:
-            raise InvalidJobRequest("id", f"no sync job with id {job_id}")
-        if cancelled is not None:
-            # The connection is back in the pool: none waits on Shopify.
-            workflow.cancel_operation(cancelled, client_factory=self.shopify_client_factory)
-            log.info("job cancelled", extra={"job_id": job_id})
-        return CancelOutcome(job, finished=job.status is not JobStatus.CANCELLED)
-
-    def get_job(self, job_id: int) -> SyncJob | None:
-        with self.pool.connection() as conn:
-            return jobs.get_job(conn, job_id)
-
-    def list_jobs(self, *, shop_id: int | None, first: int) -> list[SyncJob]:
-        with self.pool.connection() as conn:
-            return jobs.list_jobs(conn, shop_id=shop_id, first=first)
-
-    def list_dead_letters(
-        self, job_id: int, *, include_resolved: bool, first: int
-    ) -> list[DeadLetter]:
-        """The job's dead letters in file order (open ones only unless ``include_resolved``)."""
-        with self.pool.connection() as conn:
-            return deadletters.list_dead_letters(
-                conn, job_id, only_open=not include_resolved, limit=first
-            )
-
-    def retry_dead_letters(self, job_id: int) -> RetriedDeadLetters:
-        """Retry a finished job's open dead letters; InvalidJobRequest("jobId") if it cannot."""
-        with self.pool.connection() as conn:
-            try:
-                result = deadletters.retry_dead_letters(conn, job_id, finished_only=True)
-            except JobNotFound:
-                raise InvalidJobRequest("jobId", f"no sync job with id {job_id}") from None
-            except JobStillActive as exc:
-                raise InvalidJobRequest(
-                    "jobId",
-                    f"sync job {job_id} is still {exc.status}; retry its dead letters once it "
-                    "has finished",
-                ) from None
-            # The retry committed in its own transaction: this read shows its stats.
-            job = jobs.get_job(conn, job_id)
-        if job is None:  # deleted with its shop since
-            raise InvalidJobRequest("jobId", f"no sync job with id {job_id}")
-        log.info(
-            "dead letters retried",
-            extra={"job_id": job_id, "retried": result.retried, "resolved": result.resolved},
-        )
-        return RetriedDeadLetters(result, job)
-
-    def get_shop(self, shop_id: int) -> Shop | None:
-        with self.pool.connection() as conn:
-            return shops.get_shop(conn, shop_id)
-
-    def list_shops(self) -> list[Shop]:
-        with self.pool.connection() as conn:
-            return shops.list_shops(conn)
-
-    def wake_job_for_operation(self, operation_id: str) -> int | None:
-        """Enqueue the active job following this bulk operation; its id, or None if none."""
-        with self.pool.connection() as conn:
-            job = jobs.find_active_job_for_operation(conn, operation_id)
-        if job is None:
-            return None
-        self.queue.enqueue(job.id)
-        return job.id
-
-    def database_is_up(self, *, timeout_s: float = 2.0) -> bool:
-        """One round trip to Postgres through the pool."""
-        try:
-            with self.pool.connection(timeout=timeout_s) as conn:
-                conn.execute("SELECT 1")
-        except Exception:  # any failure means "not healthy"; the reason goes to the log
-            log.warning("database health check failed", exc_info=True)
-            return False
-        return True
+            return shops.list_shops(conn, tenant_id=principal.scope)
