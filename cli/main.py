@@ -65,7 +65,8 @@ def _print_development_token(settings: Settings) -> None:
     from .services import local_services
 
     try:
-        with local_services(settings) as services:
+        # Briefly: the API itself starts even while Postgres is down.
+        with local_services(settings, timeout_s=5.0) as services:
             issued = services.tokens.create(SYSTEM, tenant="development", role="admin")
     except Exception as exc:  # the API starts even while Postgres is down
         click.echo(f"no development token ({type(exc).__name__}); use shopsync token create")

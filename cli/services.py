@@ -13,9 +13,10 @@ from service.principal import SYSTEM
 
 
 @contextmanager
-def local_services(settings: Settings) -> Iterator[Services]:
+def local_services(settings: Settings, *, timeout_s: float = 30.0) -> Iterator[Services]:
+    """``timeout_s``: how long a use case waits for the database before failing."""
     with ConnectionPool(
-        settings.database_url, min_size=1, max_size=1, open=True, name="cli"
+        settings.database_url, min_size=1, max_size=1, open=True, name="cli", timeout=timeout_s
     ) as pool:
         yield build_services(pool, default_api_version=settings.default_api_version)
 
