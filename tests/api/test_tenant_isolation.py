@@ -18,9 +18,10 @@ from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
 from api.app import create_app
+from bulk import shops
 from bulk.config import Settings
 from cli.services import local_services
-from service.principal import SYSTEM
+from service.principal import SYSTEM, Forbidden, Principal, Role
 
 from .conftest import (
     CONNECT,
@@ -354,8 +355,6 @@ def server(production: Starlette) -> Iterator[ApiServer]:
 @pytest.fixture
 def shops_of_a_and_b(server: ApiServer, database_url: str) -> tuple[int, int, int, int]:
     """(A's shop, A's job, B's shop, B's job), connected through the use cases."""
-    from service.principal import Principal, Role
-
     services = server.app.state.services
     a = services.tokens.ensure_tenant(SYSTEM, "tenant-a")
     b = services.tokens.ensure_tenant(SYSTEM, "tenant-b")
@@ -467,3 +466,47 @@ def _next_job_of(client: GraphQLWS, op_id: str) -> dict[str, Any]:
             job: dict[str, Any] = next(iter(message["payload"]["data"].values()))
             return job
         assert message["type"] == "complete", message
+
+
+async def test_a_shop_from_before_tenants_is_claimed_only_with_its_own_token(
+    app: Starlette, database_url: str, conn: psycopg.Connection[Any], verifier: FakeVerifier
+) -> None:
+    legacy, _ = shops.upsert_shop(
+        conn,
+        domain=A_DOMAIN,
+        access_token="shpat_legacy",
+        api_version="2026-10",
+        admin_url=f"https://{A_DOMAIN}",
+    )
+    verifier.owners["shpat_other_store"] = "other.myshopify.com"
+    async with (
+        api_client(app, token_for(database_url, "tenant-a")) as a,
+        api_client(app, token_for(database_url, "tenant-b")) as b,
+    ):
+        unseen = await graphql(a, "query($id: ID!) { shop(id: $id) { id } }", id=str(legacy.id))
+        wrong = await graphql(a, CONNECT, **_connect_input(A_DOMAIN, "shpat_other_store"))
+        claimed = await graphql(a, CONNECT, **_connect_input(A_DOMAIN, "shpat_verified"))
+        taken = await graphql(b, CONNECT, **_connect_input(A_DOMAIN, "shpat_verified_too"))
+        seen = await graphql(a, "{ shops { id } }")
+
+    assert unseen["data"]["shop"] is None
+    assert wrong["data"]["connectShop"]["code"] == "REFUSED"
+    assert claimed["data"]["connectShop"]["shop"]["id"] == str(legacy.id)
+    assert taken["data"]["connectShop"]["code"] == "REFUSED"
+    assert seen["data"]["shops"] == [{"id": str(legacy.id)}]
+
+
+def test_system_only_use_cases_refuse_a_tenant(app: Starlette, database_url: str) -> None:
+    with local_services(Settings(database_url=database_url)) as services:
+        tenant = Principal(services.tokens.ensure_tenant(SYSTEM, "tenant-a"), Role.ADMIN)
+        calls = [
+            lambda: services.tokens.create(tenant, tenant="tenant-b"),
+            lambda: services.tokens.list(tenant),
+            lambda: services.tokens.revoke(tenant, 1),
+            lambda: services.jobs.wake_for_operation(tenant, "gid://shopify/BulkOperation/1"),
+            lambda: services.jobs.sweep_lost(tenant, grace_s=0, max_deliveries=5, limit=10),
+        ]
+        for call in calls:
+            with pytest.raises(Forbidden):
+                call()
+        assert services.tokens.list(SYSTEM) == []
