@@ -21,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
 from bulk import log_scrub
 from bulk.config import Settings, comma_list
@@ -28,17 +30,20 @@ from bulk.errors import ConfigurationError
 from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient
 from bulk.token_crypto import token_cipher
+from service.container import Services, build_services
+from service.jobs import ScopedJobReader
+from service.ports import JobQueue, ShopVerifier
+from service.principal import SYSTEM, tenant_principal
 from workers.queue import DramatiqJobQueue, make_broker
 
+from .auth import Authenticator, AuthUnavailable, RequireToken
 from .context import Context
 from .events import JobEventHub
 from .limits import ApiLimits
 from .limits.body import body_limit_middleware
 from .limits.json_body import StrictJsonDecoding
 from .limits.query import query_limits
-from .ports import JobQueue, ShopVerifier
 from .schema import build_schema
-from .services import ShopsyncService
 from .verify import shopify_verifier
 from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
@@ -49,7 +54,12 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
     """Strawberry's ASGI app, handing every operation a typed Context."""
 
     def __init__(
-        self, *, service: ShopsyncService, settings: Settings, events: JobEventHub
+        self,
+        *,
+        services: Services,
+        settings: Settings,
+        events: JobEventHub,
+        auth: Authenticator,
     ) -> None:
         production = settings.environment == "production"
         super().__init__(
@@ -66,22 +76,43 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=10),
         )
-        self._service = service
+        self._services = services
         self._settings = settings
         self._events = events
         self._limits = ApiLimits.from_settings(settings)
+        self._auth = auth
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        # HTTP: RequireToken put the caller in the request's state; a WebSocket's caller comes
+        # with its connection_init (on_ws_connect), for the whole connection.
+        principal = (
+            getattr(request.state, "principal", None) if isinstance(request, Request) else None
+        )
         return Context(
-            service=self._service,
+            services=self._services,
             settings=self._settings,
             events=self._events,
             limits=self._limits,
             request=request,
             response=response,
+            principal=principal,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the WebSocket from ``{"Authorization": "Bearer <token>"}`` in the
+        connection_init payload; without a valid one the connection is closed (4403)."""
+        params = context.connection_params or {}
+        header = params.get("Authorization", params.get("authorization"))
+        try:
+            principal = await self._auth.principal(header)
+        except AuthUnavailable:
+            raise ConnectionRejectionError({"message": "service unavailable"}) from None
+        if principal is None:
+            raise ConnectionRejectionError({"message": "authentication required"})
+        context.principal = principal
+        return UnsetType()  # a plain connection_ack
 
 
 def check_production_settings(settings: Settings) -> None:
@@ -120,11 +151,20 @@ def create_app(
 ) -> Starlette:
     """Build the Starlette app; nothing connects until the lifespan starts.
 
+    Every request needs a bearer token (``shopsync token create``); in development,
+    ``AUTH_REQUIRED=false`` makes a request without one an admin of the ``development`` tenant,
+    and production refuses to start that way.
+
     Without a queue, jobs go to Dramatiq over ``settings.broker_url`` (the broker is closed
     with the app). A pool passed in is opened by the lifespan if it is still closed, and then
     closed by it too; an already open pool stays the caller's to close. Without a verifier,
     connectShop checks tokens with Shopify when ``settings.verify_shops`` is set.
     """
+    production = settings.environment == "production"
+    if production and not settings.auth_required:
+        raise ValueError(
+            "AUTH_REQUIRED=false is refused in production: every request needs a token"
+        )
     if pool is None:
         pool = ConnectionPool(
             settings.database_url, min_size=1, max_size=pool_max_size, open=False, name="api"
@@ -139,9 +179,12 @@ def create_app(
     net_policy = NetPolicy.from_settings(settings)
     if verifier is None and settings.verify_shops:
         verifier = shopify_verifier(timeout_s=settings.verify_timeout_s, policy=net_policy)
-    service = ShopsyncService(
-        pool=pool,
-        queue=queue,
+    if production and verifier is None:
+        # Without asking Shopify, nothing proves a token is the connected domain's own.
+        raise ValueError("VERIFY_SHOPS=false is refused in production")
+    services = build_services(
+        pool,
+        queue,
         default_api_version=settings.default_api_version,
         cipher=cipher,
         verifier=verifier,
@@ -153,11 +196,16 @@ def create_app(
         net_policy=net_policy,
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
-    events = JobEventHub(conninfo=settings.database_url, reader=service)
-    graphql = ShopsyncGraphQL(service=service, settings=settings, events=events)
+    # It reads every tenant's jobs; each subscription filters by its caller (api.jobs).
+    events = JobEventHub(
+        conninfo=settings.database_url, reader=ScopedJobReader(services.jobs, SYSTEM)
+    )
+    auth = Authenticator(services.tokens)
+    graphql = ShopsyncGraphQL(services=services, settings=settings, events=events, auth=auth)
+    gate = RequireToken(graphql, auth, allow_ide=not production)
 
     async def healthz(request: Request) -> Response:
-        if await to_thread.run_sync(service.database_is_up):
+        if await to_thread.run_sync(services.database_is_up):
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
 
@@ -167,6 +215,12 @@ def create_app(
         if owned:
             # Without waiting: the API starts even while Postgres is down; /healthz says so.
             await to_thread.run_sync(functools.partial(pool.open, wait=False))
+        if not settings.auth_required:
+            tenant_id = await to_thread.run_sync(
+                services.tokens.ensure_tenant, SYSTEM, "development"
+            )
+            auth.anonymous = tenant_principal(tenant_id, "admin")
+            log.warning("AUTH_REQUIRED=false: requests without a token act as tenant development")
         try:
             async with events.running():
                 yield
@@ -177,14 +231,14 @@ def create_app(
                 broker.close()
 
     routes: list[Route | WebSocketRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", gate, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     if settings.webhook_secret is not None:
         # Without a secret nothing could be verified: the route does not exist.
         secret = settings.webhook_secret.get_secret_value().encode()
-        webhook = ShopifyWebhookEndpoint(secret=secret, service=service)
+        webhook = ShopifyWebhookEndpoint(secret=secret, service=services.jobs)
         routes.append(Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]))
     limit_bodies = body_limit_middleware(
         settings, graphql_path="/graphql", webhook_path=WEBHOOK_PATH
@@ -193,4 +247,6 @@ def create_app(
         routes=routes, lifespan=lifespan, middleware=[*_middleware(settings), limit_bodies]
     )
     app.state.job_events = events
+    app.state.services = services
+    app.state.settings = settings
     return app

@@ -15,5 +15,6 @@ class ValidationError:
 class ShopConnectionFailed:
     message: str
     code: str = strawberry.field(
-        description="AUTHENTICATION, ACCESS_DENIED, SHOP_UNAVAILABLE, UNREACHABLE or SHOPIFY_ERROR."
+        description="AUTHENTICATION, ACCESS_DENIED, SHOP_UNAVAILABLE, UNREACHABLE, SHOPIFY_ERROR "
+        "or REFUSED (the token is another shop's, or another tenant connected the shop)."
     )

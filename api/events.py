@@ -31,7 +31,7 @@ CHANNEL = "sync_job_events"
 
 
 class JobReader(Protocol):
-    """Reads jobs through the pool (``api.services.ShopsyncService`` fits)."""
+    """Reads jobs through the pool (``service.jobs.ScopedJobReader`` fits)."""
 
     def get_job(self, job_id: int) -> SyncJob | None: ...
 

@@ -7,15 +7,17 @@ subscriptions push, and a cached list would go stale.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from anyio import to_thread
 from strawberry.dataloader import DataLoader
 
 from bulk.deadletters import DeadLetter
+from service.container import Services
+from service.principal import Principal
 
 from .limits import ApiLimits
-from .services import ShopsyncService
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,12 @@ class DeadLettersKey:
 
 
 class Loaders:
-    def __init__(self, service: ShopsyncService, limits: ApiLimits) -> None:
-        self._service = service
+    def __init__(
+        self, services: Services, limits: ApiLimits, caller: Callable[[], Principal]
+    ) -> None:
+        self._services = services
         self._limits = limits
+        self._caller = caller  # asked at load time: a WebSocket authenticates after connecting
         self.dead_letters = DataLoader[DeadLettersKey, list[DeadLetter]](
             load_fn=self._load_dead_letters, cache=False
         )
@@ -42,7 +47,8 @@ class Loaders:
         for (include_resolved, first), job_ids in groups.items():
             letters = await to_thread.run_sync(
                 functools.partial(
-                    self._service.list_dead_letters_of_jobs,
+                    self._services.dead_letters.list_of_jobs,
+                    self._caller(),
                     sorted(job_ids),
                     include_resolved=include_resolved,
                     first=first,

@@ -58,8 +58,11 @@ def build_schema(
     )
 
 
-# Bad input, a subscriber too slow to keep up (it should subscribe again), a limit (api.limits).
-_CLIENT_ERROR_CODES = frozenset({"BAD_USER_INPUT", "SUBSCRIBER_LAGGED", "LIMIT_EXCEEDED"})
+# Bad input, a subscriber too slow to keep up (it should subscribe again), a limit (api.limits),
+# a read-only token asked to mutate, a request without a caller.
+_CLIENT_ERROR_CODES = frozenset(
+    {"BAD_USER_INPUT", "SUBSCRIBER_LAGGED", "LIMIT_EXCEEDED", "FORBIDDEN", "UNAUTHENTICATED"}
+)
 
 
 def _is_unexpected(error: object) -> bool:

@@ -22,9 +22,10 @@ from bulk.config import Settings
 from bulk.errors import ConfigurationError
 from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
-
-from .ports import ShopCredentials
-from .services import ShopsyncService, WebhookRegistrar
+from service.jobs import JobService
+from service.ports import ShopCredentials
+from service.principal import SYSTEM
+from service.shops import WebhookRegistrar
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,9 @@ def parse_finish(body: bytes) -> tuple[str, str] | None:
 
 class ShopifyWebhookEndpoint:
     """The Starlette endpoint; one per app, holding the secret. Deliveries already handled are
-    remembered in the database (``ShopsyncService.wake_job_for_operation``)."""
+    remembered in the database (``JobService.wake_for_operation``)."""
 
-    def __init__(self, *, secret: bytes, service: ShopsyncService) -> None:
+    def __init__(self, *, secret: bytes, service: JobService) -> None:
         if not secret:
             raise ConfigurationError("the webhook secret must not be empty")
         self._secret = secret
@@ -115,9 +116,11 @@ class ShopifyWebhookEndpoint:
         if parsed is None or (raw_webhook_id is not None and webhook_id is None):
             return JSONResponse({"error": "not a bulk_operations/finish payload"}, status_code=400)
         operation_id, status = parsed
+        # The signature authenticated Shopify, which speaks for no tenant: the system wakes it.
         outcome = await to_thread.run_sync(
             functools.partial(
-                self._service.wake_job_for_operation,
+                self._service.wake_for_operation,
+                SYSTEM,
                 operation_id,
                 status=status,
                 webhook_id=webhook_id,

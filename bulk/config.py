@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     broker_maintenance_chance: int | None = Field(default=50_000, ge=1, le=1_000_000)
     # Development turns on GraphiQL; production hides it.
     environment: str = Field(default="development", pattern="^(development|production)$")
+    # Every API request needs a bearer token. Development only: false makes a request without
+    # one an admin of the "development" tenant; production refuses to start with it false.
+    auth_required: bool = True
     # Shared secret of the Shopify app: verifies bulk_operations/finish webhooks. Unset: no
     # webhook route; set but empty: a startup error (never an empty HMAC key).
     webhook_secret: SecretStr | None = None

@@ -110,9 +110,12 @@ def list_dead_letters_of_jobs(
     only_open: bool = True,
     limit: int = 100,
     line_max_chars: int | None = None,
+    tenant_id: int | None = None,
 ) -> dict[int, list[DeadLetter]]:
-    """``list_dead_letters`` of each job (every id is a key), in one statement."""
+    """``list_dead_letters`` of each job (every id is a key), in one statement; with
+    ``tenant_id``, a job of a shop that tenant does not own has none."""
     params = {
+        "tenant_id": tenant_id,
         "job_ids": job_ids,
         "only_open": only_open,
         "limit": limit,

@@ -162,10 +162,15 @@ def get_job(conn: psycopg.Connection[Any], job_id: int) -> SyncJob | None:
 
 
 def list_jobs(
-    conn: psycopg.Connection[Any], *, shop_id: int | None = None, first: int = 50
+    conn: psycopg.Connection[Any],
+    *,
+    shop_id: int | None = None,
+    first: int = 50,
+    tenant_id: int | None = None,
 ) -> list[SyncJob]:
+    """Newest first; of one shop and/or of one tenant's shops when given."""
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(_SQL["list_jobs"], {"shop_id": shop_id, "first": first})
+        cur.execute(_SQL["list_jobs"], {"shop_id": shop_id, "first": first, "tenant_id": tenant_id})
         return [job_from_row(row) for row in cur.fetchall()]
 
 

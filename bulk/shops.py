@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,8 @@ class Shop:
     api_version: str
     admin_url: str
     created_at: datetime
+    # The tenant that connected it; None for a shop connected before tenants existed.
+    tenant_id: int | None
     # Fernet ciphertext of the access token (None: a legacy plaintext row not yet encrypted
     # by `shopsync migrate`). Read use cases never decrypt it; see ``access_token``.
     access_token_encrypted: bytes | None = field(repr=False)
@@ -44,15 +47,27 @@ def _shop(row: dict[str, Any]) -> Shop:
         api_version=row["api_version"],
         admin_url=row["admin_url"],
         created_at=row["created_at"],
+        tenant_id=row["tenant_id"],
         access_token_encrypted=row["access_token_encrypted"],
     )
 
 
+# ASCII only (re.ASCII): no userinfo, port, path, query or look-alike unicode can pass.
+SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$", re.ASCII)
+
+
+class ShopTaken(Exception):
+    """The domain is connected by another tenant."""
+
+
 def normalise_domain(domain: str) -> str:
-    """``Demo.MyShopify.com/`` → ``demo.myshopify.com``; rejects what cannot be a shop domain."""
-    cleaned = domain.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
-    if not cleaned or "/" in cleaned or " " in cleaned or "." not in cleaned:
-        raise InvalidJobRequest("domain", f"not a shop domain: {domain!r}")
+    """``Demo.MyShopify.com/`` → ``demo.myshopify.com``; anything but ``*.myshopify.com`` fails."""
+    cleaned = domain.strip().lower().removeprefix("https://").removeprefix("http://")
+    cleaned = cleaned.removesuffix("/")
+    if not SHOP_DOMAIN.fullmatch(cleaned):
+        raise InvalidJobRequest(
+            "domain", f"not a shop domain (expected name.myshopify.com): {domain[:100]!r}"
+        )
     return cleaned
 
 
@@ -64,9 +79,14 @@ def upsert_shop(
     api_version: str,
     admin_url: str,
     cipher: TokenCipher,
+    tenant_id: int | None = None,
 ) -> tuple[Shop, bool]:
     """Store the shop (or refresh its credentials), its token encrypted with ``cipher``; return
-    it and whether it is new."""
+    it and whether it is new.
+
+    Raises ShopTaken when another tenant owns the domain (a shop without a tenant is taken
+    over by the first tenant to connect it).
+    """
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             _SQL["upsert_shop"],
@@ -75,10 +95,12 @@ def upsert_shop(
                 "access_token_encrypted": cipher.encrypt(access_token),
                 "api_version": api_version,
                 "admin_url": admin_url,
+                "tenant_id": tenant_id,
             },
         )
         row = cur.fetchone()
-    assert row is not None
+    if row is None:
+        raise ShopTaken(domain)
     return _shop(row), bool(row["inserted"])
 
 
@@ -89,7 +111,15 @@ def get_shop(conn: psycopg.Connection[Any], shop_id: int) -> Shop | None:
     return None if row is None else _shop(row)
 
 
-def list_shops(conn: psycopg.Connection[Any]) -> list[Shop]:
+def get_shop_by_domain(conn: psycopg.Connection[Any], domain: str) -> Shop | None:
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(_SQL["list_shops"])
+        cur.execute(_SQL["get_shop_by_domain"], {"domain": domain})
+        row = cur.fetchone()
+    return None if row is None else _shop(row)
+
+
+def list_shops(conn: psycopg.Connection[Any], *, tenant_id: int | None = None) -> list[Shop]:
+    """Every shop, or only the tenant's (``tenant_id`` set)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["list_shops"], {"tenant_id": tenant_id})
         return [_shop(row) for row in cur.fetchall()]

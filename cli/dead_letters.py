@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import click
-import psycopg
 
-from bulk import jobs
 from bulk.config import Settings
-from bulk.deadletters import DeadLetter, list_dead_letters, retry_dead_letters
-from bulk.errors import JobNotFound, JobStillActive
+from bulk.deadletters import DeadLetter
+from bulk.errors import InvalidJobRequest
+from service.principal import SYSTEM
+
+from .services import local_services
 
 TEXT_WIDTH = 60  # characters of a line's text shown in the table
 REASON_WIDTH = 70
@@ -30,11 +31,14 @@ def dead_letters() -> None:
 @click.pass_obj
 def list_command(settings: Settings, job_id: int, include_resolved: bool, limit: int) -> None:
     """List a job's open dead letters in file order (--all: resolved ones too)."""
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        job = jobs.get_job(conn, job_id)
+    # A local operator command: whoever runs it can read the database, so it acts as SYSTEM.
+    with local_services(settings) as services:
+        job = services.jobs.get(SYSTEM, job_id)
         if job is None:
             raise click.ClickException(f"no sync job with id {job_id}")
-        letters = list_dead_letters(conn, job_id, only_open=not include_resolved, limit=limit + 1)
+        letters = services.dead_letters.list(
+            SYSTEM, job_id, include_resolved=include_resolved, first=limit + 1
+        )
     kind = "" if include_resolved else "open "
     if not letters:
         click.echo(f"sync job {job_id} ({job.status.value}) has no {kind}dead letters")
@@ -50,16 +54,11 @@ def list_command(settings: Settings, job_id: int, include_resolved: bool, limit:
 @click.pass_obj
 def retry_command(settings: Settings, job_id: int) -> None:
     """Retry a finished job's open dead letters; the job's stats follow."""
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+    with local_services(settings) as services:
         try:
-            result = retry_dead_letters(conn, job_id, finished_only=True)
-        except JobNotFound:
-            raise click.ClickException(f"no sync job with id {job_id}") from None
-        except JobStillActive as exc:
-            raise click.ClickException(
-                f"sync job {job_id} is still {exc.status}; retry its dead letters once it has "
-                "finished"
-            ) from None
+            result = services.dead_letters.retry(SYSTEM, job_id).result
+        except InvalidJobRequest as exc:
+            raise click.ClickException(exc.message) from None
     click.echo(
         f"retried {result.retried}, resolved {result.resolved}, "
         f"still failing {result.still_failing}"

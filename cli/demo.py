@@ -24,6 +24,7 @@ from schema.migrate import migrate_url
 from .graphql_client import GraphQLClient
 from .graphql_ws import SubscriptionError, subscribe, websocket_url
 from .processes import ManagedProcess, ProcessGroup
+from .services import issue_token
 
 DEMO_DOMAIN = "demo.myshopify.com"
 DEMO_TOKEN = "shpat_demo_0123456789abcdef"
@@ -91,7 +92,7 @@ def watch_job(api: GraphQLClient, job_id: str, group: ProcessGroup, timeout_s: f
 def _watch_live(api: GraphQLClient, job_id: str, group: ProcessGroup, deadline: float) -> Any:
     job: Any = None
     printer = _ProgressPrinter(job_id)
-    updates = subscribe(websocket_url(api.url), WATCH_JOB, {"id": job_id})
+    updates = subscribe(websocket_url(api.url), WATCH_JOB, {"id": job_id}, token=api.token)
     with contextlib.closing(updates):  # closes the WebSocket on any way out
         for data in updates:
             group.check_alive()
@@ -258,7 +259,15 @@ def demo(
         group.start(
             ManagedProcess("worker", ["worker", "--threads", "2"], env=env, log_dir=log_dir)
         )
-        with GraphQLClient(f"{api_url}/graphql") as api, httpx.Client(timeout=30) as sim:
+        # The demo's tenant gets its token like any other: `shopsync token create`'s use case.
+        token = issue_token(
+            settings.model_copy(update={"database_url": database_url}), tenant="demo"
+        )
+        click.echo("issued an admin token for tenant demo")
+        with (
+            GraphQLClient(f"{api_url}/graphql", token=token) as api,
+            httpx.Client(timeout=30) as sim,
+        ):
             click.echo(f"connecting {DEMO_DOMAIN} through the GraphQL API")
             connected = api.execute(
                 CONNECT_SHOP,

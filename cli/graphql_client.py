@@ -12,9 +12,11 @@ class GraphQLError(RuntimeError):
 
 
 class GraphQLClient:
-    def __init__(self, url: str, *, timeout_s: float = 30.0) -> None:
-        self._http = httpx.Client(timeout=timeout_s)
+    def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 30.0) -> None:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        self._http = httpx.Client(timeout=timeout_s, headers=headers)
         self.url = url
+        self.token = token  # also what a subscription of the same caller sends
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._http.post(self.url, json={"query": query, "variables": variables or {}})

@@ -30,13 +30,16 @@ def subscribe(
     *,
     idle_s: float = 1.0,
     open_timeout_s: float = 10.0,
+    token: str | None = None,
 ) -> Generator[dict[str, Any] | None, None, None]:
     """Yield each pushed ``data``, or None after ``idle_s`` without one; stop on completion.
 
-    Closing the iterator closes the connection (the server then ends the subscription).
+    The API token goes in the connection_init payload. Closing the iterator closes the
+    connection (the server then ends the subscription).
     """
+    init = {} if token is None else {"Authorization": f"Bearer {token}"}
     with connect(url, subprotocols=[PROTOCOL], open_timeout=open_timeout_s) as ws:
-        ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        ws.send(json.dumps({"type": "connection_init", "payload": init}))
         ack = json.loads(ws.recv(timeout=open_timeout_s))
         if ack.get("type") != "connection_ack":
             raise SubscriptionError(f"connection not acknowledged: {ack.get('type')!r}")

@@ -11,6 +11,7 @@ from schema.migrate import migrate_url
 from .dead_letters import dead_letters
 from .keys import encrypt_plaintext_tokens, keys
 from .log import configure_logging
+from .tokens import token
 
 
 @click.group()
@@ -50,10 +51,32 @@ def migrate(settings: Settings, create_db: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.pass_obj
 def api(settings: Settings, host: str, port: int) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql in development)."""
+    """Serve the GraphQL API (GraphiQL at /graphql in development).
+
+    Development prints a new admin token of the tenant "development" at start (send it as
+    ``Authorization: Bearer <token>``; in GraphiQL, in the headers pane).
+    """
     from api.server import serve
 
+    if settings.environment == "development" and settings.auth_required:
+        _print_development_token(settings)
     serve(settings, host=host, port=port)
+
+
+def _print_development_token(settings: Settings) -> None:
+    """Issue one through the same use case as ``shopsync token create``; best effort."""
+    from service.principal import SYSTEM
+
+    from .services import local_services
+
+    try:
+        # Briefly: the API itself starts even while Postgres is down.
+        with local_services(settings, timeout_s=5.0) as services:
+            issued = services.tokens.create(SYSTEM, tenant="development", role="admin")
+    except Exception as exc:  # the API starts even while Postgres is down
+        click.echo(f"no development token ({type(exc).__name__}); use shopsync token create")
+        return
+    click.echo(f'development token: {{"Authorization": "Bearer {issued.token}"}}')
 
 
 @cli.command()
@@ -77,6 +100,7 @@ def scheduler(settings: Settings) -> None:
 
 cli.add_command(dead_letters)
 cli.add_command(keys)
+cli.add_command(token)
 
 
 def _register_optional_commands() -> None:

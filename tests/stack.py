@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 
+from bulk.config import Settings
 from cli.demo import CONNECT_SHOP, GET_JOB, START_JOB, TERMINAL
 from cli.graphql_client import GraphQLClient
 from cli.processes import ManagedProcess, ProcessGroup
+from cli.services import issue_token
 
 
 def free_port() -> int:
@@ -40,6 +42,7 @@ class Stack:
         self._group: ProcessGroup | None = None
         self._api: GraphQLClient | None = None
         self.env: dict[str, str] = {}  # the processes' environment, set by :meth:`run`
+        self.api_token = ""  # an admin token of tenant e2e, issued by :meth:`run`
         self._workers = 0
 
     @contextmanager
@@ -81,7 +84,8 @@ class Stack:
                 )
             self._workers = 0
             self._start_worker(group)
-            with GraphQLClient(f"{self.api_url}/graphql") as api:
+            self.api_token = issue_token(Settings(database_url=database_url), tenant="e2e")
+            with GraphQLClient(f"{self.api_url}/graphql", token=self.api_token) as api:
                 self._group, self._api = group, api
                 try:
                     yield self

@@ -366,7 +366,8 @@ def test_fifty_concurrent_starts_create_one_job_and_one_operation(
 
         def start_one() -> None:
             try:
-                with httpx.Client(timeout=60) as client:
+                auth = {"Authorization": f"Bearer {stack.api_token}"}
+                with httpx.Client(timeout=60, headers=auth) as client:
                     client.get(f"{stack.api_url}/healthz").raise_for_status()  # connected
                     barrier.wait(timeout=30)
                     response = client.post(f"{stack.api_url}/graphql", json=body)

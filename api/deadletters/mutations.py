@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import strawberry
-from anyio import to_thread
 
 from bulk.errors import InvalidJobRequest
 
-from ..context import Info
+from ..context import Info, call
 from ..errors import ValidationError
 from ..ids import parse_id
 from ..jobs.types import SyncJob
@@ -19,7 +18,7 @@ async def resolve_retry_dead_letters(info: Info, job_id: strawberry.ID) -> Retry
     if parsed is None:
         return ValidationError(field="jobId", message=f"not a sync job id: {job_id!r}")
     try:
-        retried = await to_thread.run_sync(info.context.service.retry_dead_letters, parsed)
+        retried = await call(info.context.services.dead_letters.retry, info.context.caller, parsed)
     except InvalidJobRequest as exc:
         return ValidationError(field=exc.field, message=exc.message)
     return DeadLettersRetried(

@@ -5,13 +5,10 @@ Lines are listed cut to a prefix; ``deadLetterLine`` pages through a whole line 
 
 from __future__ import annotations
 
-import functools
-
 import strawberry
-from anyio import to_thread
 from graphql import GraphQLError
 
-from ..context import Info
+from ..context import Info, call
 from ..ids import parse_id, to_id
 from ..loaders import DeadLettersKey
 from ..paging import DEFAULT_FIRST, MAX_FIRST, checked_first
@@ -61,10 +58,12 @@ async def resolve_dead_letter_line(
     letter_id = parse_id(id)
     if letter_id is None:
         return None
-    chunk = await to_thread.run_sync(
-        functools.partial(
-            info.context.service.dead_letter_line_chunk, letter_id, offset=offset, length=length
-        )
+    chunk = await call(
+        info.context.services.dead_letters.line_chunk,
+        info.context.caller,
+        letter_id,
+        offset=offset,
+        length=length,
     )
     if chunk is None:
         return None

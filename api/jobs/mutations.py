@@ -4,13 +4,12 @@ cancelling one."""
 from __future__ import annotations
 
 import strawberry
-from anyio import to_thread
 
 from bulk.errors import InvalidJobRequest
 from bulk.jobs import JobRequest
 from bulk.types import JobType, SyncMode
 
-from ..context import Info
+from ..context import Info, call
 from ..errors import ValidationError
 from ..ids import parse_id
 from .types import (
@@ -37,7 +36,7 @@ async def resolve_start_sync_job(info: Info, input: StartSyncJobInput) -> StartS
         stale_after_mins=input.stale_after_mins,
     )
     try:
-        created = await to_thread.run_sync(info.context.service.start_job, request)
+        created = await call(info.context.services.jobs.start, info.context.caller, request)
     except InvalidJobRequest as exc:
         return ValidationError(field=exc.field, message=exc.message)
     job = SyncJob.from_domain(created.job)
@@ -49,7 +48,7 @@ async def resolve_cancel_sync_job(info: Info, id: strawberry.ID) -> CancelSyncJo
     if job_id is None:
         return ValidationError(field="id", message=f"not a sync job id: {id!r}")
     try:
-        outcome = await to_thread.run_sync(info.context.service.cancel_job, job_id)
+        outcome = await call(info.context.services.jobs.cancel, info.context.caller, job_id)
     except InvalidJobRequest as exc:
         return ValidationError(field=exc.field, message=exc.message)
     job = SyncJob.from_domain(outcome.job)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
 import strawberry
-from anyio import to_thread
 
-from ..context import Info
+from ..context import Info, call
 from ..ids import parse_id
 from ..paging import DEFAULT_FIRST, MAX_FIRST, checked_first
 from .types import SyncJob
@@ -17,7 +14,7 @@ async def resolve_sync_job(info: Info, id: strawberry.ID) -> SyncJob | None:
     job_id = parse_id(id)
     if job_id is None:
         return None
-    job = await to_thread.run_sync(info.context.service.get_job, job_id)
+    job = await call(info.context.services.jobs.get, info.context.caller, job_id)
     return None if job is None else SyncJob.from_domain(job)
 
 
@@ -28,8 +25,8 @@ async def resolve_sync_jobs(
     parsed = None if shop_id is None else parse_id(shop_id)
     if shop_id is not None and parsed is None:
         return []
-    found = await to_thread.run_sync(
-        functools.partial(info.context.service.list_jobs, shop_id=parsed, first=first)
+    found = await call(
+        info.context.services.jobs.list, info.context.caller, shop_id=parsed, first=first
     )
     return [SyncJob.from_domain(job) for job in found]
 

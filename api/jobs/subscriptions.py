@@ -1,16 +1,19 @@
-"""Subscriptions over sync jobs: live states pushed from the process's ``JobEventHub``."""
+"""Subscriptions over sync jobs: live states pushed from the process's ``JobEventHub``.
+
+The hub reads every tenant's jobs; each subscription passes on only what its caller may see
+(a job's shop never changes tenant, so a shop's visibility is looked up once).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
 import strawberry
-from anyio import to_thread
 from graphql import GraphQLError
 
 from bulk.jobs import SyncJob as SyncJobRecord
 
-from ..context import Info
+from ..context import Info, call
 from ..events import EventStreamEnded
 from ..ids import parse_id
 from .types import SyncJob
@@ -31,8 +34,10 @@ def _lagged() -> GraphQLError:
 async def subscribe_sync_job_updated(
     info: Info, id: strawberry.ID
 ) -> AsyncGenerator[SyncJob, None]:
+    caller = info.context.caller
     job_id = parse_id(id)
-    if job_id is None:
+    # Another tenant's job is answered like a job that does not exist.
+    if job_id is None or await call(info.context.services.jobs.get, caller, job_id) is None:
         raise _bad_id("id", f"no sync job with id {id!r}")
     last: SyncJobRecord | None = None
     slot = info.context.subscriptions.slot()
@@ -59,16 +64,15 @@ async def subscribe_sync_job_updated(
 async def subscribe_sync_job_events(
     info: Info, shop_id: strawberry.ID | None = None
 ) -> AsyncGenerator[SyncJob, None]:
+    caller = info.context.caller
+    shops = info.context.services.shops
     parsed: int | None = None
     if shop_id is not None:
         parsed = parse_id(shop_id)
-        shop = (
-            None
-            if parsed is None
-            else await to_thread.run_sync(info.context.service.get_shop, parsed)
-        )
+        shop = None if parsed is None else await call(shops.get, caller, parsed)
         if shop is None:
             raise _bad_id("shopId", f"no shop with id {shop_id!r}")
+    visible: dict[int, bool] = {} if parsed is None else {parsed: True}
     slot = info.context.subscriptions.slot()
     with slot, info.context.events.subscribe(shop_id=parsed) as subscriber:
         while True:
@@ -78,7 +82,11 @@ async def subscribe_sync_job_events(
                 if exc.lagged:
                     raise _lagged() from None
                 return
-            if job is not None:
+            if job is None:
+                continue
+            if job.shop_id not in visible:
+                visible[job.shop_id] = await call(shops.get, caller, job.shop_id) is not None
+            if visible[job.shop_id]:
                 yield SyncJob.from_domain(job)
 
 

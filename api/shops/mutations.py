@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import functools
-
 import strawberry
-from anyio import to_thread
 
 from bulk.errors import InvalidJobRequest
+from service.shops import ShopVerificationFailed
 
-from ..context import Info
+from ..context import Info, call
 from ..errors import ShopConnectionFailed, ValidationError
 from ..jobs.types import SyncJob
-from ..services import ShopVerificationFailed
 from .types import ConnectShopInput, ConnectShopResult, Shop, ShopConnected
 
 
 async def resolve_connect_shop(info: Info, input: ConnectShopInput) -> ConnectShopResult:
-    connect = functools.partial(
-        info.context.service.connect_shop,
-        domain=input.domain,
-        access_token=input.access_token,
-        api_version=input.api_version,
-        admin_url=input.admin_url,
-    )
     try:
         # On threads of its own: slow Shopify calls never hold the ones other requests need.
-        connected = await to_thread.run_sync(connect, limiter=info.context.limits.shopify_calls)
+        connected = await call(
+            info.context.services.shops.connect,
+            info.context.caller,
+            domain=input.domain,
+            access_token=input.access_token,
+            api_version=input.api_version,
+            admin_url=input.admin_url,
+            limiter=info.context.limits.shopify_calls,
+        )
     except InvalidJobRequest as exc:
         return ValidationError(field=exc.field, message=exc.message)
     except ShopVerificationFailed as exc:
@@ -42,6 +40,8 @@ async def resolve_connect_shop(info: Info, input: ConnectShopInput) -> ConnectSh
 class ShopMutations:
     connect_shop: ConnectShopResult = strawberry.mutation(
         resolver=resolve_connect_shop,
-        description="Connect a shop (or refresh its credentials). A new shop gets an initial "
-        "POPULATE job over all its orders.",
+        description="Connect a shop (or refresh its credentials; admin tokens only). The "
+        "access token must be the shop's own, and a shop another tenant connected cannot be "
+        "connected (both: ShopConnectionFailed REFUSED). A new shop gets an initial POPULATE "
+        "job over all its orders.",
     )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from anyio import to_thread
 
-from ..context import Info
+from ..context import Info, call
 from ..ids import parse_id
 from .types import Shop
 
@@ -14,20 +13,20 @@ async def resolve_shop(info: Info, id: strawberry.ID) -> Shop | None:
     shop_id = parse_id(id)
     if shop_id is None:
         return None
-    shop = await to_thread.run_sync(info.context.service.get_shop, shop_id)
+    shop = await call(info.context.services.shops.get, info.context.caller, shop_id)
     return None if shop is None else Shop.from_domain(shop)
 
 
 async def resolve_shops(info: Info) -> list[Shop]:
-    found = await to_thread.run_sync(info.context.service.list_shops)
+    found = await call(info.context.services.shops.list, info.context.caller)
     return [Shop.from_domain(shop) for shop in found]
 
 
 @strawberry.type
 class ShopQueries:
     shop: Shop | None = strawberry.field(
-        resolver=resolve_shop, description="A shop by id; null when the id names no shop."
+        resolver=resolve_shop, description="A shop by id; null when the id names no shop of yours."
     )
     shops: list[Shop] = strawberry.field(
-        resolver=resolve_shops, description="Every connected shop, oldest first."
+        resolver=resolve_shops, description="Your tenant's connected shops, oldest first."
     )

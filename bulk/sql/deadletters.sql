@@ -12,7 +12,8 @@ ORDER BY line_number NULLS LAST, id
 LIMIT %(limit)s
 
 -- name: list_dead_letters_of_jobs
--- list_dead_letters for many jobs in one statement: the first `limit` of each job.
+-- list_dead_letters for many jobs in one statement: the first `limit` of each job; with a
+-- tenant_id, only of jobs whose shop that tenant owns.
 SELECT j.job_id, d.*
 FROM unnest(%(job_ids)s::bigint[]) AS j (job_id)
 CROSS JOIN LATERAL (
@@ -24,6 +25,10 @@ CROSS JOIN LATERAL (
     ORDER BY line_number NULLS LAST, id
     LIMIT %(limit)s
 ) AS d
+WHERE %(tenant_id)s::bigint IS NULL
+   OR EXISTS (
+       SELECT 1 FROM sync_jobs AS sj JOIN shops AS s ON s.id = sj.shop_id
+       WHERE sj.id = j.job_id AND s.tenant_id = %(tenant_id)s::bigint)
 
 -- name: dead_letter_line_chunk
 -- Characters offset+1 .. offset+length of one dead letter's line, and its full length.

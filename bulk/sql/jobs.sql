@@ -22,7 +22,9 @@ SELECT * FROM sync_jobs WHERE id = %(job_id)s;
 -- name: list_jobs
 SELECT *
   FROM sync_jobs
- WHERE %(shop_id)s::bigint IS NULL OR shop_id = %(shop_id)s::bigint
+ WHERE (%(shop_id)s::bigint IS NULL OR shop_id = %(shop_id)s::bigint)
+   AND (%(tenant_id)s::bigint IS NULL
+        OR shop_id IN (SELECT id FROM shops WHERE tenant_id = %(tenant_id)s::bigint))
  ORDER BY created_at DESC, id DESC
  LIMIT %(first)s;
 

@@ -1,8 +1,13 @@
-"""API test fixtures: the app over real Postgres, with fakes at our own ports (queue, verifier)."""
+"""API test fixtures: the app over real Postgres, with fakes at our own ports (queue, verifier).
+
+Every client authenticates like a real one: with a token issued by ``shopsync token create``'s
+use case (``issue_token``), tenant ``tenant-a`` unless a test asks for another.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +16,10 @@ import pytest
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.ports import ShopCredentials
 from bulk.config import Settings
 from bulk.errors import AuthenticationError, ShopifyUnavailableError
+from cli.services import issue_token
+from service.ports import ShopCredentials
 
 # Tokens the fake verifier treats specially; any other token is accepted.
 REJECTED_TOKEN = "shpat_rejected_0000000000000000"
@@ -32,17 +38,22 @@ class RecordingQueue:
 
 @dataclass
 class FakeVerifier:
-    """A ShopVerifier that accepts every token but two, and records what it checked."""
+    """A ShopVerifier that accepts every token but two, and records what it checked.
+
+    A token is the connected domain's own unless ``owners`` names its shop.
+    """
 
     checked: list[ShopCredentials] = field(default_factory=list)
+    owners: dict[str, str] = field(default_factory=dict)
 
-    def __call__(self, credentials: ShopCredentials) -> None:
+    def __call__(self, credentials: ShopCredentials) -> str:
         self.checked.append(credentials)
         if credentials.access_token == REJECTED_TOKEN:
             # What a careless adapter might do: put the token in the message.
             raise AuthenticationError(f"401 for token {credentials.access_token}")
         if credentials.access_token == UNREACHABLE_TOKEN:
             raise ShopifyUnavailableError(f"connect failed ({credentials.access_token})")
+        return self.owners.get(credentials.access_token, credentials.domain)
 
 
 @pytest.fixture
@@ -70,13 +81,42 @@ def app(settings: Settings, queue: RecordingQueue, verifier: FakeVerifier) -> St
     return create_app(settings, queue=queue, verifier=verifier, pool_max_size=4)
 
 
+def token_for(database_url: str, tenant: str = "tenant-a", role: str = "admin") -> str:
+    """A fresh API token of the tenant (created on first use)."""
+    return issue_token(Settings(database_url=database_url), tenant=tenant, role=role)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the app, inside its lifespan (ASGITransport does not run it)."""
+def api_token(database_url: str) -> str:
+    """An admin token of tenant-a: what ``client`` and the WebSocket helpers send."""
+    return token_for(database_url)
+
+
+@asynccontextmanager
+async def api_client(
+    app: Starlette, token: str | None = None, *, anonymous: bool = False
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, inside its lifespan (ASGITransport does not run it), sending
+    ``token`` (default: a new admin token of tenant-a; none at all if ``anonymous``)."""
+    if token is None and not anonymous:
+        token = token_for(app.state.settings.database_url)
+    headers = {} if token is None else bearer(token)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://api.test", headers=headers
+        ) as c,
     ):
+        yield c
+
+
+@pytest.fixture
+async def client(app: Starlette, api_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(app, api_token) as c:
         yield c
 
 

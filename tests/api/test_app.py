@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ from .conftest import (
     UNREACHABLE_TOKEN,
     FakeVerifier,
     RecordingQueue,
+    api_client,
     graphql,
 )
 
@@ -32,10 +34,7 @@ UNREACHABLE_DB = "postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=1"
 
 @asynccontextmanager
 async def _serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 
@@ -44,25 +43,39 @@ async def test_healthz_ok(client: httpx.AsyncClient) -> None:
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-async def test_database_down_gives_503_and_masked_errors_in_production() -> None:
+async def test_database_down_gives_503_in_production() -> None:
     settings = Settings(database_url=UNREACHABLE_DB, **PRODUCTION)
     pool: ConnectionPool[Any] = ConnectionPool(UNREACHABLE_DB, open=False, timeout=1.0)
     app = create_app(settings, pool=pool, queue=RecordingQueue(), verifier=FakeVerifier())
 
-    async with _serve(app) as client:
+    async with api_client(app, "sst_" + "x" * 43) as client:
         health = await client.get("/healthz")
-        body = await graphql(client, "{ syncJobs { id } }")
-        user_error = await graphql(client, "{ syncJobs(first: 0) { id } }")
+        # No token can be checked without the database: nobody gets in, nothing leaks.
+        body = await client.post("/graphql", json={"query": "{ syncJobs { id } }"})
         ide = await client.get("/graphql", headers={"Accept": "text/html"})
 
     assert pool.closed  # the lifespan opened it, so the lifespan closed it
     assert health.status_code == 503
     assert health.json()["status"] == "unavailable"
+    assert body.status_code == 503
+    assert "nowhere" not in body.text
+    assert ide.status_code != 200 or "graphiql" not in ide.text.lower()
+
+
+async def test_masked_errors_in_production(database_url: str) -> None:
+    settings = Settings(database_url=database_url, environment="production")
+    app = create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier(), pool_max_size=2)
+    async with api_client(app) as client:
+        # An unexpected failure: the table is gone.
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE sync_jobs RENAME TO sync_jobs_elsewhere")
+        body = await graphql(client, "{ syncJobs { id } }")
+        user_error = await graphql(client, "{ syncJobs(first: 0) { id } }")
+
     assert [e["message"] for e in body["errors"]] == ["Unexpected error."]
-    assert "nowhere" not in str(body)
+    assert "sync_jobs" not in str(body)
     # Our own input errors stay readable in production.
     assert user_error["errors"][0]["message"] == "first must be between 1 and 500"
-    assert ide.status_code != 200 or "graphiql" not in ide.text.lower()
 
 
 async def test_an_open_pool_passed_in_stays_the_callers(settings: Settings) -> None:

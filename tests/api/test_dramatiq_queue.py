@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import httpx
 import pytest
 import redis
 
@@ -13,7 +12,7 @@ from api.app import create_app
 from bulk.config import Settings
 from workers.queue import ACTOR_NAME
 
-from .conftest import FakeVerifier, connect_shop
+from .conftest import FakeVerifier, api_client, connect_shop
 
 pytestmark = pytest.mark.anyio
 
@@ -24,10 +23,7 @@ async def test_connect_shop_enqueues_a_run_sync_job_message(
     queue_name = f"api_test_{uuid.uuid4().hex[:8]}"
     settings = Settings(database_url=database_url, broker_url=redis_url, queue_name=queue_name)
     app = create_app(settings, verifier=verifier)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         job_id = int((await connect_shop(c))["initialJob"]["id"])
 
     client = redis.Redis.from_url(redis_url)

@@ -15,7 +15,7 @@ from bulk.config import Settings
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 
-from .conftest import CONNECT, RecordingQueue, graphql
+from .conftest import CONNECT, RecordingQueue, api_client, graphql
 
 pytestmark = pytest.mark.anyio
 
@@ -38,10 +38,7 @@ async def verifying_client(
     settings = Settings(database_url=database_url, http_timeout_s=5.0)
     assert settings.verify_shops
     app: Starlette = create_app(settings, queue=queue)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 

@@ -22,10 +22,11 @@ from websockets.typing import Subprotocol
 
 from api.app import create_app
 from api.events import EventStreamEnded, JobEventHub, JobSubscriber, parse_event
-from bulk import jobs, shops
+from bulk import jobs, shops, tenants
 from bulk.config import Settings
 from bulk.jobs import JobRequest, JobStats, SyncJob
 from bulk.types import JobStatus, JobType, SyncMode
+from service.principal import SYSTEM
 from tests.token_keys import PRODUCTION, TEST_CIPHER
 
 from .conftest import JOB_FIELDS, FakeVerifier, RecordingQueue
@@ -42,7 +43,10 @@ DbConn = psycopg.Connection[tuple[Any, ...]]
 
 
 class ApiServer:
-    """The app under uvicorn on a free local port, in a background thread."""
+    """The app under uvicorn on a free local port, in a background thread.
+
+    ``token``: an admin token of tenant-a (``TENANT``), issued once the app is up.
+    """
 
     def __init__(self, app: Starlette, **options: Any) -> None:
         self.app = app
@@ -71,7 +75,13 @@ class ApiServer:
         self._thread.start()
         wait_for(lambda: self._server.started, "the server to start")
         wait_for(lambda: self.hub.listening, "the hub to LISTEN")
+        self.token = self.issue_token()
         return self
+
+    def issue_token(self, tenant: str = "tenant-a", role: str = "admin") -> str:
+        issued = self.app.state.services.tokens.create(SYSTEM, tenant=tenant, role=role)
+        token: str = issued.token
+        return token
 
     @property
     def running(self) -> bool:
@@ -126,12 +136,16 @@ class GraphQLWS:
 
 
 @contextlib.contextmanager
-def graphql_ws(url: str, protocol: str = "graphql-transport-ws") -> Iterator[GraphQLWS]:
-    """An acknowledged connection to the API's WebSocket endpoint."""
-    with connect(url, subprotocols=[Subprotocol(protocol)], open_timeout=5) as ws:
+def graphql_ws(
+    server: ApiServer, protocol: str = "graphql-transport-ws", token: str | None = None
+) -> Iterator[GraphQLWS]:
+    """An acknowledged connection to the API's WebSocket endpoint (with the server's token
+    unless another is given)."""
+    with connect(server.ws_url, subprotocols=[Subprotocol(protocol)], open_timeout=5) as ws:
         assert ws.subprotocol == protocol
         client = GraphQLWS(ws)
-        client.send({"type": "connection_init", "payload": {}})
+        payload = {"Authorization": f"Bearer {token or server.token}"}
+        client.send({"type": "connection_init", "payload": payload})
         assert client.recv()["type"] == "connection_ack"
         yield client
 
@@ -144,7 +158,8 @@ def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) 
         time.sleep(0.01)
 
 
-def make_shop(conn: DbConn, domain: str = "demo.myshopify.com") -> int:
+def make_shop(conn: DbConn, domain: str = "demo.myshopify.com", tenant: str = "tenant-a") -> int:
+    """A shop of the tenant (tenant-a: the one ApiServer's token is of)."""
     shop, _ = shops.upsert_shop(
         conn,
         domain=domain,
@@ -152,6 +167,7 @@ def make_shop(conn: DbConn, domain: str = "demo.myshopify.com") -> int:
         api_version="2026-10",
         admin_url=f"https://{domain}",
         cipher=TEST_CIPHER,
+        tenant_id=tenants.ensure_tenant(conn, tenant),
     )
     return shop.id
 
@@ -184,7 +200,7 @@ def job_id(conn: DbConn) -> int:
 def test_job_updated_pushes_each_state_then_completes(
     server: ApiServer, conn: DbConn, job_id: int
 ) -> None:
-    with graphql_ws(server.ws_url) as client:
+    with graphql_ws(server) as client:
         first = client.watch("1", job_id)
         assert (first["id"], first["status"], first["stats"]["linesRead"]) == (
             str(job_id),
@@ -211,7 +227,7 @@ def test_terminal_job_yields_once_and_completes(
     server: ApiServer, conn: DbConn, job_id: int
 ) -> None:
     set_job(conn, job_id, status="FAILED", error="boom", finished_at=datetime.now(UTC))
-    with graphql_ws(server.ws_url) as client:
+    with graphql_ws(server) as client:
         failed = client.watch("a", job_id)
         assert (failed["status"], failed["error"]) == ("FAILED", "boom")
         assert client.recv() == {"id": "a", "type": "complete"}
@@ -219,7 +235,7 @@ def test_terminal_job_yields_once_and_completes(
 
 @pytest.mark.parametrize("bad_id", ["999999", "not-a-number"])
 def test_unknown_job_id_is_a_graphql_error(server: ApiServer, bad_id: str) -> None:
-    with graphql_ws(server.ws_url) as client:
+    with graphql_ws(server) as client:
         client.subscribe("x", JOB_UPDATED, id=bad_id)
         message = client.recv()
         assert message["type"] == "next", message
@@ -233,7 +249,7 @@ def test_unknown_job_id_is_a_graphql_error(server: ApiServer, bad_id: str) -> No
 def test_job_events_of_one_shop_or_all(server: ApiServer, conn: DbConn) -> None:
     shop_a, shop_b = make_shop(conn, "a.myshopify.com"), make_shop(conn, "b.myshopify.com")
     job_a, job_b = make_job(conn, shop_a), make_job(conn, shop_b)
-    with graphql_ws(server.ws_url) as client:
+    with graphql_ws(server) as client:
         client.subscribe("a", JOB_EVENTS, shopId=str(shop_a))
         client.subscribe("all", JOB_EVENTS)
         wait_for(lambda: server.hub.subscriber_count == 2, "both subscriptions")
@@ -262,7 +278,7 @@ def test_job_events_of_one_shop_or_all(server: ApiServer, conn: DbConn) -> None:
 
 
 def test_job_events_of_an_unknown_shop_is_a_graphql_error(server: ApiServer) -> None:
-    with graphql_ws(server.ws_url) as client:
+    with graphql_ws(server) as client:
         client.subscribe("s", JOB_EVENTS, shopId="424242")
         message = client.recv()
         [error] = message["payload"]["errors"]
@@ -274,7 +290,7 @@ def test_job_events_of_an_unknown_shop_is_a_graphql_error(server: ApiServer) -> 
 def test_slow_subscriber_gets_the_latest_state(
     server: ApiServer, conn: DbConn, job_id: int
 ) -> None:
-    with graphql_ws(server.ws_url) as client:
+    with graphql_ws(server) as client:
         assert client.watch("1", job_id)["status"] == "QUEUED"
         set_job(conn, job_id, status="RUNNING")
         for line in range(1, 51):
@@ -290,7 +306,7 @@ def test_slow_subscriber_gets_the_latest_state(
 
 
 def test_legacy_graphql_ws_protocol(server: ApiServer, conn: DbConn, job_id: int) -> None:
-    with graphql_ws(server.ws_url, protocol="graphql-ws") as client:
+    with graphql_ws(server, protocol="graphql-ws") as client:
         client.send(
             {
                 "id": "1",
@@ -307,7 +323,7 @@ def test_legacy_graphql_ws_protocol(server: ApiServer, conn: DbConn, job_id: int
 def test_events_still_arrive_after_the_listener_is_killed(
     server: ApiServer, conn: DbConn, job_id: int
 ) -> None:
-    with graphql_ws(server.ws_url) as client:
+    with graphql_ws(server) as client:
         assert client.watch("1", job_id)["status"] == "QUEUED"
         old_pid = server.hub.backend_pid
         conn.execute("SELECT pg_terminate_backend(%s, 5000)", (old_pid,))
@@ -325,7 +341,7 @@ def test_changes_made_while_disconnected_are_read_after_reconnecting(
     hub.reconnect_initial_delay_s = 1.0  # long enough for the change to commit while down
     shop_id = make_shop(conn)
     job_id = make_job(conn, shop_id)
-    with ApiServer(app) as server, graphql_ws(server.ws_url) as client:
+    with ApiServer(app) as server, graphql_ws(server) as client:
         client.subscribe("job", JOB_UPDATED, id=str(job_id))
         client.subscribe("shop", JOB_EVENTS, shopId=str(shop_id))
         assert client.next_job("job")["status"] == "QUEUED"
@@ -348,14 +364,14 @@ def test_errors_stay_readable_in_production(
 ) -> None:
     settings = Settings(database_url=database_url, **PRODUCTION)
     app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
-    with ApiServer(app) as server, graphql_ws(server.ws_url) as client:
+    with ApiServer(app) as server, graphql_ws(server) as client:
         client.subscribe("x", JOB_UPDATED, id="31337")
         [error] = client.recv()["payload"]["errors"]
         assert error["message"] == "no sync job with id '31337'"
 
 
 def test_stopping_the_server_ends_open_subscriptions(app: Starlette, job_id: int) -> None:
-    with ApiServer(app) as server, graphql_ws(server.ws_url) as client:
+    with ApiServer(app) as server, graphql_ws(server) as client:
         client.subscribe("1", JOB_EVENTS)
         assert client.watch("2", job_id)["status"] == "QUEUED"
         server.stop()

@@ -20,16 +20,17 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.ports import ShopCredentials
-from api.services import ShopsyncService
 from api.webhooks import callback_url, finish_webhook_registrar
 from bulk.config import Settings
 from bulk.errors import WebhookSubscriptionError
+from service.container import build_services
+from service.ports import ShopCredentials
+from service.principal import SYSTEM, Principal, Role
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.token_keys import TEST_CIPHER
 
-from .conftest import CONNECT, graphql
+from .conftest import CONNECT, api_client, graphql
 
 pytestmark = pytest.mark.anyio
 
@@ -89,10 +90,7 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its real verifier and real registrar, both talking to the simulator."""
     app: Starlette = create_app(settings, queue=queue)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 
@@ -153,8 +151,9 @@ async def test_an_old_version_subscribes_with_callback_url(
     assert (sub.uri, sub.api_version) == (CALLBACK, "2025-04")
 
 
-def _accept(credentials: ShopCredentials) -> None:
+def _accept(credentials: ShopCredentials) -> str:
     """A verifier that asks nothing of Shopify: the registrar's request is the only one."""
+    return credentials.domain
 
 
 async def test_a_failed_subscription_does_not_fail_the_connection(
@@ -169,10 +168,7 @@ async def test_a_failed_subscription_does_not_fail_the_connection(
         json={"kind": "http_status", "shop": DOMAIN, "params": {"status": 503}},
     ).raise_for_status()
     app = create_app(settings, queue=queue, verifier=_accept)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         result = await _connect(c, simulator)
 
     assert _subscriptions(simulator) == []
@@ -199,10 +195,7 @@ async def test_without_public_url_nothing_is_subscribed(
     simulator: SimulatorServer, database_url: str, queue: SubscriptionCountingQueue
 ) -> None:
     app = create_app(_settings(database_url, public_url=None), queue=queue)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         await _connect(c, simulator)
     assert _subscriptions(simulator) == []
     assert simulator.simulator.log.list(kind="subscribe") == []
@@ -230,16 +223,21 @@ def test_any_registrar_failure_is_logged_safely_and_the_shop_connects(
 
     with ConnectionPool(database_url, min_size=1, max_size=2, open=True) as pool:
         queue = _Recorder()
-        service = ShopsyncService(
-            pool=pool,
-            queue=queue,
-            default_api_version="2026-04",
+        services = build_services(
+            pool,
+            queue,
             cipher=TEST_CIPHER,
+            default_api_version="2026-04",
             webhook_registrar=registrar,
         )
+        tenant_id = services.tokens.ensure_tenant(SYSTEM, "tenant-a")
         with caplog.at_level(logging.INFO):
-            connected = service.connect_shop(
-                domain=DOMAIN, access_token=TOKEN, api_version=None, admin_url=None
+            connected = services.shops.connect(
+                Principal(tenant_id, Role.ADMIN),
+                domain=DOMAIN,
+                access_token=TOKEN,
+                api_version=None,
+                admin_url=None,
             )
     assert connected.webhook_subscribed is False and connected.initial_job is not None
     assert queue.enqueued == [connected.initial_job.id]
@@ -263,10 +261,7 @@ async def test_a_delivery_for_a_not_yet_persisted_operation_can_wake_on_a_later_
         "X-Shopify-Hmac-Sha256": signature.decode(),
     }
     app = create_app(_settings(database_url), queue=queue, verifier=_accept)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         job_id = int((await _connect(c, simulator))["initialJob"]["id"])
         early = await c.post("/webhooks/shopify", content=body, headers=headers)
         with psycopg.connect(database_url, autocommit=True) as conn:

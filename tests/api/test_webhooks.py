@@ -20,7 +20,7 @@ from api.app import create_app
 from bulk.config import Settings
 from workers.scheduler.prune import PruneWebhookDeliveries
 
-from .conftest import FakeVerifier, RecordingQueue, connect_shop
+from .conftest import FakeVerifier, RecordingQueue, api_client, connect_shop
 
 pytestmark = pytest.mark.anyio
 
@@ -57,10 +57,7 @@ async def hook_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=database_url, webhook_secret=SecretStr(SECRET))
     app: Starlette = create_app(settings, queue=queue, verifier=verifier)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 

@@ -117,7 +117,8 @@ def test_retry_after_the_order_arrives_then_list_all(database_url: str, conn: Co
     result = _run(database_url, "retry", str(job_id))
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "retried 2, resolved 1, still failing 1"
+    # stdout only: the use case's log line goes to stderr.
+    assert result.stdout.strip() == "retried 2, resolved 1, still failing 1"
     assert _failed_lines(conn, job_id) == 1
     open_only = _run(database_url, "list", str(job_id))
     assert "invalid JSON" in open_only.output and "Order/9" not in open_only.output
@@ -161,7 +162,7 @@ def test_a_job_without_dead_letters(database_url: str, conn: Conn) -> None:
     listed = _run(database_url, "list", str(job.id))
     assert listed.output.strip() == f"sync job {job.id} (COMPLETED) has no open dead letters"
     retried = _run(database_url, "retry", str(job.id))
-    assert retried.output.strip() == "retried 0, resolved 0, still failing 0"
+    assert retried.stdout.strip() == "retried 0, resolved 0, still failing 0"
 
 
 def test_a_line_a_later_job_overtook_is_listed_as_superseded(database_url: str, conn: Conn) -> None:
@@ -176,7 +177,7 @@ def test_a_line_a_later_job_overtook_is_listed_as_superseded(database_url: str, 
     conn.execute("UPDATE dead_letters SET line = %s WHERE job_id = %s AND line_number = 3",
                  (fixed, job_id))  # fmt: skip
     assert _run(database_url, "retry", str(job_id)).exit_code == 0
-    lines = _run(database_url, "list", str(job_id), "--all").output.splitlines()
+    lines = _run(database_url, "list", str(job_id), "--all").stdout.splitlines()
     states = {line.split()[0]: line.split()[2] for line in lines[2:]}
     assert states == {"2": "open", "3": "superseded"}
     row = conn.execute("SELECT updated_at::text FROM orders WHERE id = 'gid://shopify/Order/3'")

@@ -40,7 +40,9 @@ def test_websocket_url() -> None:
 
 def test_subscribe_yields_states_and_idles(server: ApiServer, conn: DbConn) -> None:
     job_id = make_job(conn, make_shop(conn))
-    updates = subscribe(server.ws_url, JOB_UPDATED, {"id": str(job_id)}, idle_s=0.2)
+    updates = subscribe(
+        server.ws_url, JOB_UPDATED, {"id": str(job_id)}, idle_s=0.2, token=server.token
+    )
     with contextlib.closing(updates):
         first = next(updates)
         assert first is not None and first["syncJobUpdated"]["status"] == "QUEUED"
@@ -52,7 +54,7 @@ def test_subscribe_yields_states_and_idles(server: ApiServer, conn: DbConn) -> N
 
 def test_subscribe_raises_on_graphql_errors(server: ApiServer) -> None:
     with pytest.raises(SubscriptionError, match="no sync job with id '404404'"):
-        list(subscribe(server.ws_url, JOB_UPDATED, {"id": "404404"}))
+        list(subscribe(server.ws_url, JOB_UPDATED, {"id": "404404"}, token=server.token))
 
 
 def test_watch_job_follows_the_subscription(
@@ -60,7 +62,7 @@ def test_watch_job_follows_the_subscription(
 ) -> None:
     job_id = make_job(conn, make_shop(conn))
     set_job(conn, job_id, status="COMPLETED", lines_read=3, checkpoint_byte=30)
-    with GraphQLClient(f"http://127.0.0.1:{server.port}/graphql") as api:
+    with GraphQLClient(f"http://127.0.0.1:{server.port}/graphql", token=server.token) as api:
         job = watch_job(api, str(job_id), ProcessGroup(), timeout_s=10)
     assert (job["status"], job["stats"]["linesRead"]) == ("COMPLETED", 3)
     output = capsys.readouterr().out

@@ -6,7 +6,9 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from bulk.sweeper import Sweep, sweep_lost_jobs
+from bulk.sweeper import Sweep
+from service.jobs import JobService
+from service.principal import SYSTEM
 
 from ..queue import JobQueue
 from .loop import PeriodicTask
@@ -24,21 +26,19 @@ class SweepLostJobs:
         max_deliveries: int,
         batch_size: int = 100,
     ) -> None:
-        self._pool = pool
-        self._queue = queue
+        self._jobs = JobService(pool=pool, queue=queue)
         self._grace_s = grace_s
         self._max_deliveries = max_deliveries
         self._batch_size = batch_size
 
     def __call__(self) -> Sweep:
-        with self._pool.connection() as conn:
-            return sweep_lost_jobs(
-                conn,
-                self._queue.enqueue,
-                grace_s=self._grace_s,
-                max_deliveries=self._max_deliveries,
-                limit=self._batch_size,
-            )
+        # The scheduler is the system: it sweeps every tenant's jobs.
+        return self._jobs.sweep_lost(
+            SYSTEM,
+            grace_s=self._grace_s,
+            max_deliveries=self._max_deliveries,
+            limit=self._batch_size,
+        )
 
     def task(self, interval_s: float) -> PeriodicTask:
         return PeriodicTask("sweep_lost_jobs", interval_s, self)

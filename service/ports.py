@@ -1,4 +1,4 @@
-"""The API's ports: what it needs from the queue and from Shopify, as small protocols."""
+"""The use cases' ports: what they need from the queue and from Shopify, as small protocols."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class ShopCredentials:
 
 
 class ShopVerifier(Protocol):
-    """Proves the credentials work; raises a ``bulk.errors.ShopifyError`` when they do not."""
+    """Proves the credentials work and returns the shop's ``myshopifyDomain`` as Shopify
+    reports it; raises a ``bulk.errors.ShopifyError`` when they do not work."""
 
-    def __call__(self, credentials: ShopCredentials) -> None: ...
+    def __call__(self, credentials: ShopCredentials) -> str: ...

@@ -1,0 +1,79 @@
+"""All use cases over one pool: what an entry point builds once and hands to its interface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from bulk.net import STRICT, NetPolicy
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
+from bulk.token_crypto import TokenCipher
+
+from .deadletters import DeadLetterService
+from .jobs import JobService
+from .ports import JobQueue, ShopVerifier
+from .shops import ShopService, WebhookRegistrar
+from .tokens import TokenService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    pool: ConnectionPool[Any]
+    shops: ShopService
+    jobs: JobService
+    dead_letters: DeadLetterService
+    tokens: TokenService
+
+    def database_is_up(self, *, timeout_s: float = 2.0) -> bool:
+        """One round trip to Postgres through the pool."""
+        try:
+            with self.pool.connection(timeout=timeout_s) as conn:
+                conn.execute("SELECT 1")
+        except Exception:  # any failure means "not healthy"; the reason goes to the log
+            log.warning("database health check failed", exc_info=True)
+            return False
+        return True
+
+
+class NoQueue:
+    """For entry points that never enqueue (local CLI commands): enqueueing is a bug there."""
+
+    def enqueue(self, job_id: int, *, delay_s: float = 0.0) -> None:
+        raise RuntimeError("this process has no job queue")
+
+
+def build_services(
+    pool: ConnectionPool[Any],
+    queue: JobQueue | None = None,
+    *,
+    cipher: TokenCipher,
+    default_api_version: str = "2026-10",
+    verifier: ShopVerifier | None = None,
+    webhook_registrar: WebhookRegistrar | None = None,
+    shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None,
+    net_policy: NetPolicy = STRICT,
+) -> Services:
+    queue = queue or NoQueue()
+    return Services(
+        pool=pool,
+        shops=ShopService(
+            pool=pool,
+            queue=queue,
+            default_api_version=default_api_version,
+            cipher=cipher,
+            verifier=verifier,
+            webhook_registrar=webhook_registrar,
+            net_policy=net_policy,
+        ),
+        jobs=JobService(
+            pool=pool, queue=queue, cipher=cipher, shopify_client_factory=shopify_client_factory
+        ),
+        dead_letters=DeadLetterService(pool=pool),
+        tokens=TokenService(pool=pool),
+    )

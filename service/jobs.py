@@ -1,0 +1,152 @@
+"""Sync jobs: start, cancel, read, and wake the one following a finished bulk operation.
+
+Jobs are enqueued only after their row is committed, so a worker never receives an id it
+cannot read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from bulk import jobs, sweeper, webhook_deliveries, workflow
+from bulk.errors import ConfigurationError, InvalidJobRequest
+from bulk.jobs import CreatedJob, JobRequest, SyncJob
+from bulk.shopify import ShopifyClient, ShopifyEndpoint
+from bulk.token_crypto import TokenCipher
+from bulk.types import JobStatus
+
+from .ports import JobQueue
+from .principal import Forbidden, Principal
+from .scope import visible_job, visible_shop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    job: SyncJob  # as it is after the request
+    finished: bool  # True: the job had already COMPLETED or FAILED, nothing was changed
+
+
+@dataclass(frozen=True)
+class WakeOutcome:
+    job_id: int | None  # the job enqueued, if any
+    duplicate: bool  # the delivery was handled before
+
+
+@dataclass
+class JobService:
+    pool: ConnectionPool[Any]
+    queue: JobQueue
+    # Decrypts the shop's token for the cancel path only (a process that never cancels, like
+    # the scheduler, has none).
+    cipher: TokenCipher | None = None
+    # Talks to the shop's Admin API (cancel); keep it bounded (timeout, few retries).
+    shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None
+
+    def start(self, principal: Principal, request: JobRequest) -> CreatedJob:
+        """Create and enqueue a job, or return the shop's active one (not enqueued again)."""
+        principal.require_admin()
+        request.validate()
+        with self.pool.connection() as conn:
+            if visible_shop(conn, principal, request.shop_id) is None:
+                raise InvalidJobRequest("shopId", f"no shop with id {request.shop_id}")
+            created = jobs.create_job(conn, request)
+        # A lost message of the active job is the scheduler's sweeper's to recover, not this
+        # request's: it knows when the job's step was due and re-sends it once.
+        if created.created:
+            self.queue.enqueue(created.job.id)
+        return created
+
+    def cancel(self, principal: Principal, job_id: int) -> CancelOutcome:
+        """Cancel an active job and its Shopify operation; InvalidJobRequest("id") if unknown.
+
+        Idempotent: an already CANCELLED job is returned as it is. A COMPLETED or FAILED one is
+        returned with ``finished`` set and left alone.
+        """
+        principal.require_admin()
+        with self.pool.connection() as conn:
+            if visible_job(conn, principal, job_id) is None:
+                raise InvalidJobRequest("id", f"no sync job with id {job_id}")
+            if self.cipher is None:
+                raise ConfigurationError("this process cannot cancel jobs: it has no token keys")
+            cancelled = workflow.mark_cancelled(conn, job_id, self.cipher)
+            job = jobs.get_job(conn, job_id)
+        if job is None:  # deleted with its shop since
+            raise InvalidJobRequest("id", f"no sync job with id {job_id}")
+        if cancelled is not None:
+            # The connection is back in the pool: none waits on Shopify.
+            workflow.cancel_operation(cancelled, client_factory=self.shopify_client_factory)
+            log.info("job cancelled", extra={"job_id": job_id})
+        return CancelOutcome(job, finished=job.status is not JobStatus.CANCELLED)
+
+    def get(self, principal: Principal, job_id: int) -> SyncJob | None:
+        """The job, or None when it does not exist for the caller."""
+        with self.pool.connection() as conn:
+            return visible_job(conn, principal, job_id)
+
+    def list(self, principal: Principal, *, shop_id: int | None, first: int) -> list[SyncJob]:
+        with self.pool.connection() as conn:
+            return jobs.list_jobs(conn, shop_id=shop_id, first=first, tenant_id=principal.scope)
+
+    def wake_for_operation(
+        self, principal: Principal, operation_id: str, *, status: str, webhook_id: str | None
+    ) -> WakeOutcome:
+        """Enqueue the active job following this bulk operation, once per delivery: a delivery
+        seen before (kept in the database, so also after a restart) is a duplicate.
+
+        System only: the webhook receiver calls it after checking Shopify's signature.
+        """
+        if not principal.is_system:
+            raise Forbidden("only the system wakes jobs")
+        keys = webhook_deliveries.delivery_keys(operation_id, status, webhook_id)
+        job = None
+        duplicate = False
+        with self.pool.connection() as conn, conn.transaction() as tx:
+            if not webhook_deliveries.claim(conn, keys):
+                duplicate = True
+                raise psycopg.Rollback(tx)  # leaves the block, undoing the claim
+            job = jobs.find_active_job_for_operation(conn, operation_id)
+            if job is None:
+                # An unknown operation is not remembered: a copy arriving after a fast
+                # operation's id was persisted can still wake its job.
+                raise psycopg.Rollback(tx)
+        if job is None:
+            return WakeOutcome(job_id=None, duplicate=duplicate)
+        self.queue.enqueue(job.id)
+        return WakeOutcome(job_id=job.id, duplicate=False)
+
+    def sweep_lost(
+        self, principal: Principal, *, grace_s: float, max_deliveries: int, limit: int
+    ) -> sweeper.Sweep:
+        """Re-enqueue or fail active jobs whose message was lost (the scheduler; system only)."""
+        if not principal.is_system:
+            raise Forbidden("only the system sweeps jobs")
+        with self.pool.connection() as conn:
+            return sweeper.sweep_lost_jobs(
+                conn,
+                self.queue.enqueue,
+                grace_s=grace_s,
+                max_deliveries=max_deliveries,
+                limit=limit,
+            )
+
+
+@dataclass(frozen=True)
+class ScopedJobReader:
+    """Job reads as one principal sees them (``api.events.JobReader`` fits)."""
+
+    jobs: JobService
+    principal: Principal
+
+    def get_job(self, job_id: int) -> SyncJob | None:
+        return self.jobs.get(self.principal, job_id)
+
+    def list_jobs(self, *, shop_id: int | None, first: int) -> list[SyncJob]:
+        return self.jobs.list(self.principal, shop_id=shop_id, first=first)

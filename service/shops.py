@@ -1,0 +1,253 @@
+"""Shops: connect one (verified with Shopify, owned by the caller's tenant), read them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from psycopg_pool import ConnectionPool
+
+from bulk import jobs, shops
+from bulk.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    DestinationRefusedError,
+    InvalidJobRequest,
+    ShopifyError,
+    ShopifyTransientError,
+    ShopUnavailableError,
+    WebhookSubscriptionError,
+)
+from bulk.jobs import JobRequest, SyncJob
+from bulk.net import STRICT, NetPolicy
+from bulk.shops import Shop, ShopTaken
+from bulk.token_crypto import TokenCipher
+from bulk.types import SyncMode
+
+from .ports import JobQueue, ShopCredentials, ShopVerifier
+from .principal import Principal
+from .scope import visible_shop
+
+log = logging.getLogger(__name__)
+
+_API_VERSION = re.compile(r"^(\d{4}-(0[1-9]|1[0-2])|unstable)$")
+MAX_TOKEN_LENGTH = 1024
+
+
+def parse_connect_request(
+    *,
+    domain: str,
+    access_token: str,
+    api_version: str | None,
+    admin_url: str | None,
+    default_api_version: str,
+    net_policy: NetPolicy = STRICT,
+) -> ShopCredentials:
+    """Validate and normalise a connect request; raise InvalidJobRequest naming the field."""
+    if not domain.strip():
+        raise InvalidJobRequest("domain", "domain must not be empty")
+    clean_domain = shops.normalise_domain(domain)
+    token = access_token.strip()
+    if not token:
+        raise InvalidJobRequest("accessToken", "accessToken must not be empty")
+    # Messages about the token never quote it.
+    if len(token) > MAX_TOKEN_LENGTH or any(ch.isspace() for ch in token):
+        raise InvalidJobRequest("accessToken", "accessToken is not a valid Admin API token")
+    version = (api_version or default_api_version).strip()
+    if not _API_VERSION.match(version):
+        raise InvalidJobRequest(
+            "apiVersion", f"apiVersion must look like 2026-10 or be 'unstable', not {version!r}"
+        )
+    return ShopCredentials(
+        domain=clean_domain,
+        api_version=version,
+        admin_url=_parse_admin_url(admin_url, clean_domain, net_policy),
+        access_token=token,
+    )
+
+
+def _parse_admin_url(admin_url: str | None, domain: str, policy: NetPolicy) -> str:
+    """Default ``https://{domain}``; otherwise an http(s) base URL without credentials, which
+    ``policy`` allows (production: https on the domain or an ADMIN_URL_HOSTS host)."""
+    if admin_url is None:
+        return f"https://{domain}"
+    parts = urlsplit(admin_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidJobRequest("adminUrl", "adminUrl must be an http:// or https:// URL")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise InvalidJobRequest(
+            "adminUrl", "adminUrl must not carry credentials, a query or a fragment"
+        )
+    try:
+        policy.check_admin_url(admin_url, shop_domain=domain)
+    except DestinationRefusedError as exc:
+        raise InvalidJobRequest("adminUrl", str(exc)) from None
+    return admin_url.strip().rstrip("/")
+
+
+class ShopVerificationFailed(Exception):
+    """Shopify refused or could not check the credentials; the message is safe to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _verification_failure(
+    exc: ShopifyError, credentials: ShopCredentials
+) -> ShopVerificationFailed:
+    """A message composed here, never copied from Shopify's answer, so no secret can leak."""
+    if isinstance(exc, AuthenticationError):
+        return ShopVerificationFailed(
+            "AUTHENTICATION", f"Shopify rejected the access token for {credentials.domain}"
+        )
+    if isinstance(exc, AccessDeniedError):
+        return ShopVerificationFailed(
+            "ACCESS_DENIED", f"the access token for {credentials.domain} lacks a required scope"
+        )
+    if isinstance(exc, ShopUnavailableError):
+        return ShopVerificationFailed(
+            "SHOP_UNAVAILABLE", f"the shop {credentials.domain} is frozen or locked"
+        )
+    if isinstance(exc, ShopifyTransientError):
+        return ShopVerificationFailed(
+            "UNREACHABLE", f"could not reach the Admin API at {credentials.admin_url}; try again"
+        )
+    return ShopVerificationFailed(
+        "SHOPIFY_ERROR", f"Shopify answered unexpectedly while verifying {credentials.domain}"
+    )
+
+
+def _refused(credentials: ShopCredentials) -> ShopVerificationFailed:
+    """One answer for a token of another shop and a domain another tenant owns: it tells an
+    attacker nothing about who connected what."""
+    return ShopVerificationFailed(
+        "REFUSED", f"{credentials.domain} cannot be connected with this access token"
+    )
+
+
+class WebhookRegistrar(Protocol):
+    """Subscribes the shop's ``bulk_operations/finish`` webhook; raises ShopifyError on failure."""
+
+    def __call__(self, credentials: ShopCredentials) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ConnectedShop:
+    shop: Shop
+    initial_job: SyncJob | None  # only for a shop connected for the first time
+    # Whether Shopify now sends bulk_operations/finish to us; polling runs either way.
+    webhook_subscribed: bool = False
+
+
+@dataclass
+class ShopService:
+    pool: ConnectionPool[Any]
+    queue: JobQueue
+    default_api_version: str
+    # Encrypts the token on connect (nothing here decrypts one).
+    cipher: TokenCipher
+    verifier: ShopVerifier | None = None
+    # Without one (no PUBLIC_URL or no WEBHOOK_SECRET), jobs learn of finished operations by
+    # polling alone.
+    webhook_registrar: WebhookRegistrar | None = None
+    # Which adminUrl values connectShop accepts (bulk.net; production's rules by default).
+    net_policy: NetPolicy = STRICT
+
+    def connect(
+        self,
+        principal: Principal,
+        *,
+        domain: str,
+        access_token: str,
+        api_version: str | None,
+        admin_url: str | None,
+    ) -> ConnectedShop:
+        """Verify the credentials, store the shop; a new shop gets an initial POPULATE job.
+
+        The token must be the shop's own (Shopify's ``myshopifyDomain`` equals the domain),
+        and a domain another tenant connected is refused: the same REFUSED answer for both.
+        """
+        principal.require_admin()
+        credentials = parse_connect_request(
+            domain=domain,
+            access_token=access_token,
+            api_version=api_version,
+            admin_url=admin_url,
+            default_api_version=self.default_api_version,
+            net_policy=self.net_policy,
+        )
+        if self.verifier is not None:
+            # Before taking a connection: no pooled connection waits on Shopify.
+            try:
+                reported = self.verifier(credentials)
+            except ShopifyError as exc:
+                log.warning(
+                    "shop verification failed",
+                    extra={"domain": credentials.domain, "error": type(exc).__name__},
+                )
+                raise _verification_failure(exc, credentials) from None
+            if reported.strip().lower() != credentials.domain:
+                log.warning("shop token is another shop's", extra={"domain": credentials.domain})
+                raise _refused(credentials)
+        with self.pool.connection() as conn:
+            existing = shops.get_shop_by_domain(conn, credentials.domain)
+        if existing is not None and existing.tenant_id not in (None, principal.tenant_id):
+            log.warning("shop owned by another tenant", extra={"domain": credentials.domain})
+            raise _refused(credentials)
+        # Before the initial job is enqueued, so its operation's webhook already has a target.
+        subscribed = self._subscribe_webhook(credentials)
+        with self.pool.connection() as conn:
+            try:
+                shop, created = shops.upsert_shop(
+                    conn,
+                    domain=credentials.domain,
+                    access_token=credentials.access_token,
+                    api_version=credentials.api_version,
+                    admin_url=credentials.admin_url,
+                    tenant_id=principal.tenant_id,
+                    cipher=self.cipher,
+                )
+            except ShopTaken:  # connected by another tenant since the check above
+                raise _refused(credentials) from None
+            initial = (
+                jobs.create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.POPULATE))
+                if created
+                else None
+            )
+        # The transaction is committed here; only now may a worker see the job.
+        if initial is not None and initial.created:
+            self.queue.enqueue(initial.job.id)
+        log.info("shop connected", extra={"shop_id": shop.id, "new": created})
+        return ConnectedShop(shop, initial.job if initial is not None else None, subscribed)
+
+    def _subscribe_webhook(self, credentials: ShopCredentials) -> bool:
+        """Best effort: a shop whose subscription fails is still connected, and polled."""
+        if self.webhook_registrar is None:
+            return False
+        try:
+            self.webhook_registrar(credentials)
+        except Exception as exc:  # even a bug here must not cost the connection
+            # Only Shopify's refusal (userErrors about the address) is quoted; other messages
+            # are not, in case one carries a credential.
+            reason = str(exc) if isinstance(exc, WebhookSubscriptionError) else None
+            log.warning(
+                "webhook subscription failed; the shop's jobs rely on polling",
+                extra={"domain": credentials.domain, "error": type(exc).__name__, "reason": reason},
+            )
+            return False
+        log.info("webhook subscribed", extra={"domain": credentials.domain})
+        return True
+
+    def get(self, principal: Principal, shop_id: int) -> Shop | None:
+        """The shop, or None when it does not exist for the caller."""
+        with self.pool.connection() as conn:
+            return visible_shop(conn, principal, shop_id)
+
+    def list(self, principal: Principal) -> list[Shop]:
+        with self.pool.connection() as conn:
+            return shops.list_shops(conn, tenant_id=principal.scope)
