@@ -15,6 +15,9 @@ TEST_CIPHER = TokenCipher([DEVELOPMENT_KEY])
 PRODUCTION_KEY = Fernet.generate_key().decode()
 OLD_PRODUCTION_KEY = Fernet.generate_key().decode()
 
+# Shops a production-mode test stores must be encrypted with the production key.
+PRODUCTION_CIPHER = TokenCipher([PRODUCTION_KEY])
+
 # What production refuses to start without (hosts of the ASGI clients and of ApiServer).
 PRODUCTION: dict[str, Any] = {
     "environment": "production",

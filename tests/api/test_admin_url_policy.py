@@ -11,8 +11,9 @@ import pytest
 from api.app import create_app
 from bulk.config import Settings
 from tests.capture_server import CaptureServer
+from tests.token_keys import PRODUCTION
 
-from .conftest import CONNECT, FakeVerifier, RecordingQueue, graphql
+from .conftest import CONNECT, FakeVerifier, RecordingQueue, api_client, graphql
 
 pytestmark = pytest.mark.anyio
 
@@ -22,10 +23,7 @@ TOKEN = "shpat_good_1"
 
 async def _client(settings: Settings, verifier: FakeVerifier | None) -> AsyncIterator[Any]:
     app = create_app(settings, queue=RecordingQueue(), verifier=verifier, pool_max_size=2)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 
@@ -33,7 +31,7 @@ async def _client(settings: Settings, verifier: FakeVerifier | None) -> AsyncIte
 async def production(database_url: str, verifier: FakeVerifier) -> AsyncIterator[Any]:
     settings = Settings(
         database_url=database_url,
-        environment="production",
+        **PRODUCTION,
         admin_url_hosts=["shop-proxy.example.com"],
     )
     async for c in _client(settings, verifier):
@@ -109,7 +107,7 @@ async def test_an_allow_listed_admin_host_resolving_to_loopback_is_never_called(
 ) -> None:
     settings = Settings(
         database_url=database_url,
-        environment="production",
+        **PRODUCTION,
         admin_url_hosts=["localhost"],
         verify_shops=True,
         http_timeout_s=5.0,

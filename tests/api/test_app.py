@@ -63,7 +63,7 @@ async def test_database_down_gives_503_in_production() -> None:
 
 
 async def test_masked_errors_in_production(database_url: str) -> None:
-    settings = Settings(database_url=database_url, environment="production")
+    settings = Settings(database_url=database_url, **PRODUCTION)
     app = create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier(), pool_max_size=2)
     async with api_client(app) as client:
         # An unexpected failure: the table is gone.

@@ -22,6 +22,7 @@ from bulk import shops
 from bulk.config import Settings
 from cli.services import local_services
 from service.principal import SYSTEM, Forbidden, Principal, Role
+from tests.token_keys import PRODUCTION, TEST_CIPHER
 
 from .conftest import (
     CONNECT,
@@ -188,7 +189,7 @@ async def test_another_tenant_cannot_connect_over_a_shop(
 ) -> None:
     # Even with a token Shopify confirms is the shop's own.
     attempt = _connect_input(A_DOMAIN, "shpat_attacker_token")
-    attempt["input"]["adminUrl"] = "https://evil.example"
+    attempt["input"]["adminUrl"] = "http://127.0.0.1:9"  # the attacker's own "Shopify"
     taken = (await graphql(world.b, CONNECT, **attempt))["data"]["connectShop"]
     # A token of another shop gets the very same answer.
     verifier.owners["shpat_wrong_shop"] = "elsewhere.myshopify.com"
@@ -202,9 +203,10 @@ async def test_another_tenant_cannot_connect_over_a_shop(
     }
     assert {**wrong_shop, "message": wrong_shop["message"].replace("charlie", "alpha")} == taken
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT domain, access_token, admin_url FROM shops ORDER BY id"
+        stored = conn.execute(
+            "SELECT domain, access_token_encrypted, admin_url FROM shops ORDER BY id"
         ).fetchall()
+    rows = [(domain, TEST_CIPHER.decrypt(bytes(token)), url) for domain, token, url in stored]
     assert rows == [
         (A_DOMAIN, "shpat_owner_token", f"https://{A_DOMAIN}"),
         (B_DOMAIN, "shpat_owner_token", f"https://{B_DOMAIN}"),
@@ -224,7 +226,10 @@ async def test_a_token_of_another_shop_is_refused_on_first_connect_and_reconnect
     assert first["data"]["connectShop"]["code"] == "REFUSED"
     assert again["data"]["connectShop"]["code"] == "REFUSED"
     with psycopg.connect(database_url) as conn:
-        domains = conn.execute("SELECT domain, access_token FROM shops ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT domain, access_token_encrypted FROM shops ORDER BY id"
+        ).fetchall()
+    domains = [(domain, TEST_CIPHER.decrypt(bytes(token), shop_id=0)) for domain, token in rows]
     assert ("new.myshopify.com", "shpat_store_x") not in domains
     assert (A_DOMAIN, "shpat_owner_token") in domains
 
@@ -281,7 +286,7 @@ async def test_a_viewer_reads_but_cannot_mutate(world: World) -> None:
 
 @pytest.fixture
 def production(database_url: str, queue: RecordingQueue, verifier: FakeVerifier) -> Starlette:
-    settings = Settings(database_url=database_url, environment="production")
+    settings = Settings(database_url=database_url, **PRODUCTION)
     return create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
 
 
@@ -317,10 +322,10 @@ async def test_production_refuses_requests_without_a_valid_token(
 
 
 def test_production_refuses_to_start_with_auth_off(database_url: str) -> None:
-    settings = Settings(database_url=database_url, environment="production", auth_required=False)
+    settings = Settings(database_url=database_url, **PRODUCTION, auth_required=False)
     with pytest.raises(ValueError, match="AUTH_REQUIRED=false"):
         create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier())
-    no_verify = Settings(database_url=database_url, environment="production", verify_shops=False)
+    no_verify = Settings(database_url=database_url, **PRODUCTION, verify_shops=False)
     with pytest.raises(ValueError, match="VERIFY_SHOPS=false"):
         create_app(no_verify, queue=RecordingQueue())
 
@@ -477,6 +482,7 @@ async def test_a_shop_from_before_tenants_is_claimed_only_with_its_own_token(
         access_token="shpat_legacy",
         api_version="2026-10",
         admin_url=f"https://{A_DOMAIN}",
+        cipher=TEST_CIPHER,
     )
     verifier.owners["shpat_other_store"] = "other.myshopify.com"
     async with (
@@ -503,7 +509,9 @@ def test_system_only_use_cases_refuse_a_tenant(app: Starlette, database_url: str
             lambda: services.tokens.create(tenant, tenant="tenant-b"),
             lambda: services.tokens.list(tenant),
             lambda: services.tokens.revoke(tenant, 1),
-            lambda: services.jobs.wake_for_operation(tenant, "gid://shopify/BulkOperation/1"),
+            lambda: services.jobs.wake_for_operation(
+                tenant, "gid://shopify/BulkOperation/1", status="completed", webhook_id=None
+            ),
             lambda: services.jobs.sweep_lost(tenant, grace_s=0, max_deliveries=5, limit=10),
         ]
         for call in calls:

@@ -15,6 +15,7 @@ from bulk.config import Settings
 from bulk.jobs import JobRequest, SyncJob, create_job, get_job
 from bulk.net import NetPolicy
 from bulk.shops import upsert_shop
+from bulk.token_crypto import TokenCipher
 from bulk.types import SyncMode
 from bulk.workflow import JobRunner, Step
 from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
@@ -56,7 +57,11 @@ def sim_requests(server: SimulatorServer, kind: str | None = None) -> list[dict[
 
 
 def store_shop(
-    conn: psycopg.Connection[Any], server: SimulatorServer, *, api_version: str = "2026-04"
+    conn: psycopg.Connection[Any],
+    server: SimulatorServer,
+    *,
+    api_version: str = "2026-04",
+    cipher: TokenCipher = TEST_CIPHER,
 ) -> int:
     shop, _ = upsert_shop(
         conn,
@@ -64,7 +69,7 @@ def store_shop(
         access_token=TOKEN,
         api_version=api_version,
         admin_url=server.base_url,
-        cipher=TEST_CIPHER,
+        cipher=cipher,
     )
     return shop.id
 

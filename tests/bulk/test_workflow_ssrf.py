@@ -16,6 +16,8 @@ from bulk.shops import upsert_shop
 from bulk.types import JobStatus
 from simulator.server import SimulatorServer
 from tests.capture_server import CaptureServer
+from tests.token_keys import PRODUCTION as PRODUCTION_SETTINGS
+from tests.token_keys import PRODUCTION_CIPHER
 
 from .shopify_sim import (
     DEV_POLICY,
@@ -30,7 +32,7 @@ from .shopify_sim import (
 )
 
 ORDERS = 10
-PRODUCTION = {"environment": "production", "result_url_hosts": ["localhost"]}
+PRODUCTION = {**PRODUCTION_SETTINGS, "result_url_hosts": ["localhost"]}
 
 
 def _simulator_clients(endpoint: ShopifyEndpoint) -> ShopifyClient:
@@ -52,7 +54,7 @@ def test_a_result_url_at_an_internal_address_is_never_requested_and_the_job_fail
     with CaptureServer() as capture:
         config = sim_config(ORDERS, public_base_url=capture.url(scheme, host, ""))
         with SimulatorServer(config) as server:
-            job_id = new_job(conn, store_shop(conn, server))
+            job_id = new_job(conn, store_shop(conn, server, cipher=PRODUCTION_CIPHER))
             run_job(database_url, job_id, settings=PRODUCTION, client_factory=_simulator_clients)
             assert sim_requests(server, "download") == []
         assert capture.connections == 0
@@ -86,9 +88,10 @@ def test_in_production_the_admin_api_is_never_called_at_an_internal_address(
             access_token=TOKEN,
             api_version="2026-04",
             admin_url=capture.url(),
+            cipher=PRODUCTION_CIPHER,
         )
         job_id = new_job(conn, shop.id)
-        run_job(database_url, job_id, settings={"environment": "production"})
+        run_job(database_url, job_id, settings=PRODUCTION_SETTINGS)
         assert capture.connections == 0
     job = job_of(conn, job_id)
     assert job.status is JobStatus.FAILED, job.error

@@ -78,7 +78,7 @@ def test_list_prints_a_table_with_the_line_text_cut_short(database_url: str, con
     result = _run(database_url, "list", str(job_id))
 
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0] == f"sync job {job_id} (COMPLETED), open dead letters in file order:"
     assert lines[1].split() == ["LINE", "OFFSET", "REASON", "TEXT"]
     assert lines[2].split()[:4] == ["1", "0", "by", "hand"]
@@ -91,8 +91,8 @@ def test_list_prints_a_table_with_the_line_text_cut_short(database_url: str, con
 
     limited = _run(database_url, "list", str(job_id), "--limit", "2")
     assert limited.exit_code == 0, limited.output
-    assert len(limited.output.splitlines()) == 5
-    assert limited.output.splitlines()[-1] == "(the first 2 only; raise --limit for more)"
+    assert len(limited.stdout.splitlines()) == 5
+    assert limited.stdout.splitlines()[-1] == "(the first 2 only; raise --limit for more)"
 
 
 def test_retry_after_the_order_arrives_then_list_all(database_url: str, conn: Conn) -> None:
@@ -123,7 +123,7 @@ def test_retry_after_the_order_arrives_then_list_all(database_url: str, conn: Co
     open_only = _run(database_url, "list", str(job_id))
     assert "invalid JSON" in open_only.output and "Order/9" not in open_only.output
     everything = _run(database_url, "list", str(job_id), "--all")
-    lines = everything.output.splitlines()
+    lines = everything.stdout.splitlines()
     assert lines[0] == f"sync job {job_id} (COMPLETED), dead letters in file order:"
     assert lines[1].split() == ["LINE", "OFFSET", "STATE", "REASON", "TEXT"]
     assert lines[2].split()[2] == "resolved" and lines[3].split()[2] == "open"
@@ -160,7 +160,7 @@ def test_a_job_without_dead_letters(database_url: str, conn: Conn) -> None:
     job = jobs.create_job(conn, JobRequest(shop_id=shop.id)).job
     conn.execute("UPDATE sync_jobs SET status = 'COMPLETED' WHERE id = %s", (job.id,))
     listed = _run(database_url, "list", str(job.id))
-    assert listed.output.strip() == f"sync job {job.id} (COMPLETED) has no open dead letters"
+    assert listed.stdout.strip() == f"sync job {job.id} (COMPLETED) has no open dead letters"
     retried = _run(database_url, "retry", str(job.id))
     assert retried.stdout.strip() == "retried 0, resolved 0, still failing 0"
 

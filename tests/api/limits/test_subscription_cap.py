@@ -10,6 +10,7 @@ from websockets.exceptions import ConnectionClosed
 from api.app import create_app
 from api.server import server_options
 from bulk.config import Settings
+from tests.token_keys import PRODUCTION
 
 from ..conftest import FakeVerifier, RecordingQueue
 from ..test_subscriptions import (
@@ -28,7 +29,7 @@ from ..test_subscriptions import (
 def capped(database_url: str, queue: RecordingQueue, verifier: FakeVerifier) -> Iterator[ApiServer]:
     settings = Settings(
         database_url=database_url,
-        environment="production",
+        **PRODUCTION,
         max_subscriptions_per_connection=2,
         graphql_max_body_bytes=4096,
         graphql_max_aliases=1,
