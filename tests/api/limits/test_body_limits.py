@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from api.app import create_app
 from bulk.config import Settings
 
-from ..conftest import FakeVerifier, RecordingQueue
+from ..conftest import FakeVerifier, RecordingQueue, api_client
 
 pytestmark = pytest.mark.anyio
 
@@ -45,10 +45,7 @@ async def limited(
         webhook_max_body_bytes=LIMIT,
     )
     app = create_app(settings, queue=queue, verifier=verifier)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 

@@ -12,12 +12,12 @@ from psycopg_pool import ConnectionPool
 from starlette.applications import Starlette
 
 from api.app import create_app
-from bulk import jobs, shops
+from bulk import jobs, shops, tenants
 from bulk.config import Settings
 from bulk.jobs import JobRequest
 from tests.token_keys import TEST_CIPHER
 
-from ..conftest import FakeVerifier, RecordingQueue, graphql
+from ..conftest import FakeVerifier, RecordingQueue, api_client, graphql
 
 pytestmark = pytest.mark.anyio
 
@@ -28,6 +28,7 @@ HUGE = 5_000_000
 
 
 def make_job(conn: Conn, domain: str = "demo.myshopify.com") -> int:
+    """A job of a shop of tenant-a (the tenant of the clients' tokens)."""
     shop, _ = shops.upsert_shop(
         conn,
         domain=domain,
@@ -35,6 +36,7 @@ def make_job(conn: Conn, domain: str = "demo.myshopify.com") -> int:
         api_version="2026-10",
         admin_url=f"https://{domain}",
         cipher=TEST_CIPHER,
+        tenant_id=tenants.ensure_tenant(conn, "tenant-a"),
     )
     return jobs.create_job(conn, JobRequest(shop_id=shop.id)).job.id
 
@@ -101,10 +103,7 @@ async def chunked(
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=database_url, dead_letter_chunk_max_chars=3000)
     app = create_app(settings, queue=queue, verifier=verifier)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 
@@ -172,12 +171,7 @@ async def test_nested_dead_letters_take_one_statement_for_all_jobs(
         add_letter(conn, job_id, f"bad line of {job_id}")
     query = "{ syncJobs(first: 10) { id deadLetters { line } } }"
 
-    async with (
-        counted_app.router.lifespan_context(counted_app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(counted_app), base_url="http://api.test"
-        ) as client,
-    ):
+    async with api_client(counted_app) as client:
         before = CountingCursor.statements
         body = await graphql(client, query)
         statements = CountingCursor.statements - before
@@ -186,4 +180,5 @@ async def test_nested_dead_letters_take_one_statement_for_all_jobs(
         job["id"]: [x["line"] for x in job["deadLetters"]] for job in body["data"]["syncJobs"]
     }
     assert listed == {str(job_id): [f"bad line of {job_id}"] for job_id in job_ids}
-    assert statements == 2  # the jobs, then the dead letters of all five
+    # The token's lookup (one statement per request), the jobs, then the dead letters of all five.
+    assert statements == 3

@@ -11,7 +11,7 @@ import pytest
 from api.app import create_app
 from bulk.config import Settings
 
-from ..conftest import FakeVerifier, RecordingQueue, graphql
+from ..conftest import FakeVerifier, RecordingQueue, api_client, graphql
 
 pytestmark = pytest.mark.anyio
 
@@ -28,10 +28,7 @@ async def limited(
         graphql_max_cost=100,
     )
     app = create_app(settings, queue=queue, verifier=verifier)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         yield c
 
 

@@ -13,7 +13,7 @@ import pytest
 from api.app import create_app
 from bulk.config import Settings
 
-from ..conftest import CONNECT, RecordingQueue, graphql
+from ..conftest import CONNECT, RecordingQueue, bearer, graphql, token_for
 
 pytestmark = pytest.mark.anyio
 
@@ -85,7 +85,10 @@ async def test_fifty_slow_connects_do_not_delay_healthz_or_queries(
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://api.test", timeout=60
+            transport=httpx.ASGITransport(app),
+            base_url="http://api.test",
+            timeout=60,
+            headers=bearer(token_for(database_url)),
         ) as client,
     ):
 

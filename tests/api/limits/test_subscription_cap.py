@@ -43,7 +43,7 @@ def test_one_subscription_too_many_is_an_error_and_the_connection_stays(
     capped: ApiServer, conn: DbConn
 ) -> None:
     job_id = make_job(conn, make_shop(conn))
-    with graphql_ws(capped.ws_url) as client, graphql_ws(capped.ws_url) as other:
+    with graphql_ws(capped) as client, graphql_ws(capped) as other:
         client.subscribe("1", JOB_EVENTS)
         client.subscribe("2", JOB_EVENTS)
         wait_for(lambda: capped.hub.subscriber_count == 2, "two subscriptions")
@@ -73,19 +73,19 @@ def test_one_subscription_too_many_is_an_error_and_the_connection_stays(
 
 
 def test_a_message_over_the_body_limit_closes_the_connection(capped: ApiServer) -> None:
-    with graphql_ws(capped.ws_url) as client:
+    with graphql_ws(capped) as client:
         client.subscribe("big", JOB_EVENTS + " " * 5000)
         with pytest.raises(ConnectionClosed) as closed:
             client.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
 
-    with graphql_ws(capped.ws_url) as client:
+    with graphql_ws(capped) as client:
         client.subscribe("1", JOB_EVENTS)
         wait_for(lambda: capped.hub.subscriber_count == 1, "a subscription on a new connection")
 
 
 def test_document_limits_apply_to_subscriptions(capped: ApiServer) -> None:
-    with graphql_ws(capped.ws_url) as client:
+    with graphql_ws(capped) as client:
         client.subscribe("a", "subscription { a: syncJobEvents { x: id y: id } }")
         message = client.recv()
         assert message["id"] == "a", message
