@@ -19,7 +19,7 @@ from bulk.log_scrub import scrub
 from cli.log import configure_logging
 from tests.token_keys import PRODUCTION
 
-from .conftest import FakeVerifier
+from .conftest import FakeVerifier, api_client
 
 pytestmark = pytest.mark.anyio
 
@@ -86,10 +86,7 @@ async def test_a_failing_connect_shop_logs_no_inline_token(
         queue=BrokenQueue(),
         verifier=FakeVerifier(),
     )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-    ):
+    async with api_client(app) as c:
         invalid = (await c.post("/graphql", json={"query": UNKNOWN_FIELD})).json()
         failed = (await c.post("/graphql", json={"query": FAILING})).json()
 

@@ -295,7 +295,7 @@ def test_every_argument_of_every_subscription(server: ApiServer) -> None:
     swept = list(cases(GRAPHQL_SCHEMA.subscription_type, "subscription"))
     closed = 0
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(graphql_ws(server.ws_url))
+        client = stack.enter_context(graphql_ws(server))
         for n, (label, document, variables) in enumerate(swept):
             client.subscribe(str(n), document, **variables)
             try:
@@ -304,7 +304,7 @@ def test_every_argument_of_every_subscription(server: ApiServer) -> None:
                 assert exc.rcvd is not None and exc.rcvd.code == 4400, (label, exc)
                 assert exc.rcvd.reason.startswith("Syntax Error"), (label, exc)
                 closed += 1
-                client = stack.enter_context(graphql_ws(server.ws_url))
+                client = stack.enter_context(graphql_ws(server))
                 continue
             if message is None:  # valid (a null shopId): it runs, silent until a job changes
                 client.send({"id": str(n), "type": "complete"})
