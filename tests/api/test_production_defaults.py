@@ -16,7 +16,7 @@ from bulk.config import Settings
 from bulk.errors import ConfigurationError
 from tests.token_keys import PRODUCTION
 
-from .conftest import FakeVerifier, RecordingQueue
+from .conftest import FakeVerifier, RecordingQueue, bearer, token_for
 
 pytestmark = pytest.mark.anyio
 
@@ -30,9 +30,13 @@ def _app(database_url: str, **values: Any) -> Starlette:
 
 @asynccontextmanager
 async def _client(app: Starlette, host: str = "api.test") -> AsyncIterator[httpx.AsyncClient]:
+    """A client sending an admin token of tenant-a: what is refused here is not for want of one."""
+    token = token_for(app.state.settings.database_url)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=f"http://{host}") as c,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url=f"http://{host}", headers=bearer(token)
+        ) as c,
     ):
         yield c
 
