@@ -200,10 +200,7 @@ async def test_a_replay_after_a_restart_is_ignored(
     # Two app instances one after the other over the same database: a restart.
     for instance in range(2):
         app = create_app(settings, queue=queue, verifier=verifier)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api.test") as c,
-        ):
+        async with api_client(app) as c:
             if instance == 0:
                 job_id = await _job_following_operation(c, conn, queue)
             answers.append(
