@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=5000, ge=1)
     # Subscriptions one WebSocket connection may run at once.
     max_subscriptions_per_connection: int = Field(default=10, ge=1)
+    # Per tenant (per API process): subscriptions held at once across its connections, and
+    # the mutations that start expensive work, per minute (a token bucket: that many at once,
+    # refilled over the minute).
+    max_subscriptions_per_tenant: int = Field(default=100, ge=1)
+    connect_shop_per_minute: int = Field(default=10, ge=1)
+    start_sync_job_per_minute: int = Field(default=60, ge=1)
+    retry_dead_letters_per_minute: int = Field(default=30, ge=1)
     # `DeadLetter.line` carries at most this many characters; `deadLetterLine` pages the rest,
     # at most dead_letter_chunk_max_chars per call.
     dead_letter_line_max_chars: int = Field(default=4096, ge=1)
