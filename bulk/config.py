@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # at connect time). Development also allows loopback (the simulator). Comma-separated.
     admin_url_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     result_url_hosts: Annotated[tuple[str, ...], NoDecode] = SHOPIFY_RESULT_HOSTS
+    # Development only (ignored in production): host names that may also be reached over http
+    # at private addresses, e.g. "simulator" for the simulator container of docker-compose's
+    # development profile. Link-local, multicast and unspecified addresses stay refused.
+    dev_private_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     # Polling of a running bulk operation: first delay, growth factor, ceiling.
     poll_initial_delay_s: float = 1.0
     poll_backoff_factor: float = 1.5
@@ -116,7 +120,7 @@ class Settings(BaseSettings):
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
 
-    @field_validator("admin_url_hosts", "result_url_hosts", mode="before")
+    @field_validator("admin_url_hosts", "result_url_hosts", "dev_private_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         """``"a.example, b.example"`` from the environment; lists and tuples as they are."""
