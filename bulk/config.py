@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # at connect time). Development also allows loopback (the simulator). Comma-separated.
     admin_url_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     result_url_hosts: Annotated[tuple[str, ...], NoDecode] = SHOPIFY_RESULT_HOSTS
+    # Development only (ignored in production): host names that may also be reached over http
+    # at private addresses, e.g. "simulator" for the simulator container of docker-compose's
+    # development profile. Link-local, multicast and unspecified addresses stay refused.
+    dev_private_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     # Polling of a running bulk operation: first delay, growth factor, ceiling.
     poll_initial_delay_s: float = 1.0
     poll_backoff_factor: float = 1.5
@@ -100,6 +104,13 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=5000, ge=1)
     # Subscriptions one WebSocket connection may run at once.
     max_subscriptions_per_connection: int = Field(default=10, ge=1)
+    # Per tenant (per API process): subscriptions held at once across its connections, and
+    # the mutations that start expensive work, per minute (a token bucket: that many at once,
+    # refilled over the minute).
+    max_subscriptions_per_tenant: int = Field(default=100, ge=1)
+    connect_shop_per_minute: int = Field(default=10, ge=1)
+    start_sync_job_per_minute: int = Field(default=60, ge=1)
+    retry_dead_letters_per_minute: int = Field(default=30, ge=1)
     # `DeadLetter.line` carries at most this many characters; `deadLetterLine` pages the rest,
     # at most dead_letter_chunk_max_chars per call.
     dead_letter_line_max_chars: int = Field(default=4096, ge=1)
@@ -109,7 +120,7 @@ class Settings(BaseSettings):
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
 
-    @field_validator("admin_url_hosts", "result_url_hosts", mode="before")
+    @field_validator("admin_url_hosts", "result_url_hosts", "dev_private_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         """``"a.example, b.example"`` from the environment; lists and tuples as they are."""

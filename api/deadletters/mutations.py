@@ -18,6 +18,7 @@ async def resolve_retry_dead_letters(info: Info, job_id: strawberry.ID) -> Retry
     if parsed is None:
         return ValidationError(field="jobId", message=f"not a sync job id: {job_id!r}")
     try:
+        info.context.limits.tenants.check_rate("retryDeadLetters", info.context.caller)
         retried = await call(info.context.services.dead_letters.retry, info.context.caller, parsed)
     except InvalidJobRequest as exc:
         return ValidationError(field=exc.field, message=exc.message)

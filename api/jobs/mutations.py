@@ -36,6 +36,7 @@ async def resolve_start_sync_job(info: Info, input: StartSyncJobInput) -> StartS
         stale_after_mins=input.stale_after_mins,
     )
     try:
+        info.context.limits.tenants.check_rate("startSyncJob", info.context.caller)
         created = await call(info.context.services.jobs.start, info.context.caller, request)
     except InvalidJobRequest as exc:
         return ValidationError(field=exc.field, message=exc.message)

@@ -41,7 +41,8 @@ async def subscribe_sync_job_updated(
         raise _bad_id("id", f"no sync job with id {id!r}")
     last: SyncJobRecord | None = None
     slot = info.context.subscriptions.slot()
-    with slot, info.context.events.subscribe(job_id=job_id) as subscriber:
+    tenant_slot = info.context.limits.tenants.subscription(caller)
+    with slot, tenant_slot, info.context.events.subscribe(job_id=job_id) as subscriber:
         while True:
             try:
                 _, job = await subscriber.next()
@@ -74,7 +75,8 @@ async def subscribe_sync_job_events(
             raise _bad_id("shopId", f"no shop with id {shop_id!r}")
     visible: dict[int, bool] = {} if parsed is None else {parsed: True}
     slot = info.context.subscriptions.slot()
-    with slot, info.context.events.subscribe(shop_id=parsed) as subscriber:
+    tenant_slot = info.context.limits.tenants.subscription(caller)
+    with slot, tenant_slot, info.context.events.subscribe(shop_id=parsed) as subscriber:
         while True:
             try:
                 _, job = await subscriber.next()

@@ -8,6 +8,8 @@ from anyio import CapacityLimiter
 
 from bulk.config import Settings
 
+from .tenants import TenantLimits
+
 
 @dataclass(frozen=True)
 class ApiLimits:
@@ -17,6 +19,7 @@ class ApiLimits:
     max_subscriptions_per_connection: int
     dead_letter_line_max_chars: int
     dead_letter_chunk_max_chars: int
+    tenants: TenantLimits  # one per process: shared by every request and connection
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiLimits:
@@ -25,4 +28,5 @@ class ApiLimits:
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
             dead_letter_line_max_chars=settings.dead_letter_line_max_chars,
             dead_letter_chunk_max_chars=settings.dead_letter_chunk_max_chars,
+            tenants=TenantLimits.from_settings(settings),
         )

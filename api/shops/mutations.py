@@ -16,6 +16,7 @@ from .types import ConnectShopInput, ConnectShopResult, Shop, ShopConnected
 async def resolve_connect_shop(info: Info, input: ConnectShopInput) -> ConnectShopResult:
     try:
         # On threads of its own: slow Shopify calls never hold the ones other requests need.
+        info.context.limits.tenants.check_rate("connectShop", info.context.caller)
         connected = await call(
             info.context.services.shops.connect,
             info.context.caller,

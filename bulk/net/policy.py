@@ -2,7 +2,8 @@
 
 Production: the Admin API is https on the shop's own domain or an allow-listed host; result
 files are https on Shopify's storage hosts; every address must be public. Development also
-allows loopback (the simulator), and nothing else private. Pure rules: no I/O here.
+allows loopback (the simulator) and, at private addresses, the host names it is given
+(``DEV_PRIVATE_HOSTS``: the simulator's container); nothing else private. Pure rules: no I/O.
 """
 
 from __future__ import annotations
@@ -67,10 +68,14 @@ class NetPolicy:
     admin_url_hosts: frozenset[str] = frozenset()
     # Hosts of signed result / partialData URLs (https only).
     result_url_hosts: frozenset[str] = field(default=frozenset(SHOPIFY_RESULT_HOSTS))
+    # Development only: names allowed like loopback, and at private addresses.
+    dev_private_hosts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "admin_url_hosts", _hosts(self.admin_url_hosts))
         object.__setattr__(self, "result_url_hosts", _hosts(self.result_url_hosts))
+        private = _hosts(self.dev_private_hosts) if self.development else frozenset()
+        object.__setattr__(self, "dev_private_hosts", private)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NetPolicy:
@@ -78,10 +83,13 @@ class NetPolicy:
             development=settings.environment == "development",
             admin_url_hosts=frozenset(settings.admin_url_hosts),
             result_url_hosts=frozenset(settings.result_url_hosts),
+            dev_private_hosts=frozenset(settings.dev_private_hosts),
         )
 
     def _loopback_allowed(self, target: _Target) -> bool:
-        return self.development and _is_loopback_host(target.host)
+        return self.development and (
+            _is_loopback_host(target.host) or target.host in self.dev_private_hosts
+        )
 
     def check_admin_url(self, url: str, *, shop_domain: str) -> None:
         """Raise DestinationRefusedError unless ``url`` may serve the shop's Admin API."""
@@ -119,6 +127,8 @@ class NetPolicy:
         reason = address_refusal(ip, allow_loopback=self.development)
         if reason is None:
             return
+        if reason == "a private address" and _host(host) in self.dev_private_hosts:
+            return  # development: a host named in DEV_PRIVATE_HOSTS (the simulator container)
         if parse_address(host) == ip:
             raise DestinationRefusedError(f"{host} is {reason}")
         raise DestinationRefusedError(f"{host} resolves to {ip}, {reason}")

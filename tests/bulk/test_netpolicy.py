@@ -197,3 +197,22 @@ def test_open_result_refuses_before_it_looks_at_the_expiry() -> None:
     with pytest.raises(ResultUrlRefusedError) as refused, open_result(expired, policy=PRODUCTION):
         pass
     assert "SECRET" not in str(refused.value) and "127.0.0.1" in str(refused.value)
+
+
+def test_dev_private_hosts_reach_the_simulator_container_in_development_only() -> None:
+    named = frozenset({"simulator"})
+    dev = NetPolicy(development=True, dev_private_hosts=named)
+    dev.check_result_url("http://simulator:8787/_sim/files/k" + SIGNED)
+    dev.check_admin_url("http://simulator:8787", shop_domain="demo.myshopify.com")
+    dev.check_address("simulator", "172.18.0.5")  # the container's private address
+    for address in ("169.254.169.254", "0.0.0.0", "224.0.0.1"):
+        with pytest.raises(DestinationRefusedError):
+            dev.check_address("simulator", address)
+    with pytest.raises(DestinationRefusedError):
+        dev.check_address("other", "172.18.0.5")  # only the named host
+    # Production ignores the setting.
+    prod = NetPolicy(development=False, dev_private_hosts=named)
+    with pytest.raises(DestinationRefusedError):
+        prod.check_result_url("http://simulator:8787/_sim/files/k" + SIGNED)
+    with pytest.raises(DestinationRefusedError):
+        prod.check_address("simulator", "172.18.0.5")
