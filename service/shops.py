@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from bulk import jobs, shops
 from bulk.errors import (
     AccessDeniedError,
+    AdminApiRefusedError,
     AuthenticationError,
     DestinationRefusedError,
     InvalidJobRequest,
@@ -117,6 +118,9 @@ def _verification_failure(
         return ShopVerificationFailed(
             "UNREACHABLE", f"could not reach the Admin API at {credentials.admin_url}; try again"
         )
+    if isinstance(exc, AdminApiRefusedError):
+        # Our own network policy's words: a host and an address, never a URL's query.
+        return ShopVerificationFailed("DESTINATION_REFUSED", f"the Admin API was not called: {exc}")
     return ShopVerificationFailed(
         "SHOPIFY_ERROR", f"Shopify answered unexpectedly while verifying {credentials.domain}"
     )

@@ -117,3 +117,6 @@ async def test_an_allow_listed_admin_host_resolving_to_loopback_is_never_called(
             result = await _connect(c, capture.url("https", "localhost", ""))
         assert capture.connections == 0
     assert result["__typename"] == "ShopConnectionFailed", result
+    # Says why, naming the host and the address it resolved to (never a URL).
+    assert result["code"] == "DESTINATION_REFUSED", result
+    assert "localhost" in result["message"] and "127.0.0.1" in result["message"], result

@@ -78,6 +78,8 @@ async def test_fifty_slow_connects_do_not_delay_healthz_or_queries(
         verify_shops=True,  # the real verifier, over HTTP to the slow host
         verify_max_concurrency=CONCURRENCY,
         verify_timeout_s=30.0,
+        # This test is about threads, not rates: all fifty pass the per-tenant bucket.
+        connect_shop_per_minute=100,
     )
     app = create_app(settings, queue=queue, pool_max_size=4)
     finished: list[str] = []
