@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install services migrate demo test test-fast lint format api worker scheduler simulator clean
+.PHONY: install services migrate schema demo test test-fast lint format api worker scheduler simulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ services:
 
 migrate: install services
 	$(BIN)/shopsync migrate
+
+# Rewrite schema/schema.sql from the migrations (a scratch database, pg_dump, normalized).
+SCHEMA_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+schema: install services
+	$(BIN)/python -m schema.dump --admin-url '$(SCHEMA_ADMIN_URL)'
 
 demo: install services migrate
 	$(BIN)/shopsync demo
