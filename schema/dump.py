@@ -74,7 +74,7 @@ def dump_schema(database_url: str) -> str:
             "--schema-only",
             "--no-owner",
             "--no-privileges",
-            f"--dbname={conninfo.make_conninfo(**params)}",
+            f"--dbname={conninfo.make_conninfo('', **params)}",
         ],
         env=env,
         capture_output=True,
