@@ -10,12 +10,15 @@ import structlog
 from bulk.log_scrub import SecretScrubber
 
 
-def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    """Route stdlib and structlog records to stderr, as key=value lines or JSON."""
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+def configure_logging(
+    level: str = "INFO", *, environment: str = "development", json: bool = False
+) -> None:
+    """Route stdlib and structlog records to stderr: JSON lines in production (or with
+    ``json``), readable key=value lines otherwise."""
+    renderers: list[structlog.types.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if json or environment == "production"
+        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -32,11 +35,9 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
-            ],
+            # Third-party stdlib records keep their ``extra={...}`` fields.
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
     # On the handler: every record of the process passes it, whichever logger made it.
