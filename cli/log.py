@@ -9,6 +9,25 @@ import structlog
 
 from bulk.log_scrub import SecretScrubber
 
+# Added to every event, structlog's and the standard library's alike.
+_SHARED: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def route_structlog_through_logging() -> None:
+    """Send structlog events to standard-library loggers, so the handlers, their scrubber and
+    any capture (pytest's ``caplog``) see them; rendering is the handler's formatter's."""
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
 
 def configure_logging(
     level: str = "INFO", *, environment: str = "development", json: bool = False
@@ -20,23 +39,12 @@ def configure_logging(
         if json or environment == "production"
         else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
     )
-    shared: list[structlog.types.Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
+    route_structlog_through_logging()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             # Third-party stdlib records keep their ``extra={...}`` fields.
-            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
