@@ -12,10 +12,12 @@ from typing import Any
 import psycopg
 import pytest
 import structlog
+from click.testing import CliRunner
 
 from bulk.shops import upsert_shop
 from bulk.types import JobStatus
 from cli.log import configure_logging
+from cli.main import cli
 from simulator.server import SimulatorServer
 from tests.bulk.shopify_sim import (
     SHOP,
@@ -26,7 +28,7 @@ from tests.bulk.shopify_sim import (
     sim_config,
     store_shop,
 )
-from tests.token_keys import TEST_CIPHER
+from tests.token_keys import PRODUCTION_KEY, TEST_CIPHER
 from workers.broker import build_broker
 from workers.main import run_worker
 from workers.queue import DramatiqJobQueue
@@ -147,3 +149,23 @@ def test_a_failed_job_logs_a_warning_with_its_context_as_key_value_text(
     assert "warning" in failed[0]
     assert f"job_id={job_id}" in failed[0] and f"shop_id={shop.id}" in failed[0]
     assert "error=" in failed[0] and "not0the0shops0token" not in output
+
+
+@pytest.mark.parametrize("environment", ["production", "development"])
+@pytest.mark.usefixtures("restore_logging")
+def test_the_command_line_logs_json_in_production_without_a_flag(
+    database_url: str, environment: str
+) -> None:
+    env = {"DATABASE_URL": database_url, "ENVIRONMENT": environment}
+    if environment == "production":
+        env["SHOP_TOKEN_KEYS"] = PRODUCTION_KEY
+    result = CliRunner().invoke(cli, ["token", "create", "--tenant", "acme"], env=env)
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.stderr.splitlines() if "token.created" in line]
+    if environment == "production":
+        assert json.loads(line)["event"] == "token.created"
+        assert json.loads(line)["role"] == "admin"
+    else:
+        with pytest.raises(ValueError):
+            json.loads(line)
+        assert "role=admin" in line
