@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from anyio import to_thread
 from dramatiq import Broker
 from psycopg_pool import ConnectionPool
@@ -47,7 +47,7 @@ from .schema import build_schema
 from .verify import shopify_verifier
 from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
@@ -220,7 +220,7 @@ def create_app(
                 services.tokens.ensure_tenant, SYSTEM, "development"
             )
             auth.anonymous = tenant_principal(tenant_id, "admin")
-            log.warning("AUTH_REQUIRED=false: requests without a token act as tenant development")
+            log.warning("api.auth_not_required", tenant="development")
         try:
             async with events.running():
                 yield

@@ -8,8 +8,8 @@ a WebSocket handshake). Tokens are never logged.
 from __future__ import annotations
 
 import functools
-import logging
 
+import structlog
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.principal import Principal
 from service.tokens import TokenService
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 MAX_HEADER_LENGTH = 256
 
@@ -59,7 +59,7 @@ class Authenticator:
         try:
             return await to_thread.run_sync(functools.partial(self._tokens.authenticate, token))
         except Exception as exc:  # the reason goes to the log; the token never does
-            log.warning("token lookup failed", extra={"error": type(exc).__name__})
+            log.warning("auth.token_lookup_failed", error=type(exc).__name__)
             raise AuthUnavailable from None
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,12 +19,13 @@ from typing import Any, Protocol
 
 import anyio
 import psycopg
+import structlog
 from anyio import to_thread
 from psycopg import sql
 
 from bulk.jobs import SyncJob
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 CHANNEL = "sync_job_events"
 
@@ -210,7 +210,7 @@ class JobEventHub:
     def _schedule(self, job_id: int, shop_id: int | None, *, notified: bool) -> None:
         queued = self._pending.get(job_id)
         if queued is None and len(self._pending) >= self.max_pending_jobs:
-            log.warning("too many changed jobs pending; reading current states instead")
+            log.warning("events.pending_overflow", max_pending_jobs=self.max_pending_jobs)
             self._pending.clear()
             self._request_resync(self._alive_at)
             return
@@ -228,7 +228,7 @@ class JobEventHub:
     def _on_notify(self, payload: str) -> None:
         event = parse_event(payload)
         if event is None:
-            log.warning("ignoring an unexpected %s payload", CHANNEL)
+            log.warning("events.unexpected_payload", channel=CHANNEL)
             return
         if any(s.wants(event.job_id, event.shop_id) for s in self._subscribers):
             self._schedule(event.job_id, event.shop_id, notified=True)
@@ -241,13 +241,15 @@ class JobEventHub:
                     self.conninfo, autocommit=True, connect_timeout=self.connect_timeout_s
                 )
             except Exception as exc:  # down, refusing, unreachable: try again later
-                log.warning("cannot connect to LISTEN on %s: %s", CHANNEL, type(exc).__name__)
+                log.warning(
+                    "events.listen_connect_failed", channel=CHANNEL, error=type(exc).__name__
+                )
             else:
                 async with conn:
                     try:
                         await self._listen(conn)
                     except Exception as exc:  # the connection broke: reconnect
-                        log.warning("LISTEN connection lost: %s", type(exc).__name__)
+                        log.warning("events.listen_lost", channel=CHANNEL, error=type(exc).__name__)
                     finally:
                         self.backend_pid = None
                 delay_s = self.reconnect_initial_delay_s
@@ -260,7 +262,7 @@ class JobEventHub:
         self.connections += 1
         # Anything changed while nobody listened (or before the first connection) is read now.
         self._request_resync(self._alive_at - timedelta(seconds=self.resync_margin_s))
-        log.info("listening on %s", CHANNEL, extra={"backend_pid": self.backend_pid})
+        log.info("events.listening", channel=CHANNEL, backend_pid=self.backend_pid)
         while True:
             self._alive_at = datetime.now(UTC)
             async for notify in conn.notifies(timeout=self.health_check_interval_s):
@@ -277,7 +279,7 @@ class JobEventHub:
             try:
                 await self._load_pending()
             except Exception:  # the database is down or busy: keep the work and retry
-                log.warning("reading changed jobs failed; retrying", exc_info=True)
+                log.warning("events.load_failed", exc_info=True)
                 self._loader_wakeup.set()
                 await anyio.sleep(delay_s)
                 delay_s = min(delay_s * 2, self.reconnect_max_delay_s)

@@ -7,8 +7,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
+import structlog
+from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from bulk.log_scrub import scrub
 
 from .deadletters.mutations import DeadLetterMutations
 from .deadletters.queries import DeadLetterQueries
@@ -18,6 +23,8 @@ from .jobs.subscriptions import JobSubscriptions
 from .scalars import SCALAR_MAP
 from .shops.mutations import ShopMutations
 from .shops.queries import ShopQueries
+
+log = structlog.get_logger(__name__)
 
 
 @strawberry.type
@@ -49,7 +56,7 @@ def build_schema(
         extensions.append(functools.partial(MaskErrors, should_mask_error=_is_unexpected))
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -69,6 +76,30 @@ def _is_unexpected(error: object) -> bool:
     """Keep our own client-facing errors (_CLIENT_ERROR_CODES) readable; mask everything else."""
     extensions = getattr(error, "extensions", None) or {}
     return extensions.get("code") not in _CLIENT_ERROR_CODES
+
+
+def _is_client_error(error: GraphQLError) -> bool:
+    """The client's mistake: a document that does not parse or validate (no cause), or one of
+    our client-facing codes."""
+    return error.original_error is None or not _is_unexpected(error)
+
+
+class _Schema(strawberry.Schema):
+    """Strawberry logs every GraphQL error at ERROR with a traceback; a client's mistake is
+    no operator's error, so it gets one info line."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _is_client_error(error):
+                code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+                # The message may quote the client's input: scrubbed here too, whatever the
+                # process's logging set-up.
+                log.info("graphql.client_error", code=code, message=scrub(error.message))
+        super().process_errors(
+            [error for error in errors if not _is_client_error(error)], execution_context
+        )
 
 
 # For `strawberry export-schema api.schema:schema`; building it opens nothing.

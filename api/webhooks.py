@@ -12,8 +12,8 @@ import functools
 import hashlib
 import hmac
 import json
-import logging
 
+import structlog
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,7 +27,7 @@ from service.ports import ShopCredentials
 from service.principal import SYSTEM
 from service.shops import WebhookRegistrar
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 FINISH_TOPIC = "bulk_operations/finish"
 WEBHOOK_PATH = "/webhooks/shopify"
@@ -129,7 +129,10 @@ class ShopifyWebhookEndpoint:
         if outcome.duplicate:
             return JSONResponse({"status": "duplicate"})
         log.info(
-            "bulk operation finished",
-            extra={"operation_id": operation_id, "status": status, "job_id": outcome.job_id},
+            "webhook.bulk_operation_finished",
+            operation_id=operation_id,
+            status=status,
+            job_id=outcome.job_id,
+            shop_id=outcome.shop_id,
         )
         return JSONResponse({"status": "unknown" if outcome.job_id is None else "enqueued"})

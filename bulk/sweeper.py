@@ -42,19 +42,22 @@ def sweep_lost_jobs(
     grace period later and the next sweep retries it.
     """
     params = {"grace_s": grace_s, "max_deliveries": max_deliveries, "limit": limit}
-    failed: list[int] = []
+    failed: list[tuple[dict[str, Any], str]] = []
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute(_SQL["lock_spent_jobs"], params)
         for row in cur.fetchall():
             error = delivery_budget_error(row["deliveries"], row["step_error"])
             cur.execute(_SQL["fail_spent_job"], {"job_id": row["id"], "error": error})
-            failed.append(row["id"])
-    for job_id in failed:
-        log.warning("sweeper.failed", job_id=job_id)
+            failed.append((row, error))
+    for row, error in failed:
+        # The same event as a step's failure (LeasedJob.fail): one line per failed job.
+        log.warning(
+            "job.failed", job_id=row["id"], shop_id=row["shop_id"], error=error, by="sweeper"
+        )
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(_SQL["claim_lost_jobs"], params)
-        claimed = sorted(int(row[0]) for row in cur.fetchall())
-    for job_id in claimed:
+        lost = sorted((int(job_id), int(shop_id)) for job_id, shop_id in cur.fetchall())
+    for job_id, shop_id in lost:
         enqueue(job_id)
-        log.info("sweeper.requeued", job_id=job_id)
-    return Sweep(requeued=claimed, failed=failed)
+        log.info("sweeper.requeued", job_id=job_id, shop_id=shop_id)
+    return Sweep(requeued=[job_id for job_id, _ in lost], failed=[row["id"] for row, _ in failed])

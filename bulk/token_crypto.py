@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 
+import structlog
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from .config import Settings
 from .errors import ConfigurationError
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 # Development only: every process of a dev deployment derives the same key, so a token the API
 # stored can be read by a worker. Production refuses it.
@@ -85,6 +85,6 @@ def token_cipher(settings: Settings) -> TokenCipher:
     if production and DEVELOPMENT_KEY in keys:
         raise TokenKeyError("production must not use the development token key")
     if not keys:
-        log.warning("SHOP_TOKEN_KEYS is not set: shop tokens use the development key")
+        log.warning("token_crypto.development_key", reason="SHOP_TOKEN_KEYS is not set")
         keys = [DEVELOPMENT_KEY]
     return TokenCipher(keys)

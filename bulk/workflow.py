@@ -124,6 +124,15 @@ class JobRunner:
         timed out, killed) the job FAILS naming the last error. Only an interrupt (the actor's
         time limit) or an unreachable database goes on up to the caller, recorded if possible.
         """
+        # Every line of the step carries the job (ingest, download and client lines too);
+        # bound for this call only, so the worker thread's next job starts clean.
+        with structlog.contextvars.bound_contextvars(job_id=job_id):
+            try:
+                return self._advance(job_id)
+            finally:
+                structlog.contextvars.unbind_contextvars("shop_id")  # bound once leased
+
+    def _advance(self, job_id: int) -> Step:
         crash: BaseException | None = None
         with self._pool.connection() as conn:
             if not conn.autocommit:
@@ -131,13 +140,14 @@ class JobRunner:
             leased = take_lease(conn, job_id, ttl_s=self._lease_ttl_s)
             if isinstance(leased, LeaseRefused):
                 return self._refused(job_id, leased)
+            structlog.contextvars.bind_contextvars(shop_id=leased.job.shop_id)
             try:
                 if leased.deliveries > self._settings.max_deliveries:
                     step = self._out_of_deliveries(leased)
                 else:
                     step = self._step(leased)
             except (Fenced, LeaseLost):
-                log.info("job.fenced", job_id=job_id)
+                log.info("job.fenced")
                 step = Step(done=False, delay_s=self._settings.poll_initial_delay_s)
             except BaseException as exc:  # recorded below, after the connection is returned
                 crash = exc
@@ -201,14 +211,12 @@ class JobRunner:
             endpoint = ShopifyEndpoint.from_shop(shop, self._cipher)
         except TokenKeyError as exc:
             job.fail(str(exc))  # the message names the shop, never the token or a key
-            log.warning("job.failed", job_id=job.job.id, error=str(exc))
             return Step(done=True)
         try:
             with self._client_factory(endpoint) as client:
                 return self._step_with_client(job, client)
         except ShopifyPermanentError as exc:
             job.fail(f"Shopify: {exc}")
-            log.warning("job.failed", job_id=job.job.id, error=str(exc))
             return Step(done=True)
         except (ShopifyTransientError, DownloadInterruptedError) as exc:
             return self._transient(job, exc)

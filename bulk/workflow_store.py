@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg.rows import dict_row
 
 from schema.sqlfile import load_queries
@@ -18,6 +19,7 @@ from .shopify.operation import BulkOperation
 from .types import JobStatus
 
 _SQL = load_queries("bulk", "sql/workflow.sql")
+log = structlog.get_logger(__name__)
 
 
 class Fenced(Exception):
@@ -187,6 +189,8 @@ class LeasedJob:
 
     def fail(self, error: str) -> None:
         self._update("fail_job", error=error)
+        # The one place a step fails a job: one line for every way it can.
+        log.warning("job.failed", job_id=self.job.id, shop_id=self.job.shop_id, error=error)
 
 
 def release_crashed(

@@ -9,34 +9,43 @@ import structlog
 
 from bulk.log_scrub import SecretScrubber
 
+# Added to every event, structlog's and the standard library's alike.
+_SHARED: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
 
-def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    """Route stdlib and structlog records to stderr, as key=value lines or JSON."""
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
-    shared: list[structlog.types.Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
+
+def route_structlog_through_logging() -> None:
+    """Send structlog events to standard-library loggers, so the handlers, their scrubber and
+    any capture (pytest's ``caplog``) see them; rendering is the handler's formatter's."""
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+
+
+def configure_logging(
+    level: str = "INFO", *, environment: str = "development", json: bool = False
+) -> None:
+    """Route stdlib and structlog records to stderr: JSON lines in production (or with
+    ``json``), readable key=value lines otherwise."""
+    renderers: list[structlog.types.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if json or environment == "production"
+        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    )
+    route_structlog_through_logging()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
-            ],
+            # Third-party stdlib records keep their ``extra={...}`` fields.
+            foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
     # On the handler: every record of the process passes it, whichever logger made it.

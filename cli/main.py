@@ -16,12 +16,17 @@ from .tokens import token
 
 @click.group()
 @click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
-@click.option("--log-json", is_flag=True, help="Log JSON lines instead of key=value text.")
+@click.option(
+    "--log-json",
+    is_flag=True,
+    help="Log JSON lines instead of key=value text (always so with ENVIRONMENT=production).",
+)
 @click.pass_context
 def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
     """Keep a Postgres copy of Shopify orders in sync through GraphQL bulk operations."""
-    configure_logging(log_level, json=log_json)
-    ctx.obj = Settings()
+    settings = Settings()
+    configure_logging(log_level, environment=settings.environment, json=log_json)
+    ctx.obj = settings
 
 
 @cli.command()

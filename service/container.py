@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk.net import STRICT, NetPolicy
@@ -19,7 +19,7 @@ from .ports import JobQueue, ShopVerifier
 from .shops import ShopService, WebhookRegistrar
 from .tokens import TokenService
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Services:
             with self.pool.connection(timeout=timeout_s) as conn:
                 conn.execute("SELECT 1")
         except Exception:  # any failure means "not healthy"; the reason goes to the log
-            log.warning("database health check failed", exc_info=True)
+            log.warning("health.database_down", exc_info=True)
             return False
         return True
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk import deadletters, jobs
@@ -18,7 +18,7 @@ from bulk.jobs import SyncJob
 from .principal import Principal
 from .scope import visible_job
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,10 @@ class DeadLetterService:
         if job is None:  # deleted with its shop since
             raise InvalidJobRequest("jobId", f"no sync job with id {job_id}")
         log.info(
-            "dead letters retried",
-            extra={"job_id": job_id, "retried": result.retried, "resolved": result.resolved},
+            "dead_letters.retried",
+            job_id=job_id,
+            shop_id=job.shop_id,
+            retried=result.retried,
+            resolved=result.resolved,
         )
         return RetriedDeadLetters(result, job)

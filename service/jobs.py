@@ -6,12 +6,12 @@ cannot read.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk import jobs, sweeper, webhook_deliveries, workflow
@@ -25,7 +25,7 @@ from .ports import JobQueue
 from .principal import Forbidden, Principal
 from .scope import visible_job, visible_shop
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class CancelOutcome:
 class WakeOutcome:
     job_id: int | None  # the job enqueued, if any
     duplicate: bool  # the delivery was handled before
+    shop_id: int | None = None  # the enqueued job's shop
 
 
 @dataclass
@@ -72,8 +73,15 @@ class JobService:
         """
         principal.require_admin()
         with self.pool.connection() as conn:
-            if visible_job(conn, principal, job_id) is None:
+            visible = visible_job(conn, principal, job_id)
+            if visible is None:
                 raise InvalidJobRequest("id", f"no sync job with id {job_id}")
+        # The workflow's and the Shopify client's lines about this cancel carry the job too.
+        with structlog.contextvars.bound_contextvars(job_id=job_id, shop_id=visible.shop_id):
+            return self._cancel(job_id)
+
+    def _cancel(self, job_id: int) -> CancelOutcome:
+        with self.pool.connection() as conn:
             if self.cipher is None:
                 raise ConfigurationError("this process cannot cancel jobs: it has no token keys")
             cancelled = workflow.mark_cancelled(conn, job_id, self.cipher)
@@ -83,7 +91,7 @@ class JobService:
         if cancelled is not None:
             # The connection is back in the pool: none waits on Shopify.
             workflow.cancel_operation(cancelled, client_factory=self.shopify_client_factory)
-            log.info("job cancelled", extra={"job_id": job_id})
+            log.info("job.cancelled", job_id=job_id, shop_id=job.shop_id)
         return CancelOutcome(job, finished=job.status is not JobStatus.CANCELLED)
 
     def get(self, principal: Principal, job_id: int) -> SyncJob | None:
@@ -120,7 +128,7 @@ class JobService:
         if job is None:
             return WakeOutcome(job_id=None, duplicate=duplicate)
         self.queue.enqueue(job.id)
-        return WakeOutcome(job_id=job.id, duplicate=False)
+        return WakeOutcome(job_id=job.id, duplicate=False, shop_id=job.shop_id)
 
     def sweep_lost(
         self, principal: Principal, *, grace_s: float, max_deliveries: int, limit: int

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk import jobs, shops
@@ -32,7 +32,7 @@ from .ports import JobQueue, ShopCredentials, ShopVerifier
 from .principal import Principal
 from .scope import visible_shop
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 _API_VERSION = re.compile(r"^(\d{4}-(0[1-9]|1[0-2])|unstable)$")
 MAX_TOKEN_LENGTH = 1024
@@ -190,18 +190,25 @@ class ShopService:
             try:
                 reported = self.verifier(credentials)
             except ShopifyError as exc:
-                log.warning(
-                    "shop verification failed",
-                    extra={"domain": credentials.domain, "error": type(exc).__name__},
+                log.info(
+                    "shop.verification_failed",
+                    domain=credentials.domain,
+                    error=type(exc).__name__,
                 )
                 raise _verification_failure(exc, credentials) from None
             if reported.strip().lower() != credentials.domain:
-                log.warning("shop token is another shop's", extra={"domain": credentials.domain})
+                log.info(
+                    "shop.connect_refused",
+                    domain=credentials.domain,
+                    reason="token_of_another_shop",
+                )
                 raise _refused(credentials)
         with self.pool.connection() as conn:
             existing = shops.get_shop_by_domain(conn, credentials.domain)
         if existing is not None and existing.tenant_id not in (None, principal.tenant_id):
-            log.warning("shop owned by another tenant", extra={"domain": credentials.domain})
+            log.info(
+                "shop.connect_refused", domain=credentials.domain, reason="owned_by_another_tenant"
+            )
             raise _refused(credentials)
         # Before the initial job is enqueued, so its operation's webhook already has a target.
         subscribed = self._subscribe_webhook(credentials)
@@ -226,7 +233,7 @@ class ShopService:
         # The transaction is committed here; only now may a worker see the job.
         if initial is not None and initial.created:
             self.queue.enqueue(initial.job.id)
-        log.info("shop connected", extra={"shop_id": shop.id, "new": created})
+        log.info("shop.connected", shop_id=shop.id, domain=credentials.domain, new=created)
         return ConnectedShop(shop, initial.job if initial is not None else None, subscribed)
 
     def _subscribe_webhook(self, credentials: ShopCredentials) -> bool:
@@ -239,12 +246,15 @@ class ShopService:
             # Only Shopify's refusal (userErrors about the address) is quoted; other messages
             # are not, in case one carries a credential.
             reason = str(exc) if isinstance(exc, WebhookSubscriptionError) else None
+            # The shop's jobs rely on polling.
             log.warning(
-                "webhook subscription failed; the shop's jobs rely on polling",
-                extra={"domain": credentials.domain, "error": type(exc).__name__, "reason": reason},
+                "shop.webhook_subscription_failed",
+                domain=credentials.domain,
+                error=type(exc).__name__,
+                reason=reason,
             )
             return False
-        log.info("webhook subscribed", extra={"domain": credentials.domain})
+        log.info("shop.webhook_subscribed", domain=credentials.domain)
         return True
 
     def get(self, principal: Principal, shop_id: int) -> Shop | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk import tenants
@@ -14,7 +14,7 @@ from bulk.tenants import TokenRecord
 
 from .principal import Forbidden, Principal, tenant_principal
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 TOKEN_PREFIX = "sst_"  # recognisable in a leaked file or a secret scanner
 MAX_TOKEN_LENGTH = 200  # longer headers are refused before any hashing or query
@@ -48,7 +48,7 @@ class TokenService:
             token_id = tenants.insert_token(
                 conn, tenant_id=tenant_id, role=role, token_hash=tenants.hash_token(token)
             )
-        log.info("api token created", extra={"token_id": token_id, "role": role})
+        log.info("token.created", token_id=token_id, role=role)
         return IssuedToken(
             id=token_id, tenant=tenants.normalise_tenant_name(tenant), role=role, token=token
         )
@@ -72,7 +72,7 @@ class TokenService:
         with self.pool.connection() as conn:
             revoked = tenants.revoke_token(conn, token_id)
         if revoked:
-            log.info("api token revoked", extra={"token_id": token_id})
+            log.info("token.revoked", token_id=token_id)
         return revoked
 
     def authenticate(self, token: str) -> Principal | None:

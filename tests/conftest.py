@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from cli.log import route_structlog_through_logging
 from schema.migrate import migrate
 
 # The test entry point reads its configuration here, once.
@@ -72,6 +73,13 @@ def redis_url() -> str:
 @pytest.fixture
 def rabbitmq_url() -> str:
     return RABBITMQ_URL
+
+
+@pytest.fixture(autouse=True)
+def _structlog_through_logging() -> None:
+    """As in every process: structlog events are standard-library records, so ``caplog`` and
+    the handlers a test installs see them (structlog's default prints to stdout instead)."""
+    route_structlog_through_logging()
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import urlsplit
 
 import dramatiq
+import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk.config import Settings
@@ -17,6 +19,8 @@ from .signals import install_signal_handlers, restore_signal_handlers
 
 # These libraries log request URLs and bodies at INFO/DEBUG: signed result URLs are credentials.
 _QUIET_LOGGERS = ("httpx", "httpcore", "gql.transport.httpx")
+
+log = structlog.get_logger(__name__)
 
 
 def run_worker(
@@ -45,10 +49,21 @@ def run_worker(
             register_actors(broker, runner, settings.queue_name)
             worker = dramatiq.Worker(broker, worker_threads=threads)
             worker.start()
+            broker_url = urlsplit(settings.broker_url)
+            # Kind, host and port only: the URL's user info holds the broker's password.
+            log.info(
+                "worker.started",
+                broker=broker_url.scheme,
+                broker_host=broker_url.hostname,
+                broker_port=broker_url.port,
+                queue=settings.queue_name,
+                threads=threads,
+            )
             try:
                 stop.wait()
             finally:
                 worker.stop()
+                log.info("worker.stopped", queue=settings.queue_name)
     finally:
         broker.close()
         restore_signal_handlers(previous)

@@ -23,11 +23,11 @@ WITH lost AS MATERIALIZED (
 UPDATE sync_jobs AS j
    SET next_step_at = now(), requeues = j.requeues + 1
  WHERE j.id IN (SELECT id FROM lost)
-RETURNING j.id;
+RETURNING j.id, j.shop_id;
 
 -- name: lock_spent_jobs
 -- Lost jobs whose delivery budget is spent: another delivery would only fail them.
-SELECT id, deliveries, step_error
+SELECT id, shop_id, deliveries, step_error
   FROM sync_jobs
  WHERE status IN ('QUEUED', 'RUNNING')
    AND deliveries >= %(max_deliveries)s

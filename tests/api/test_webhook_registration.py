@@ -173,9 +173,13 @@ async def test_a_failed_subscription_does_not_fail_the_connection(
 
     assert _subscriptions(simulator) == []
     assert queue.enqueued == [(int(result["initialJob"]["id"]), 0)]
-    warnings = [r for r in caplog.records if r.getMessage().startswith("webhook subscription")]
-    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
-    assert warnings[0].__dict__["error"] == "ShopifyUnavailableError"
+    warnings = [
+        r.msg
+        for r in caplog.records
+        if isinstance(r.msg, dict) and r.msg["event"] == "shop.webhook_subscription_failed"
+    ]
+    assert len(warnings) == 1 and warnings[0]["level"] == "warning"
+    assert warnings[0]["error"] == "ShopifyUnavailableError"
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert TOKEN not in logged and SECRET not in logged
 
@@ -242,7 +246,7 @@ def test_any_registrar_failure_is_logged_safely_and_the_shop_connects(
     assert connected.webhook_subscribed is False and connected.initial_job is not None
     assert queue.enqueued == [connected.initial_job.id]
     (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert warning.__dict__["error"] == type(error).__name__
+    assert warning.msg["error"] == type(error).__name__
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert TOKEN not in logged
     if isinstance(error, WebhookSubscriptionError):

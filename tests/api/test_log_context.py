@@ -1,0 +1,54 @@
+"""The API's log lines keep their key-value context (``shop.connected`` names its shop), and a
+refused connect is the client's business: an info line, no traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+
+from cli.log import configure_logging
+
+from .conftest import CONNECT, REJECTED_TOKEN, connect_shop, graphql
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+@pytest.mark.usefixtures("restore_logging")
+async def test_connect_shop_lines_carry_their_context(
+    client: httpx.AsyncClient, capfd: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("INFO", json=True)
+    capfd.readouterr()
+    connected = await connect_shop(client, token="shpat_good_1")
+    refused = await graphql(
+        client, CONNECT, input={"domain": "other.myshopify.com", "accessToken": REJECTED_TOKEN}
+    )
+    assert refused["data"]["connectShop"]["__typename"] == "ShopConnectionFailed"
+    lines: list[dict[str, Any]] = [
+        json.loads(line) for line in capfd.readouterr().err.splitlines() if line.strip()
+    ]
+
+    [line] = [line for line in lines if line["event"] == "shop.connected"]
+    assert line["shop_id"] == int(connected["shop"]["id"])
+    assert line["domain"] == "demo.myshopify.com" and line["new"] is True
+    [failed] = [line for line in lines if line["event"] == "shop.verification_failed"]
+    assert failed["domain"] == "other.myshopify.com" and failed["level"] == "info"
+    assert failed["error"] == "AuthenticationError" and "exception" not in failed
+    assert not [line for line in lines if line["level"] in ("error", "critical")], lines
+    assert REJECTED_TOKEN not in json.dumps(lines)
