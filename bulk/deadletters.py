@@ -21,7 +21,7 @@ that row lock: a job's status never returns to active, so no ingest can start un
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,9 +29,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from bulk.errors import JobNotFound, JobStillActive
-from bulk.ingest_merge import merge_batch
-from bulk.ingest_parse import parse_lines
-from bulk.ingest_stage import prepare_batch, stage_rows
+from bulk.ingest import merge_batch, parse_lines, stage_batch
 from bulk.types import JobStatus, SyncMode
 from schema.sqlfile import load_queries
 
@@ -162,8 +160,7 @@ def retry_dead_letters(
             (int(letter_id), offset, str(line).encode("utf-8"))
             for letter_id, _number, offset, line in letters
         )
-        prepare_batch(cur)
-        stage_rows(cur, parsed.rows)
+        stage_batch(cur, parsed.rows)
         merged = merge_batch(
             conn,
             cur,
@@ -197,13 +194,19 @@ def retry_dead_letters(
             _Q["mark_still_failing"],
             {"ids": list(failing), "reasons": list(failing.values())},
         )
-        stats = merged.stats
-        stats.line_items_skipped -= len(orphans)  # neither written nor skipped: still open
-        stats.line_items_skipped += parsed.skipped_items
-        stats.lines_superseded += parsed.superseded
-        stats.failed_lines = -len(resolved)
+        deleted = 0
         if finished:
             cur.execute(_INGEST["delete_removed_line_items"], params | {"shop_id": shop_id})
-            stats.line_items_deleted = max(cur.rowcount, 0)
+            deleted = max(cur.rowcount, 0)
+        stats = replace(
+            merged.stats,
+            # an orphan is neither written nor skipped: its letter stays open
+            line_items_skipped=merged.stats.line_items_skipped
+            - len(orphans)
+            + parsed.skipped_items,
+            lines_superseded=merged.stats.lines_superseded + parsed.superseded,
+            failed_lines=-len(resolved),
+            line_items_deleted=deleted,
+        )
         cur.execute(_INGEST["add_stats"], {**stats.as_params(), "job_id": job_id})
         return RetryResult(len(letters), len(resolved), len(failing))

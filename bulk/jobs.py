@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 from schema.sqlfile import load_queries
 
 from .errors import InvalidJobRequest
+from .ingest.stats import STAT_FIELDS, IngestStats
 from .types import JobStatus, JobType, SyncMode
 
 _SQL = load_queries("bulk", "sql/jobs.sql")
@@ -19,21 +20,6 @@ _SQL = load_queries("bulk", "sql/jobs.sql")
 # Bounds that keep a request meaningful: Shopify keeps orders for years, not centuries.
 MAX_DAYS = 36_500
 MAX_STALE_AFTER_MINS = MAX_DAYS * 24 * 60
-
-
-@dataclass(frozen=True)
-class JobStats:
-    lines_read: int = 0
-    bytes_read: int = 0
-    orders_created: int = 0
-    orders_updated: int = 0
-    orders_unchanged: int = 0
-    orders_skipped: int = 0
-    line_items_written: int = 0
-    line_items_skipped: int = 0
-    line_items_deleted: int = 0
-    failed_lines: int = 0
-    lines_superseded: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,12 +46,9 @@ class SyncJob:
     root_object_count: int | None
     checkpoint_line: int
     checkpoint_byte: int
-    stats: JobStats
+    stats: IngestStats
     # The signed result URL is a bearer credential for the shop's data: never printed.
     result_url: str | None = field(default=None, repr=False)
-
-
-_STAT_FIELDS = tuple(JobStats.__dataclass_fields__)
 
 
 def job_from_row(row: dict[str, Any]) -> SyncJob:
@@ -93,7 +76,7 @@ def job_from_row(row: dict[str, Any]) -> SyncJob:
         root_object_count=row["root_object_count"],
         checkpoint_line=row["checkpoint_line"],
         checkpoint_byte=row["checkpoint_byte"],
-        stats=JobStats(**{name: row[name] for name in _STAT_FIELDS}),
+        stats=IngestStats(**{name: row[name] for name in STAT_FIELDS}),
         result_url=row["result_url"],
     )
 

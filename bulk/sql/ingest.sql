@@ -1,4 +1,4 @@
--- Named queries of the ingest engine (bulk/ingest*.py). Values are always bound parameters.
+-- Named queries of the ingest engine (the bulk/ingest/ package). Values are always bound parameters.
 -- pg_temp.ingest_batch holds the good lines of the batch being ingested (emptied at each
 -- commit), as Python's ijson pass classified them: kind ('o' order, 'l' line item), id, parent
 -- id, and the original line as text. Each line is parsed as jsonb once, where it is written.
@@ -63,7 +63,7 @@ ORDER BY s.line_no
 -- wins a tie; not on a dead-letter retry). Every order's decision follows from what the upsert
 -- did and the job's earlier decision for it, and is recorded in job_orders with the version the
 -- job keeps (win_version) and the order's last line so far. A line item belongs to one line of
--- its order (see bulk/ingest_parse.py): its staged occ_line, else the order's last line of an
+-- its order (see bulk/ingest/parse.py): its staged occ_line, else the order's last line of an
 -- earlier batch, else (fallback) the order's first line here. It is written if its order was
 -- created or updated and that line is the kept version, skipped if not, parked while no line of
 -- its order was read (their values cast here too, so a bad value is caught on the line's own

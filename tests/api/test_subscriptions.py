@@ -24,7 +24,8 @@ from api.app import create_app
 from api.events import EventStreamEnded, JobEventHub, JobSubscriber, parse_event
 from bulk import jobs, shops, tenants
 from bulk.config import Settings
-from bulk.jobs import JobRequest, JobStats, SyncJob
+from bulk.ingest import IngestStats
+from bulk.jobs import JobRequest, SyncJob
 from bulk.types import JobStatus, JobType, SyncMode
 from service.principal import SYSTEM
 from tests.token_keys import PRODUCTION, TEST_CIPHER
@@ -411,7 +412,7 @@ def _record(job_id: int, lines: int, status: JobStatus = JobStatus.RUNNING) -> S
         root_object_count=None,
         checkpoint_line=lines,
         checkpoint_byte=lines,
-        stats=JobStats(lines_read=lines),
+        stats=IngestStats(lines_read=lines),
     )
 
 

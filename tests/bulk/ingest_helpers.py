@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -127,6 +128,13 @@ def shop_file(orders: int, items_per_order: int = 3, *, layout: str = "grouped")
 def chunked(data: bytes, size: int = 7) -> Iterator[bytes]:
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+def read_file_chunks(path: Path, *, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+    """The bytes of a local file, in chunks (as the download streams them)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            yield chunk
 
 
 def make_ingestor(

@@ -14,9 +14,15 @@ from typing import Any
 import psycopg
 import pytest
 
-from bulk.ingest import Checkpoint, read_file_chunks
+from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
-from tests.bulk.ingest_helpers import assert_identity, make_ingestor, make_job, make_shop
+from tests.bulk.ingest_helpers import (
+    assert_identity,
+    make_ingestor,
+    make_job,
+    make_shop,
+    read_file_chunks,
+)
 
 ORDERS = 20_000
 ITEMS_PER_ORDER = 4  # on average

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bulk.ingest_parse import ParsedBatch, _build_line_by_line, parse_batch
-from bulk.lines import LineBatch, count_lines
+from bulk.ingest.lines import LineBatch, count_lines
+from bulk.ingest.parse import ParsedBatch, _build_line_by_line, parse_batch
 from tests.bulk.ingest_helpers import item, jsonl, order
 
 

@@ -1,7 +1,7 @@
 """Two versions of one order in one export: the newest updatedAt wins, with exactly its line items.
 
 A line item belongs to the nearest preceding line of its order, or to the next one when it comes
-before every line of its order (see bulk/ingest.py).
+before every line of its order (see bulk/ingest/engine.py).
 """
 
 from __future__ import annotations

@@ -1,22 +1,4 @@
-"""Parse and classify a batch of JSONL lines with ijson, and build the rows to stage them.
-
-The whole batch goes through ijson's C parser in one call; the values map one-to-one to the lines
-when every line boundary is ``}`` newline ``{`` (a ``}`` followed by ``{`` is only valid between
-top-level values) and there are as many values as lines. Otherwise, or if the batch does not
-parse, each line is parsed on its own to name the bad ones. Each good line becomes a row
-``line_no, byte_offset, kind, id, parent_id, first_line, last_line, lines, occ_line, fallback,
-doc`` in COPY text format, ``doc`` being the line's original bytes.
-
-Versions within the batch: of an order's lines the one with the newest ``updatedAt`` is staged
-(the later one on a tie), with the first, last and every line number of the order in the
-batch. A line item belongs to the nearest preceding line of its order (``occ_line``); one that
-comes before every line of its order in the batch has no ``occ_line``: the merge gives it the
-order's last line of an earlier batch or, if there is none, the order's first line in this
-batch (``fallback``), or parks it. Line items of a line that lost within the batch are dropped
-here (counted skipped); of two lines of one line item belonging to the same order line, the
-later is kept (the earlier counted superseded, as are an order's other lines), and a line item
-under two orders keeps its last line only.
-"""
+"""Parse and classify a batch of JSONL lines with ijson, and build the COPY rows to stage them."""
 
 from __future__ import annotations
 
@@ -28,7 +10,7 @@ from typing import Any
 
 import ijson
 
-from bulk.lines import LineBatch
+from .lines import LineBatch
 
 ORDER_PREFIX = "gid://shopify/Order/"
 LINE_ITEM_PREFIX = "gid://shopify/LineItem/"
@@ -61,7 +43,7 @@ class BadLine:
 
 @dataclass
 class ParsedBatch:
-    """A batch's good lines as COPY rows (see the module docstring), and its bad lines."""
+    """A batch's good lines as COPY rows (see ``parse_batch``), and its bad lines."""
 
     rows: bytes = b""
     orders: int = 0  # distinct order ids staged
@@ -104,7 +86,25 @@ def classify(value: Any) -> tuple[bytes, str, str | None] | str:
 
 
 def parse_batch(batch: LineBatch) -> ParsedBatch:
-    """Validate and classify every line of ``batch``; see the module docstring."""
+    """Validate and classify every line of ``batch``.
+
+    The whole batch goes through ijson's C parser in one call; the values map one-to-one to the
+    lines when every line boundary is ``}`` newline ``{`` (a ``}`` followed by ``{`` is only valid
+    between top-level values) and there are as many values as lines. Otherwise, or if the batch does
+    not parse, each line is parsed on its own to name the bad ones. Each good line becomes a row
+    ``line_no, byte_offset, kind, id, parent_id, first_line, last_line, lines, occ_line, fallback,
+    doc`` in COPY text format, ``doc`` being the line's original bytes.
+
+    Versions within the batch: of an order's lines the one with the newest ``updatedAt`` is staged
+    (the later one on a tie), with the first, last and every line number of the order in the batch.
+    A line item belongs to the nearest preceding line of its order (``occ_line``); one that comes
+    before every line of its order in the batch has no ``occ_line``: the merge gives it the order's
+    last line of an earlier batch or, if there is none, the order's first line in this batch
+    (``fallback``), or parks it. Line items of a line that lost within the batch are dropped here
+    (counted skipped); of two lines of one line item belonging to the same order line, the later is
+    kept (the earlier counted superseded, as are an order's other lines), and a line item under two
+    orders keeps its last line only.
+    """
     if batch.problem is not None:  # one line over the limit: only its first bytes are here
         node_id, parent_id = ids_in(batch.data)
         line = line_text(batch.data)
@@ -216,7 +216,7 @@ def _version_key(value: Any) -> tuple[bool, datetime]:
 
 
 class _Staged:
-    """The good lines of a batch, reduced to one version per order (see the module docstring)."""
+    """The good lines of a batch, reduced to one version per order (see ``parse_batch``)."""
 
     __slots__ = ("bad", "items", "orders", "superseded")
 

@@ -1,11 +1,12 @@
-"""Counters of an ingest, as persisted on the sync_jobs row (one column each)."""
+"""Counters of an ingest, as persisted on the sync_jobs row (one column each): one immutable type
+for the engine, the job and the API."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class IngestStats:
     """How many lines, bytes and decisions an ingest (or a part of one) accounted for.
 
@@ -28,16 +29,13 @@ class IngestStats:
     failed_lines: int = 0
     lines_superseded: int = 0
 
-    def add(self, other: IngestStats) -> None:
-        """Add ``other``'s counts to these."""
-        for field in fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+    def __add__(self, other: IngestStats) -> IngestStats:
+        return IngestStats(*(getattr(self, name) + getattr(other, name) for name in STAT_FIELDS))
 
     def as_params(self) -> dict[str, int]:
         """The counts as bound parameters of the ``add_stats`` query."""
         return asdict(self)
 
-    @classmethod
-    def from_row(cls, row: tuple[object, ...]) -> IngestStats:
-        """Counts read by the ``job_stats`` query (columns in field order)."""
-        return cls(*(int(str(value)) for value in row))
+
+STAT_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(IngestStats))
+"""The counters' names, in column order: also the sync_jobs columns and the API's fields."""

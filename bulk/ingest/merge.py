@@ -1,9 +1,7 @@
-"""Merge the staged batch into orders, decisions, line items and parked items, set-based.
+"""Stage a parsed batch with one COPY, then merge it into orders and line items, set-based.
 
-One statement does it all (see ``merge_batch`` in sql/ingest.sql). A value Postgres cannot parse
-or cast, or one over its limits, makes it fail: then a per-line diagnosis sets the guilty lines
-aside and the merge runs again without them. A line item of a just-inserted order that already
-exists (the plain INSERT's assumption broken) makes it run again with every line item upserted.
+One statement merges (``merge_batch`` in sql/ingest.sql); a value Postgres cannot cast sets its
+lines aside and the merge runs again without them.
 """
 
 from __future__ import annotations
@@ -13,12 +11,25 @@ from typing import Any
 
 import psycopg
 
-from bulk.ingest_parse import ORDER, BadLine
-from bulk.ingest_stats import IngestStats
 from bulk.types import SyncMode
 from schema.sqlfile import load_queries
 
+from .parse import ORDER, BadLine
+from .stats import IngestStats
+
 _Q = load_queries("bulk", "sql/ingest.sql")
+
+
+def stage_batch(cur: psycopg.Cursor[Any], rows: bytes) -> None:
+    """Load COPY text rows (built by ``parse``) into the session's pg_temp.ingest_batch.
+
+    The rows were escaped for COPY's text format, so COPY has nothing to refuse: text Postgres
+    cannot take as jsonb is found by the merge.
+    """
+    cur.execute(_Q["prepare_batch"])  # the transaction's settings, the table if not yet made
+    if rows:
+        with cur.copy(_Q["copy_batch"]) as copy:
+            copy.write(rows)
 
 
 @dataclass
@@ -70,15 +81,16 @@ def merge_batch(
                 )
                 line_items -= kind != ORDER.decode()
     created, updated, unchanged, skipped, written, parked, revived, dropped, repeats = _ints(row)
-    stats = outcome.stats
-    stats.orders_created = created
-    stats.orders_updated = updated
-    stats.orders_unchanged = unchanged
-    stats.orders_skipped = skipped
-    stats.line_items_written = written
-    stats.line_items_skipped = line_items + revived - written - parked
-    stats.lines_superseded = dropped + repeats
-    stats.failed_lines = len(outcome.bad)
+    outcome.stats = IngestStats(
+        orders_created=created,
+        orders_updated=updated,
+        orders_unchanged=unchanged,
+        orders_skipped=skipped,
+        line_items_written=written,
+        line_items_skipped=line_items + revived - written - parked,
+        lines_superseded=dropped + repeats,
+        failed_lines=len(outcome.bad),
+    )
     return outcome
 
 

@@ -1,4 +1,4 @@
-"""Split a stream of byte chunks into batches of complete JSONL lines, each with its position."""
+"""The ingest's first stage: a stream of byte chunks cut into batches of whole JSONL lines."""
 
 from __future__ import annotations
 
@@ -45,18 +45,6 @@ class LineBatch:
     def lines(self) -> Iterator[tuple[int, int, bytes]]:
         """Each line as ``(line_number, byte_offset, content)``, without its line ending."""
         return split_lines(self.data, first_line=self.first_line, start_byte=self.start_byte)
-
-    def line_offsets(self) -> list[int]:
-        """File offset of every line of the batch, in order."""
-        data = self.data
-        offsets = [self.start_byte]
-        find = data.find
-        position = find(b"\n")
-        end = len(data) - 1
-        while position != -1 and position < end:
-            offsets.append(self.start_byte + position + 1)
-            position = find(b"\n", position + 1)
-        return offsets
 
 
 def split_lines(

@@ -1,22 +1,4 @@
-"""The ingest engine: JSONL bytes of a bulk operation's result file into Postgres, exactly once.
-
-Each batch of whole lines is parsed and classified by ijson, staged with one COPY, merged by one
-set-based statement and committed in one transaction together with the job's checkpoint (line,
-byte) and stats; the checkpoint UPDATE is fenced by job,
-operation, lease token and the expected previous offset, so a stale worker or a duplicate message
-writes nothing (``LeaseLost``). Bad lines become dead letters without failing their batch.
-
-Two versions of one order in one file: the line with the newest ``updatedAt`` wins (the later
-line on a tie), in every mode, within a batch and across batches, and the order's stored line
-items end up exactly that version's. A line item belongs to the nearest preceding line of its
-order in file order, or, when it comes before every line of its order, to the next one (the
-order's first line). Items of a losing line are skipped; at the end of the file, line items of a
-kept order that are not in the kept version are deleted (``finish``), except for an order with
-an open dead letter: it keeps its previous line items until a retry gets its lines in.
-
-A line longer than ``max_line_bytes`` is a dead letter ("line too long") and is never held in
-memory whole. The stats obey the identity documented on ``IngestStats``.
-"""
+"""The Ingestor: a result file's JSONL bytes into Postgres exactly once, resumable."""
 
 from __future__ import annotations
 
@@ -26,21 +8,20 @@ import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from bulk.errors import ConfigurationError, LeaseLost
-from bulk.ingest_merge import merge_batch
-from bulk.ingest_parse import BadLine, ParsedBatch, parse_batch
-from bulk.ingest_stage import prepare_batch, stage_rows
-from bulk.ingest_stats import IngestStats
-from bulk.lines import LineBatch, batch_lines
 from bulk.types import SyncMode
 from schema.sqlfile import load_queries
+
+from .lines import LineBatch, batch_lines
+from .merge import merge_batch, stage_batch
+from .parse import BadLine, ParsedBatch, parse_batch
+from .stats import IngestStats
 
 _Q = load_queries("bulk", "sql/ingest.sql")
 
@@ -72,7 +53,25 @@ class IngestResult:
 
 
 class Ingestor:
-    """Ingests one result file of one job's bulk operation; resumable from any checkpoint."""
+    """Ingests one result file of one job's bulk operation; resumable from any checkpoint.
+
+    Each batch of whole lines is parsed and classified by ijson, staged with one COPY, merged by one
+    set-based statement and committed in one transaction together with the job's checkpoint (line,
+    byte) and stats; the checkpoint UPDATE is fenced by job, operation, lease token and the expected
+    previous offset, so a stale worker or a duplicate message writes nothing (``LeaseLost``). Bad
+    lines become dead letters without failing their batch.
+
+    Two versions of one order in one file: the line with the newest ``updatedAt`` wins (the later
+    line on a tie), in every mode, within a batch and across batches, and the order's stored line
+    items end up exactly that version's. A line item belongs to the nearest preceding line of its
+    order in file order, or, when it comes before every line of its order, to the next one (the
+    order's first line). Items of a losing line are skipped; at the end of the file, line items of a
+    kept order that are not in the kept version are deleted (``finish``), except for an order with
+    an open dead letter: it keeps its previous line items until a retry gets its lines in.
+
+    A line longer than ``max_line_bytes`` is a dead letter ("line too long") and is never held in
+    memory whole. The stats obey the identity documented on ``IngestStats``.
+    """
 
     def __init__(
         self,
@@ -101,7 +100,7 @@ class Ingestor:
     def ingest(
         self, chunks: Iterable[bytes], *, start: Checkpoint, deadline: float | None = None
     ) -> IngestResult:
-        """Ingest the file's bytes from ``start.byte`` on, batch by batch (see module docstring).
+        """Ingest the file's bytes from ``start.byte`` on, batch by batch (see the class).
 
         Returns after the batch during which ``time.monotonic()`` passed ``deadline`` (eof=False)
         or at the end of the stream (eof=True). An exception from ``chunks`` propagates with
@@ -154,7 +153,7 @@ class Ingestor:
         result.checkpoint = checkpoint
         result.batches += 1
         result.lines += batch.line_count
-        result.stats.add(stats)
+        result.stats += stats
         result.dead_letters += dead
 
     def finish(self) -> IngestStats:
@@ -162,7 +161,6 @@ class Ingestor:
         orders this job wrote that the kept version does not list → deleted (not for an order
         with an open dead letter). Fenced; idempotent."""
         expected = self._checkpoint.byte if self._checkpoint is not None else None
-        stats = IngestStats()
         with self._transaction() as cur:
             cur.execute(_Q["fence_job"], {**self._fence_params(), "expected_byte": expected})
             if cur.fetchone() is None:
@@ -170,9 +168,9 @@ class Ingestor:
             params = {"job_id": self._job_id, "shop_id": self._shop_id}
             cur.execute(_Q["dead_letter_orphans"], params)
             row = cur.fetchone()
-            stats.failed_lines = int(row[0]) if row else 0
+            orphans = int(row[0]) if row else 0
             cur.execute(_Q["delete_removed_line_items"], params)
-            stats.line_items_deleted = max(cur.rowcount, 0)
+            stats = IngestStats(failed_lines=orphans, line_items_deleted=max(cur.rowcount, 0))
             cur.execute(_Q["add_stats"], {**stats.as_params(), "job_id": self._job_id})
             cur.execute(_Q["mark_ingest_finished"], params)
         return stats
@@ -197,7 +195,7 @@ class Ingestor:
         expected: Checkpoint,
         merging: threading.Event | None,
     ) -> _Committed:
-        stats = IngestStats(lines_read=batch.line_count, bytes_read=batch.size)
+        read = IngestStats(lines_read=batch.line_count, bytes_read=batch.size)
         with self._transaction() as cur:
             cur.execute(
                 _Q["advance_checkpoint"],
@@ -206,8 +204,8 @@ class Ingestor:
                     "expected_byte": expected.byte,
                     "line": batch.end_line,
                     "byte": batch.end_byte,
-                    "lines_read": stats.lines_read,
-                    "bytes_read": stats.bytes_read,
+                    "lines_read": read.lines_read,
+                    "bytes_read": read.bytes_read,
                 },
             )
             if cur.rowcount != 1:
@@ -215,8 +213,7 @@ class Ingestor:
                     f"job {self._job_id}: checkpoint is no longer at byte {expected.byte} "
                     "under this operation and lease"
                 )
-            prepare_batch(cur)
-            stage_rows(cur, parsed.rows)
+            stage_batch(cur, parsed.rows)
             if merging is not None:
                 merging.set()
             merged = merge_batch(
@@ -229,13 +226,14 @@ class Ingestor:
             )
             bad = parsed.bad + merged.bad
             self._write_dead_letters(cur, bad)
-            delta = merged.stats
-            delta.failed_lines = len(bad)
-            delta.lines_superseded += parsed.superseded
-            delta.line_items_skipped += parsed.skipped_items
-            stats.add(delta)
+            delta = replace(
+                merged.stats,
+                failed_lines=len(bad),
+                lines_superseded=merged.stats.lines_superseded + parsed.superseded,
+                line_items_skipped=merged.stats.line_items_skipped + parsed.skipped_items,
+            )
             cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
-        return batch, stats, len(bad)
+        return batch, read + delta, len(bad)
 
     def _write_dead_letters(self, cur: psycopg.Cursor[Any], bad: list[BadLine]) -> None:
         if not bad:
@@ -273,42 +271,3 @@ class Ingestor:
             )
         with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             yield cur
-
-
-def read_file_chunks(
-    path: Path, *, start_byte: int = 0, chunk_bytes: int = 1 << 20
-) -> Iterator[bytes]:
-    """The bytes of ``path`` from ``start_byte`` on, in chunks."""
-    with path.open("rb") as handle:
-        handle.seek(start_byte)
-        while chunk := handle.read(chunk_bytes):
-            yield chunk
-
-
-def ingest_file(
-    conn: psycopg.Connection[Any],
-    path: Path,
-    *,
-    job_id: int,
-    shop_id: int,
-    mode: SyncMode,
-    operation_id: str | None,
-    lease_token: uuid.UUID | None = None,
-    batch_bytes: int = DEFAULT_BATCH_BYTES,
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-    start: Checkpoint = Checkpoint(0, 0),
-) -> IngestResult:
-    """Ingest a local result file from ``start`` on, then finish the job (tests, bench)."""
-    ingestor = Ingestor(
-        conn,
-        job_id=job_id,
-        shop_id=shop_id,
-        mode=mode,
-        operation_id=operation_id,
-        lease_token=lease_token,
-        batch_bytes=batch_bytes,
-        max_line_bytes=max_line_bytes,
-    )
-    result = ingestor.ingest(read_file_chunks(path, start_byte=start.byte), start=start)
-    result.stats.add(ingestor.finish())
-    return result
