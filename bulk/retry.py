@@ -7,7 +7,7 @@ a delayed message instead of sleeping use ``Backoff.delay_s``, the same formula 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import stamina
@@ -39,11 +39,11 @@ class Backoff:
         return server_wait_s + self._jitter()
 
     def _jitter(self) -> float:
-        return random.uniform(0.0, self.jitter_s) if self.jitter_s else 0.0  # noqa: S311
+        return random.uniform(0.0, self.jitter_s) if self.jitter_s else 0.0
 
     def retry_context(
         self, on: Callable[[Exception], bool | float], *, attempts: int
-    ) -> Iterator[stamina.Attempt]:
+    ) -> Iterable[stamina.Attempt]:
         """A stamina retry loop with this policy; ``on`` may return a server-given wait (s)."""
         return stamina.retry_context(
             on=on,
