@@ -24,6 +24,7 @@ from anyio import to_thread
 from psycopg import sql
 
 from bulk.jobs import SyncJob
+from bulk.retry import Backoff, reconnect_backoff
 
 log = structlog.get_logger(__name__)
 
@@ -233,8 +234,13 @@ class JobEventHub:
         if any(s.wants(event.job_id, event.shop_id) for s in self._subscribers):
             self._schedule(event.job_id, event.shop_id, notified=True)
 
+    @property
+    def reconnect_backoff(self) -> Backoff:
+        """The jittered delays between reconnects (and loader retries), from the settings."""
+        return reconnect_backoff(self.reconnect_initial_delay_s, self.reconnect_max_delay_s)
+
     async def _listen_forever(self) -> None:
-        delay_s = self.reconnect_initial_delay_s
+        failures = 0
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(
@@ -252,9 +258,9 @@ class JobEventHub:
                         log.warning("events.listen_lost", channel=CHANNEL, error=type(exc).__name__)
                     finally:
                         self.backend_pid = None
-                delay_s = self.reconnect_initial_delay_s
-            await anyio.sleep(delay_s)
-            delay_s = min(delay_s * 2, self.reconnect_max_delay_s)
+                failures = 0  # it was connected: start over from the shortest delay
+            failures += 1
+            await anyio.sleep(self.reconnect_backoff.delay_s(failures))
 
     async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
@@ -272,7 +278,7 @@ class JobEventHub:
             await conn.execute("SELECT 1")
 
     async def _load_forever(self) -> None:
-        delay_s = self.reconnect_initial_delay_s
+        failures = 0
         while True:
             await self._loader_wakeup.wait()
             self._loader_wakeup = anyio.Event()
@@ -281,10 +287,10 @@ class JobEventHub:
             except Exception:  # the database is down or busy: keep the work and retry
                 log.warning("events.load_failed", exc_info=True)
                 self._loader_wakeup.set()
-                await anyio.sleep(delay_s)
-                delay_s = min(delay_s * 2, self.reconnect_max_delay_s)
+                failures += 1
+                await anyio.sleep(self.reconnect_backoff.delay_s(failures))
             else:
-                delay_s = self.reconnect_initial_delay_s
+                failures = 0
 
     async def _load_pending(self) -> None:
         if self._resync_since is not None:

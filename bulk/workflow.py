@@ -35,6 +35,7 @@ from .errors import (
 )
 from .ingest import Checkpoint, Ingestor
 from .net import NetPolicy
+from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
 from .token_crypto import TokenCipher, TokenKeyError, token_cipher
@@ -52,8 +53,6 @@ log = structlog.get_logger(__name__)
 # Error codes of a FAILED operation that a resubmission may cure (reference §3, §11).
 RETRYABLE_ERROR_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
 IN_PROGRESS_DELAY_S = 30.0
-MAX_TRANSIENT_BACKOFF_S = 300.0
-MAX_CRASH_BACKOFF_S = 60.0
 # Pinned so behaviour does not change with the API version: the ingest handles ungrouped files.
 GROUP_OBJECTS = False
 
@@ -176,7 +175,7 @@ class JobRunner:
         """Record a step that raised on a fresh connection (the step's may be broken): a bounded
         retry for an exception; an interrupt or an unrecordable crash goes on up."""
         error = describe_crash(exc)
-        delay_s = min(2.0 ** (job.deliveries - 1), MAX_CRASH_BACKOFF_S)
+        delay_s = CRASHED_STEP.delay_s(job.deliveries)
         log.error(
             "job.step_crashed",
             job_id=job.job.id,
@@ -226,10 +225,11 @@ class JobRunner:
         if failures > self._max_transient_failures:
             job.fail(f"gave up after {failures} transient failures; last: {exc}")
             return Step(done=True)
-        backoff = min(2.0 ** (failures - 1), MAX_TRANSIENT_BACKOFF_S)
-        retry_after = getattr(exc, "retry_after_s", None) or 0.0
+        # Never sooner than Shopify asked (THROTTLED's restore time, Retry-After).
+        server_wait_s = getattr(exc, "retry_after_s", None)
+        delay_s = TRANSIENT_STEP.delay_s(failures, server_wait_s=server_wait_s)
         log.info("job.transient_failure", job_id=job.job.id, failures=failures, error=str(exc))
-        return Step(done=False, delay_s=max(backoff, retry_after))
+        return Step(done=False, delay_s=delay_s)
 
     def _step_with_client(self, job: LeasedJob, client: ShopifyClient) -> Step:
         for _ in range(self._settings.max_bulk_attempts + 1):
@@ -323,12 +323,15 @@ class JobRunner:
     # -- poll -------------------------------------------------------------------------------
 
     def _poll_delay_s(self, poll_count: int) -> float:
+        # Polls are not failures: no jitter, so short operations are seen finished soon.
         s = self._settings
-        try:
-            delay = s.poll_initial_delay_s * s.poll_backoff_factor**poll_count
-        except OverflowError:
-            delay = s.poll_max_delay_s
-        return float(min(delay, s.poll_max_delay_s))
+        polls = Backoff(
+            initial_s=s.poll_initial_delay_s,
+            max_s=s.poll_max_delay_s,
+            jitter_s=0.0,
+            exp_base=s.poll_backoff_factor,
+        )
+        return polls.delay_s(poll_count + 1)
 
     def _poll(self, job: LeasedJob, client: ShopifyClient) -> Step:
         operation_id = job.job.bulk_operation_id

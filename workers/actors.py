@@ -6,17 +6,17 @@ from typing import Any
 
 import dramatiq
 
+from bulk.retry import BROKER_REDELIVERY
 from bulk.workflow import JobRunner
 
 from .queue import ACTOR_NAME, DEFAULT_QUEUE, DramatiqJobQueue
 
 # What reaches Dramatiq is an unreachable database or the time limit (the workflow turns Shopify
-# errors and bugs into bounded retries of its own): a few retries with backoff; a duplicate step
-# is harmless (leases). Every delivery is counted on the job, so the job fails once its budget
-# (MAX_DELIVERIES) is spent; if Dramatiq gives up first, the scheduler's sweeper re-sends it.
+# errors and bugs into bounded retries of its own): a few retries with Dramatiq's own jittered
+# backoff, bounded by bulk.retry's BROKER_REDELIVERY; a duplicate step is harmless (leases).
+# Every delivery is counted on the job, so the job fails once its budget (MAX_DELIVERIES) is
+# spent; if Dramatiq gives up first, the scheduler's sweeper re-sends it.
 MAX_RETRIES = 5
-MIN_BACKOFF_MS = 1_000
-MAX_BACKOFF_MS = 60_000
 
 
 def register_actors(
@@ -37,8 +37,8 @@ def register_actors(
     limit_s = time_limit_s if time_limit_s is not None else runner.lease_ttl_s
     options: dict[str, Any] = {
         "max_retries": MAX_RETRIES,
-        "min_backoff": MIN_BACKOFF_MS,
-        "max_backoff": MAX_BACKOFF_MS,
+        "min_backoff": int(BROKER_REDELIVERY.initial_s * 1000),
+        "max_backoff": int(BROKER_REDELIVERY.max_s * 1000),
         "time_limit": int(limit_s * 1000),
     }
     decorate = dramatiq.actor(

@@ -1,22 +1,21 @@
 """ShopifyClient: a gql Client over the sync HTTPX transport, one per shop, with bounded retries.
 
-Retries (stamina, keyed on bulk.errors types) cover throttling, 429, 5xx, timeouts and connection
-failures for reads and cancels. ``bulkOperationRunQuery`` is retried only when Shopify provably
-did not execute it (THROTTLED / 429): after a transport error the caller must reconcile first.
+Retries (stamina with bulk.retry's policy, keyed on bulk.errors types) cover throttling, 429, 5xx,
+timeouts and connection failures for reads and cancels; a server-given wait is honoured.
+``bulkOperationRunQuery`` is retried only when Shopify provably did not execute it (THROTTLED /
+429): after a transport error the caller must reconcile first.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 import httpx
-import stamina
 import structlog
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import (
@@ -37,6 +36,7 @@ from bulk.errors import (
 )
 
 from ..net import STRICT, GuardedTransport, NetPolicy
+from ..retry import SHOPIFY_REQUEST, Backoff
 from . import documents, subscriptions
 from .endpoint import ShopifyEndpoint
 from .operation import BulkOperation, parse_bulk_operation
@@ -50,9 +50,6 @@ from .responses import (
 
 log = structlog.get_logger(__name__)
 
-# Exponential backoff for 5xx/timeouts when the answer carries no wait of its own.
-_BACKOFF_INITIAL_S = 0.5
-_BACKOFF_MAX_S = 10.0
 # How far before our own submit instant a reconciled operation may have been created (clock skew).
 _RECONCILE_SKEW = timedelta(seconds=60)
 _WHITESPACE = re.compile(r"\s+")
@@ -93,12 +90,12 @@ class ShopifyClient:
         *,
         timeout_s: float = 30.0,
         max_retries: int = 5,
-        sleep: Callable[[float], None] = time.sleep,
+        backoff: Backoff = SHOPIFY_REQUEST,
         policy: NetPolicy = STRICT,
     ) -> None:
         self.endpoint = endpoint
         self._max_retries = max_retries
-        self._sleep = sleep
+        self._backoff = backoff
         self._probe = _ResponseProbe()
         transport = HTTPXTransport(
             url=endpoint.url,
@@ -190,30 +187,23 @@ class ShopifyClient:
         self, document: str, variables: dict[str, Any] | None = None, *, idempotent: bool = True
     ) -> dict[str, Any]:
         """Post with bounded retries; a non-idempotent request is retried only when throttled."""
-        failures = 0
 
-        def backoff(exc: Exception) -> bool | float:
-            nonlocal failures
+        def retry_on(exc: Exception) -> bool | float:
+            """Whether to retry, or after how long when Shopify said so (stamina's ``on``)."""
             if not isinstance(exc, ShopifyTransientError):
                 return False
             if isinstance(exc, OperationInProgressError):
                 return False
             if not idempotent and not isinstance(exc, ThrottledError):
                 return False
-            failures += 1
-            if failures > self._max_retries:
-                return False  # the predicate runs before stamina's stop check: don't sleep
-            wait_s = exc.retry_after_s
-            if wait_s is None:
-                wait_s = min(_BACKOFF_INITIAL_S * 2 ** (failures - 1), _BACKOFF_MAX_S)
-            log.info("shopify.retry", error=type(exc).__name__, attempt=failures, wait_s=wait_s)
-            # The wait happens here so it can be injected; stamina itself then waits 0 s.
-            self._sleep(wait_s)
-            return 0.0
+            if exc.retry_after_s is None:
+                return True  # the policy's jittered exponential backoff
+            if exc.retry_after_s > self._backoff.max_s:
+                # Longer than we hold a step: the caller schedules the retry (at least this long).
+                return False
+            return self._backoff.server_delay_s(exc.retry_after_s)
 
-        for attempt in stamina.retry_context(
-            on=backoff, attempts=self._max_retries + 1, timeout=None
-        ):
+        for attempt in self._backoff.retry_context(retry_on, attempts=self._max_retries + 1):
             with attempt:
                 return self._post_once(document, variables)
         raise AssertionError("unreachable")  # pragma: no cover

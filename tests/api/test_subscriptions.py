@@ -360,6 +360,17 @@ def test_changes_made_while_disconnected_are_read_after_reconnecting(
         assert hub.connections == 2
 
 
+def test_reconnect_delays_are_jittered_and_capped_by_the_hubs_settings(app: Starlette) -> None:
+    hub: JobEventHub = app.state.job_events
+    hub.reconnect_initial_delay_s, hub.reconnect_max_delay_s = 0.5, 15.0
+    policy = hub.reconnect_backoff
+    first = [policy.delay_s(n) for n in range(1, 10)]
+    second = [policy.delay_s(n) for n in range(1, 10)]
+    assert first != second  # API processes that lost the database come back apart
+    assert 0.5 <= first[0] <= 0.75 and first[:5] == sorted(first[:5])
+    assert first[-1] == second[-1] == 15.0
+
+
 def test_errors_stay_readable_in_production(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> None:

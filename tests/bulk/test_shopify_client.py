@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import stamina
+from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
 from bulk.bulk_query import build_orders_query
 from bulk.errors import (
@@ -18,6 +20,7 @@ from bulk.errors import (
     ShopUnavailableError,
     ThrottledError,
 )
+from bulk.retry import Backoff
 from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from bulk.types import SyncMode
 from simulator.server import SimulatorServer
@@ -25,6 +28,8 @@ from simulator.server import SimulatorServer
 from .shopify_sim import DEV_POLICY, TOKEN, add_fault, sim_config, sim_operations, sim_requests
 
 QUERY = build_orders_query(SyncMode.FULL, None)
+# The production policy's shape at a fiftieth of its delays: stamina really waits, briefly.
+FAST = Backoff(initial_s=0.01, max_s=0.4, jitter_s=0.005)
 
 
 @pytest.fixture
@@ -33,17 +38,30 @@ def server() -> Iterator[SimulatorServer]:
         yield srv
 
 
+@pytest.fixture
+def waits() -> Iterator[list[float]]:
+    """The waits stamina schedules between attempts, in order."""
+    seen: list[float] = []
+
+    def record(details: RetryDetails) -> None:
+        seen.append(details.wait_for)
+
+    set_on_retry_hooks([record])
+    try:
+        yield seen
+    finally:
+        set_on_retry_hooks(None)
+
+
 def _client(
     server: SimulatorServer,
     version: str = "2026-04",
     *,
     token: str = TOKEN,
-    sleeps: list[float] | None = None,
     **kwargs: float,
 ) -> ShopifyClient:
     endpoint = ShopifyEndpoint(server.base_url, version, token)
-    record = sleeps if sleeps is not None else []
-    return ShopifyClient(endpoint, sleep=record.append, policy=DEV_POLICY, **kwargs)  # type: ignore[arg-type]
+    return ShopifyClient(endpoint, backoff=FAST, policy=DEV_POLICY, **kwargs)  # type: ignore[arg-type]
 
 
 def _wait_terminal(client: ShopifyClient, operation_id: str) -> BulkOperation:
@@ -85,49 +103,77 @@ def test_bad_token_is_an_authentication_error_without_the_token(server: Simulato
     [(402, ShopUnavailableError), (423, ShopUnavailableError), (403, AccessDeniedError)],
 )
 def test_permanent_http_statuses(
-    server: SimulatorServer, status: int, error: type[Exception]
+    server: SimulatorServer, waits: list[float], status: int, error: type[Exception]
 ) -> None:
     add_fault(server, "http_status", params={"status": status})
-    sleeps: list[float] = []
-    with _client(server, sleeps=sleeps) as client, pytest.raises(error):
+    with _client(server) as client, pytest.raises(error):
         client.fetch_shop()
-    assert sleeps == []  # never retried
+    assert waits == []  # never retried
 
 
-def test_5xx_is_retried_then_succeeds(server: SimulatorServer) -> None:
+def test_5xx_is_retried_then_succeeds(server: SimulatorServer, waits: list[float]) -> None:
     add_fault(server, "http_status", count=2, params={"status": 503})
-    sleeps: list[float] = []
-    with _client(server, sleeps=sleeps) as client:
+    with _client(server) as client:
         assert client.fetch_shop().name
-    assert len(sleeps) == 2 and sleeps[1] > sleeps[0] > 0
+    assert len(waits) == 2 and waits[1] > waits[0] > 0
 
 
-def test_persistent_5xx_gives_up_after_bounded_attempts(server: SimulatorServer) -> None:
+def test_5xx_retries_are_jittered_and_capped(server: SimulatorServer, waits: list[float]) -> None:
+    add_fault(server, "http_status", count=None, params={"status": 503})
+    runs = []
+    for _ in range(2):
+        with (
+            _client(server, max_retries=7) as client,
+            pytest.raises(ShopifyUnavailableError),
+        ):
+            client.fetch_shop()
+        runs.append(list(waits))
+        waits.clear()
+    assert runs[0] != runs[1]  # two clients hammering a struggling shop spread apart
+    eps = 1e-9  # stamina reports each wait as a difference of running totals
+    for run in runs:
+        floors = [FAST.floor_s(n) for n in range(1, 8)]
+        bounds = [(f - eps, min(f + FAST.jitter_s, FAST.max_s) + eps) for f in floors]
+        assert all(low <= w <= high for (low, high), w in zip(bounds, run, strict=True)), run
+        assert run[-1] == pytest.approx(FAST.max_s)
+
+
+def test_persistent_5xx_gives_up_after_bounded_attempts(
+    server: SimulatorServer, waits: list[float]
+) -> None:
     add_fault(server, "http_status", count=None, params={"status": 502})
-    sleeps: list[float] = []
     with (
-        _client(server, sleeps=sleeps, max_retries=3) as client,
+        stamina.set_testing(True, attempts=100, cap=True),  # no waits; the client's own bound
+        _client(server, max_retries=3) as client,
         pytest.raises(ShopifyUnavailableError),
     ):
         client.fetch_shop()
-    assert len(sleeps) == 3
+    assert len(waits) == 3
     assert len([r for r in sim_requests(server) if r.get("status") == 502]) == 4
 
 
-def test_429_honours_decimal_retry_after(server: SimulatorServer) -> None:
+def test_429_honours_decimal_retry_after(server: SimulatorServer, waits: list[float]) -> None:
+    add_fault(server, "http_status", params={"status": 429, "retry_after": "0.3"})
+    with _client(server) as client:
+        client.fetch_shop()
+    (wait,) = waits
+    assert 0.3 <= wait <= 0.3 + FAST.jitter_s  # at least what Shopify asked
+
+
+def test_a_retry_after_beyond_the_cap_is_left_to_the_caller(
+    server: SimulatorServer, waits: list[float]
+) -> None:
     add_fault(server, "http_status", params={"status": 429, "retry_after": "4.0"})
-    sleeps: list[float] = []
-    with _client(server, sleeps=sleeps) as client:
+    with _client(server) as client, pytest.raises(ThrottledError) as info:
         client.fetch_shop()
-    assert sleeps == [4.0]
+    assert waits == [] and info.value.retry_after_s == 4.0  # the workflow re-enqueues after it
 
 
-def test_throttled_waits_from_the_cost_bucket(server: SimulatorServer) -> None:
+def test_throttled_waits_from_the_cost_bucket(server: SimulatorServer, waits: list[float]) -> None:
     add_fault(server, "throttled")
-    sleeps: list[float] = []
-    with _client(server, sleeps=sleeps) as client:
+    with _client(server) as client:
         client.fetch_shop()
-    (wait,) = sleeps
+    (wait,) = waits
     assert 0 < wait <= 1.0  # (requested - available) / restoreRate, at least one point's worth
 
 
@@ -182,20 +228,20 @@ def test_operation_in_progress_names_the_running_operation(server: SimulatorServ
         client.cancel_bulk_operation(first.id)
 
 
-def test_submit_is_not_retried_after_a_server_error(server: SimulatorServer) -> None:
+def test_submit_is_not_retried_after_a_server_error(
+    server: SimulatorServer, waits: list[float]
+) -> None:
     add_fault(server, "http_status", params={"status": 504})
-    sleeps: list[float] = []
-    with _client(server, sleeps=sleeps) as client, pytest.raises(ShopifyUnavailableError):
+    with _client(server) as client, pytest.raises(ShopifyUnavailableError):
         client.run_bulk_query(QUERY, group_objects=False)
-    assert sleeps == []
+    assert waits == []
 
 
-def test_submit_is_retried_when_throttled(server: SimulatorServer) -> None:
+def test_submit_is_retried_when_throttled(server: SimulatorServer, waits: list[float]) -> None:
     add_fault(server, "throttled")
-    sleeps: list[float] = []
-    with _client(server, sleeps=sleeps) as client:
+    with _client(server) as client:
         client.run_bulk_query(QUERY, group_objects=False)
-    assert len(sleeps) == 1 and len(sim_operations(server)) == 1
+    assert len(waits) == 1 and len(sim_operations(server)) == 1
 
 
 def test_unknown_operation_is_none_and_cancel(server: SimulatorServer) -> None:

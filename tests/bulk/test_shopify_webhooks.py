@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import stamina
 
 from bulk.errors import (
     AuthenticationError,
@@ -49,11 +50,17 @@ def server() -> Iterator[SimulatorServer]:
         yield srv
 
 
+@pytest.fixture(autouse=True)
+def _no_retry_waits() -> Iterator[None]:
+    with stamina.set_testing(True, attempts=10, cap=True):  # the client's retries, without waits
+        yield
+
+
 def _client(
     server: SimulatorServer, version: str = "2026-04", *, token: str = TOKEN, **kwargs: Any
 ) -> ShopifyClient:
     endpoint = ShopifyEndpoint(server.base_url, version, token)
-    return ShopifyClient(endpoint, sleep=lambda _s: None, policy=DEV_POLICY, **kwargs)
+    return ShopifyClient(endpoint, policy=DEV_POLICY, **kwargs)
 
 
 def _subscriptions(server: SimulatorServer) -> list[Any]:

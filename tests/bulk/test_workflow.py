@@ -10,9 +10,11 @@ from typing import Any
 
 import psycopg
 import pytest
+import stamina
 
 from bulk.bulk_query import build_orders_query
 from bulk.jobs import JobRequest, SyncJob, create_job
+from bulk.retry import TRANSIENT_STEP
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import upsert_shop
 from bulk.types import JobStatus, SyncMode
@@ -149,6 +151,21 @@ def test_transient_failures_are_bounded(
     assert [s.done for s in steps] == [False, False, True]
     assert steps[1].delay_s > steps[0].delay_s > 0
     assert sim_operations(server) == []  # a 503 on submit: nothing created, nothing duplicated
+
+
+def test_transient_delays_are_jittered_within_the_policy(
+    server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
+) -> None:
+    add_fault(server, "http_status", count=None, params={"status": 503})
+    delays = []
+    with stamina.set_testing(True, attempts=10, cap=True):  # the client's own retries: no waits
+        for _ in range(3):
+            job, steps = _sync(server, conn, database_url, max_transient_failures=1)
+            assert job.status is JobStatus.FAILED
+            delays.append(steps[0].delay_s)
+    assert len(set(delays)) == 3  # jobs failing together are re-enqueued apart
+    first = TRANSIENT_STEP.floor_s(1)
+    assert all(first <= d <= first + TRANSIENT_STEP.jitter_s for d in delays), delays
 
 
 def test_lost_submit_answer_is_reconciled_not_duplicated(
