@@ -26,7 +26,7 @@ from strawberry.types.unset import UnsetType
 
 from bulk import log_scrub
 from bulk.config import Settings, comma_list
-from bulk.errors import ConfigurationError
+from bulk.errors import AuthUnavailable, ConfigurationError
 from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient
 from bulk.token_crypto import token_cipher
@@ -36,7 +36,7 @@ from service.ports import JobQueue, ShopVerifier
 from service.principal import SYSTEM, tenant_principal
 from workers.queue import DramatiqJobQueue, make_broker
 
-from .auth import Authenticator, AuthUnavailable, RequireToken
+from .auth import Authenticator, RequireToken
 from .context import Context
 from .events import JobEventHub
 from .limits import ApiLimits

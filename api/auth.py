@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bulk.errors import AuthUnavailable
 from service.principal import Principal
 from service.tokens import TokenService
 
@@ -32,10 +33,6 @@ def bearer_token(header: object) -> str | None:
     if scheme.lower() != "bearer" or not token:
         return None
     return token
-
-
-class AuthUnavailable(Exception):
-    """The token store could not be asked (the database is down): nobody is let in."""
 
 
 class Authenticator:

@@ -15,8 +15,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from bulk.config import Settings
+from bulk.errors import Forbidden
 from service.container import Services
-from service.principal import Forbidden, Principal
+from service.principal import Principal
 
 from .events import JobEventHub
 from .limits import ApiLimits

@@ -23,6 +23,7 @@ import structlog
 from anyio import to_thread
 from psycopg import sql
 
+from bulk.errors import EventStreamEnded
 from bulk.jobs import SyncJob
 from bulk.retry import Backoff, reconnect_backoff
 
@@ -37,15 +38,6 @@ class JobReader(Protocol):
     def get_job(self, job_id: int) -> SyncJob | None: ...
 
     def list_jobs(self, *, shop_id: int | None, first: int) -> list[SyncJob]: ...
-
-
-class EventStreamEnded(Exception):
-    """A subscriber's stream stopped: the hub is shutting down, or the reader fell behind."""
-
-    def __init__(self, message: str, *, lagged: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.lagged = lagged
 
 
 @dataclass(frozen=True)

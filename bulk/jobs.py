@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 
 from schema.sqlfile import load_queries
 
-from .errors import InvalidJobRequest
+from .errors import InvalidArgument
 from .ingest.stats import STAT_FIELDS, IngestStats
 from .types import JobStatus, JobType, SyncMode
 
@@ -90,21 +90,21 @@ class JobRequest:
     stale_after_mins: int | None = None
 
     def validate(self) -> None:
-        """Raise InvalidJobRequest naming the first argument that cannot work for the mode."""
+        """Raise InvalidArgument naming the first argument that cannot work for the mode."""
         if self.days is not None and not 0 < self.days <= MAX_DAYS:
-            raise InvalidJobRequest("days", f"days must be between 1 and {MAX_DAYS}")
+            raise InvalidArgument("days", f"days must be between 1 and {MAX_DAYS}")
         if self.stale_after_mins is not None and not (
             0 < self.stale_after_mins <= MAX_STALE_AFTER_MINS
         ):
-            raise InvalidJobRequest(
+            raise InvalidArgument(
                 "staleAfterMins", f"staleAfterMins must be between 1 and {MAX_STALE_AFTER_MINS}"
             )
         if self.sync_mode is SyncMode.UPDATE and self.stale_after_mins is None:
-            raise InvalidJobRequest("staleAfterMins", "staleAfterMins is required for UPDATE")
+            raise InvalidArgument("staleAfterMins", "staleAfterMins is required for UPDATE")
         if self.sync_mode is not SyncMode.UPDATE and self.stale_after_mins is not None:
-            raise InvalidJobRequest("staleAfterMins", "staleAfterMins only applies to UPDATE")
+            raise InvalidArgument("staleAfterMins", "staleAfterMins only applies to UPDATE")
         if self.sync_mode is not SyncMode.POPULATE and self.days is not None:
-            raise InvalidJobRequest("days", "days only applies to POPULATE")
+            raise InvalidArgument("days", "days only applies to POPULATE")
 
 
 @dataclass(frozen=True)

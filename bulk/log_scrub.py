@@ -9,6 +9,8 @@ import re
 import traceback
 from typing import Any
 
+from .errors import ShopsyncError
+
 REDACTED = "[redacted]"
 
 # Shopify token prefixes (Admin API, custom app, partner, shared secret, storefront...).
@@ -35,7 +37,7 @@ def _scrub_value(value: Any) -> Any:
     return value
 
 
-class RedactedTraceback(Exception):
+class RedactedTraceback(ShopsyncError):
     """Stands in for an exception whose traceback text held a token."""
 
 

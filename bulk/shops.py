@@ -12,8 +12,8 @@ from psycopg.rows import dict_row
 
 from schema.sqlfile import load_queries
 
-from .errors import InvalidJobRequest
-from .token_crypto import TokenCipher, TokenKeyError
+from .errors import InvalidArgument, ShopTaken, TokenKeyError
+from .token_crypto import TokenCipher
 
 _SQL = load_queries("bulk", "sql/shops.sql")
 
@@ -56,16 +56,12 @@ def _shop(row: dict[str, Any]) -> Shop:
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$", re.ASCII)
 
 
-class ShopTaken(Exception):
-    """The domain is connected by another tenant."""
-
-
 def normalise_domain(domain: str) -> str:
     """``Demo.MyShopify.com/`` → ``demo.myshopify.com``; anything but ``*.myshopify.com`` fails."""
     cleaned = domain.strip().lower().removeprefix("https://").removeprefix("http://")
     cleaned = cleaned.removesuffix("/")
     if not SHOP_DOMAIN.fullmatch(cleaned):
-        raise InvalidJobRequest(
+        raise InvalidArgument(
             "domain", f"not a shop domain (expected name.myshopify.com): {domain[:100]!r}"
         )
     return cleaned

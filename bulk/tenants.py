@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 
 from schema.sqlfile import load_queries
 
-from .errors import InvalidJobRequest
+from .errors import InvalidArgument
 
 _SQL = load_queries("bulk", "sql/tenants.sql")
 
@@ -53,7 +53,7 @@ def hash_token(token: str) -> bytes:
 def normalise_tenant_name(name: str) -> str:
     cleaned = name.strip().lower()
     if not TENANT_NAME.match(cleaned):
-        raise InvalidJobRequest(
+        raise InvalidArgument(
             "tenant", "a tenant name is 1-63 of a-z, 0-9, '.', '_', '-', starting alphanumeric"
         )
     return cleaned
@@ -69,7 +69,7 @@ def insert_token(
     conn: psycopg.Connection[Any], *, tenant_id: int, role: str, token_hash: bytes
 ) -> int:
     if role not in ROLES:
-        raise InvalidJobRequest("role", f"role must be one of {', '.join(ROLES)}")
+        raise InvalidArgument("role", f"role must be one of {', '.join(ROLES)}")
     row = conn.execute(
         _SQL["insert_token"], {"tenant_id": tenant_id, "role": role, "token_hash": token_hash}
     ).fetchone()

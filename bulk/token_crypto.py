@@ -10,7 +10,7 @@ import structlog
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from .config import Settings
-from .errors import ConfigurationError
+from .errors import TokenKeyError
 
 log = structlog.get_logger(__name__)
 
@@ -19,10 +19,6 @@ log = structlog.get_logger(__name__)
 DEVELOPMENT_KEY = base64.urlsafe_b64encode(
     hashlib.sha256(b"shopsync development token key; never for production").digest()
 ).decode()
-
-
-class TokenKeyError(ConfigurationError):
-    """The configured keys are missing, malformed, or cannot decrypt a stored token."""
 
 
 class TokenCipher:

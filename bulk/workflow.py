@@ -31,16 +31,17 @@ from .errors import (
     ShopifyError,
     ShopifyPermanentError,
     ShopifyTransientError,
-    ShopifyUnavailableError,
+    ShopifyUnreachableError,
+    ShopsyncError,
+    TokenKeyError,
 )
 from .ingest import Checkpoint, Ingestor
 from .net import NetPolicy
 from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
-from .token_crypto import TokenCipher, TokenKeyError, token_cipher
+from .token_crypto import TokenCipher, token_cipher
 from .workflow_store import (
-    Fenced,
     LeasedJob,
     LeaseRefused,
     cancel_job_row,
@@ -67,7 +68,7 @@ class Step:
     delay_s: float = 0.0
 
 
-class _Resubmit(Exception):
+class _Resubmit(ShopsyncError):
     """The followed operation cannot deliver a result: submit a new one (bounded)."""
 
     def __init__(self, bulk_status: str, reason: str) -> None:
@@ -145,7 +146,7 @@ class JobRunner:
                     step = self._out_of_deliveries(leased)
                 else:
                     step = self._step(leased)
-            except (Fenced, LeaseLost):
+            except LeaseLost:
                 log.info("job.fenced")
                 step = Step(done=False, delay_s=self._settings.poll_initial_delay_s)
             except BaseException as exc:  # recorded below, after the connection is returned
@@ -284,7 +285,7 @@ class JobRunner:
             job.clear_submit()  # refused: nothing was created
             log.info("job.operation_in_progress", job_id=job.job.id, running=exc.operation_ids)
             return Step(done=False, delay_s=exc.retry_after_s or IN_PROGRESS_DELAY_S)
-        except ShopifyUnavailableError:
+        except ShopifyUnreachableError:
             raise  # in doubt: submit_started_at stays set, the next step reconciles
         except (ShopifyTransientError, ShopifyPermanentError):
             job.clear_submit()  # Shopify answered: it did not create an operation

@@ -14,16 +14,13 @@ from psycopg.rows import dict_row
 
 from schema.sqlfile import load_queries
 
+from .errors import LeaseLost
 from .jobs import SyncJob, job_from_row
 from .shopify.operation import BulkOperation
 from .types import JobStatus
 
 _SQL = load_queries("bulk", "sql/workflow.sql")
 log = structlog.get_logger(__name__)
-
-
-class Fenced(Exception):
-    """A fenced write changed nothing: the job was cancelled/finished or the lease moved on."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +34,7 @@ class LeaseRefused:
 def _one(cur: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:
     row = cur.fetchone()
     if row is None:
-        raise Fenced
+        raise LeaseLost("a fenced write changed nothing: the job ended or the lease moved on")
     return row
 
 
@@ -58,7 +55,7 @@ def take_lease(
 
 
 class LeasedJob:
-    """Writes to one job under one lease; every method raises Fenced when nothing changed."""
+    """Writes to one job under one lease; every method raises LeaseLost when nothing changed."""
 
     def __init__(self, conn: psycopg.Connection[Any], row: dict[str, Any]) -> None:
         self.conn = conn

@@ -8,7 +8,7 @@ import click
 
 from bulk.config import Settings
 from bulk.deadletters import DeadLetter
-from bulk.errors import InvalidJobRequest
+from bulk.errors import InvalidArgument
 from service.principal import SYSTEM
 
 from .services import local_services
@@ -57,7 +57,7 @@ def retry_command(settings: Settings, job_id: int) -> None:
     with local_services(settings) as services:
         try:
             result = services.dead_letters.retry(SYSTEM, job_id).result
-        except InvalidJobRequest as exc:
+        except InvalidArgument as exc:
             raise click.ClickException(exc.message) from None
     click.echo(
         f"retried {result.retried}, resolved {result.resolved}, "

@@ -18,6 +18,7 @@ from psycopg import conninfo
 from websockets.exceptions import WebSocketException
 
 from bulk.config import Settings
+from bulk.errors import ShopsyncError
 from schema.database import recreate_database
 from schema.migrate import migrate_url
 
@@ -65,7 +66,7 @@ WATCH_JOB = (
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
 
-class DemoFailed(click.ClickException):
+class DemoFailed(click.ClickException, ShopsyncError):
     """The demo could not show a successful sync."""
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 
+from bulk.errors import ShopsyncError
 
-class GraphQLError(RuntimeError):
+
+class GraphQLError(ShopsyncError, RuntimeError):
     """The API answered with GraphQL errors or a non-200 status."""
 
 

@@ -9,10 +9,12 @@ from typing import Any
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
+from bulk.errors import ShopsyncError
+
 PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
-class SubscriptionError(RuntimeError):
+class SubscriptionError(ShopsyncError, RuntimeError):
     """The server refused the subscription or sent something this client does not speak."""
 
 

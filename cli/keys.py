@@ -6,8 +6,9 @@ import click
 import psycopg
 
 from bulk.config import Settings
+from bulk.errors import TokenKeyError
 from bulk.shop_tokens import encrypt_tokens
-from bulk.token_crypto import TokenKeyError, generate_key, token_cipher
+from bulk.token_crypto import generate_key, token_cipher
 
 
 @click.group("keys")

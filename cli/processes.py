@@ -13,8 +13,10 @@ from types import TracebackType
 
 import httpx
 
+from bulk.errors import ShopsyncError
 
-class ProcessFailed(RuntimeError):
+
+class ProcessFailed(ShopsyncError, RuntimeError):
     """A managed process exited early or never became ready."""
 
 

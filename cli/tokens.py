@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bulk.config import Settings
-from bulk.errors import InvalidJobRequest
+from bulk.errors import InvalidArgument
 from service.principal import SYSTEM
 
 from .services import local_services
@@ -25,7 +25,7 @@ def create_command(settings: Settings, tenant: str, role: str) -> None:
     with local_services(settings) as services:
         try:
             issued = services.tokens.create(SYSTEM, tenant=tenant, role=role)
-        except InvalidJobRequest as exc:
+        except InvalidArgument as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"token {issued.id} for tenant {issued.tenant} ({issued.role}):", err=True)
     click.echo(issued.token)
@@ -39,7 +39,7 @@ def list_command(settings: Settings, tenant: str | None) -> None:
     with local_services(settings) as services:
         try:
             records = services.tokens.list(SYSTEM, tenant=tenant)
-        except InvalidJobRequest as exc:
+        except InvalidArgument as exc:
             raise click.ClickException(exc.message) from None
     if not records:
         click.echo("no tokens")

@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from bulk import deadletters, jobs
 from bulk.deadletters import DeadLetter, RetryResult
-from bulk.errors import InvalidJobRequest, JobNotFound, JobStillActive
+from bulk.errors import InvalidArgument, JobNotFound, JobStillActive
 from bulk.jobs import SyncJob
 
 from .principal import Principal
@@ -88,17 +88,17 @@ class DeadLetterService:
             return chunk
 
     def retry(self, principal: Principal, job_id: int) -> RetriedDeadLetters:
-        """Retry a finished job's open dead letters; InvalidJobRequest("jobId") if it cannot."""
+        """Retry a finished job's open dead letters; InvalidArgument("jobId") if it cannot."""
         principal.require_admin()
         with self.pool.connection() as conn:
             if visible_job(conn, principal, job_id) is None:
-                raise InvalidJobRequest("jobId", f"no sync job with id {job_id}")
+                raise InvalidArgument("jobId", f"no sync job with id {job_id}")
             try:
                 result = deadletters.retry_dead_letters(conn, job_id, finished_only=True)
             except JobNotFound:
-                raise InvalidJobRequest("jobId", f"no sync job with id {job_id}") from None
+                raise InvalidArgument("jobId", f"no sync job with id {job_id}") from None
             except JobStillActive as exc:
-                raise InvalidJobRequest(
+                raise InvalidArgument(
                     "jobId",
                     f"sync job {job_id} is still {exc.status}; retry its dead letters once it "
                     "has finished",
@@ -106,7 +106,7 @@ class DeadLetterService:
             # The retry committed in its own transaction: this read shows its stats.
             job = jobs.get_job(conn, job_id)
         if job is None:  # deleted with its shop since
-            raise InvalidJobRequest("jobId", f"no sync job with id {job_id}")
+            raise InvalidArgument("jobId", f"no sync job with id {job_id}")
         log.info(
             "dead_letters.retried",
             job_id=job_id,

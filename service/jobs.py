@@ -15,14 +15,14 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk import jobs, sweeper, webhook_deliveries, workflow
-from bulk.errors import ConfigurationError, InvalidJobRequest
+from bulk.errors import ConfigurationError, Forbidden, InvalidArgument
 from bulk.jobs import CreatedJob, JobRequest, SyncJob
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.token_crypto import TokenCipher
 from bulk.types import JobStatus
 
 from .ports import JobQueue
-from .principal import Forbidden, Principal
+from .principal import Principal
 from .scope import visible_job, visible_shop
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,7 @@ class JobService:
         request.validate()
         with self.pool.connection() as conn:
             if visible_shop(conn, principal, request.shop_id) is None:
-                raise InvalidJobRequest("shopId", f"no shop with id {request.shop_id}")
+                raise InvalidArgument("shopId", f"no shop with id {request.shop_id}")
             created = jobs.create_job(conn, request)
         # A lost message of the active job is the scheduler's sweeper's to recover, not this
         # request's: it knows when the job's step was due and re-sends it once.
@@ -66,7 +66,7 @@ class JobService:
         return created
 
     def cancel(self, principal: Principal, job_id: int) -> CancelOutcome:
-        """Cancel an active job and its Shopify operation; InvalidJobRequest("id") if unknown.
+        """Cancel an active job and its Shopify operation; InvalidArgument("id") if unknown.
 
         Idempotent: an already CANCELLED job is returned as it is. A COMPLETED or FAILED one is
         returned with ``finished`` set and left alone.
@@ -75,7 +75,7 @@ class JobService:
         with self.pool.connection() as conn:
             visible = visible_job(conn, principal, job_id)
             if visible is None:
-                raise InvalidJobRequest("id", f"no sync job with id {job_id}")
+                raise InvalidArgument("id", f"no sync job with id {job_id}")
         # The workflow's and the Shopify client's lines about this cancel carry the job too.
         with structlog.contextvars.bound_contextvars(job_id=job_id, shop_id=visible.shop_id):
             return self._cancel(job_id)
@@ -87,7 +87,7 @@ class JobService:
             cancelled = workflow.mark_cancelled(conn, job_id, self.cipher)
             job = jobs.get_job(conn, job_id)
         if job is None:  # deleted with its shop since
-            raise InvalidJobRequest("id", f"no sync job with id {job_id}")
+            raise InvalidArgument("id", f"no sync job with id {job_id}")
         if cancelled is not None:
             # The connection is back in the pool: none waits on Shopify.
             workflow.cancel_operation(cancelled, client_factory=self.shopify_client_factory)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from bulk.errors import Forbidden
+
 
 class Role(enum.StrEnum):
     ADMIN = "admin"  # reads and mutates the tenant's shops and jobs
     VIEWER = "viewer"  # reads only
     SYSTEM = "system"  # the scheduler, webhooks and local operator commands: every tenant
-
-
-class Forbidden(Exception):
-    """The caller may read but not change this (a viewer); the message is safe to show."""
 
 
 @dataclass(frozen=True)

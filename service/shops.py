@@ -16,15 +16,17 @@ from bulk.errors import (
     AdminApiRefusedError,
     AuthenticationError,
     DestinationRefusedError,
-    InvalidJobRequest,
+    InvalidArgument,
+    ShopFrozenError,
     ShopifyError,
     ShopifyTransientError,
-    ShopUnavailableError,
+    ShopTaken,
+    ShopVerificationFailed,
     WebhookSubscriptionError,
 )
 from bulk.jobs import JobRequest, SyncJob
 from bulk.net import STRICT, NetPolicy
-from bulk.shops import Shop, ShopTaken
+from bulk.shops import Shop
 from bulk.token_crypto import TokenCipher
 from bulk.types import SyncMode
 
@@ -47,19 +49,19 @@ def parse_connect_request(
     default_api_version: str,
     net_policy: NetPolicy = STRICT,
 ) -> ShopCredentials:
-    """Validate and normalise a connect request; raise InvalidJobRequest naming the field."""
+    """Validate and normalise a connect request; raise InvalidArgument naming the field."""
     if not domain.strip():
-        raise InvalidJobRequest("domain", "domain must not be empty")
+        raise InvalidArgument("domain", "domain must not be empty")
     clean_domain = shops.normalise_domain(domain)
     token = access_token.strip()
     if not token:
-        raise InvalidJobRequest("accessToken", "accessToken must not be empty")
+        raise InvalidArgument("accessToken", "accessToken must not be empty")
     # Messages about the token never quote it.
     if len(token) > MAX_TOKEN_LENGTH or any(ch.isspace() for ch in token):
-        raise InvalidJobRequest("accessToken", "accessToken is not a valid Admin API token")
+        raise InvalidArgument("accessToken", "accessToken is not a valid Admin API token")
     version = (api_version or default_api_version).strip()
     if not _API_VERSION.match(version):
-        raise InvalidJobRequest(
+        raise InvalidArgument(
             "apiVersion", f"apiVersion must look like 2026-10 or be 'unstable', not {version!r}"
         )
     return ShopCredentials(
@@ -77,25 +79,16 @@ def _parse_admin_url(admin_url: str | None, domain: str, policy: NetPolicy) -> s
         return f"https://{domain}"
     parts = urlsplit(admin_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidJobRequest("adminUrl", "adminUrl must be an http:// or https:// URL")
+        raise InvalidArgument("adminUrl", "adminUrl must be an http:// or https:// URL")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidJobRequest(
+        raise InvalidArgument(
             "adminUrl", "adminUrl must not carry credentials, a query or a fragment"
         )
     try:
         policy.check_admin_url(admin_url, shop_domain=domain)
     except DestinationRefusedError as exc:
-        raise InvalidJobRequest("adminUrl", str(exc)) from None
+        raise InvalidArgument("adminUrl", str(exc)) from None
     return admin_url.strip().rstrip("/")
-
-
-class ShopVerificationFailed(Exception):
-    """Shopify refused or could not check the credentials; the message is safe to show."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _verification_failure(
@@ -110,7 +103,7 @@ def _verification_failure(
         return ShopVerificationFailed(
             "ACCESS_DENIED", f"the access token for {credentials.domain} lacks a required scope"
         )
-    if isinstance(exc, ShopUnavailableError):
+    if isinstance(exc, ShopFrozenError):
         return ShopVerificationFailed(
             "SHOP_UNAVAILABLE", f"the shop {credentials.domain} is frozen or locked"
         )

@@ -10,9 +10,10 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk import tenants
+from bulk.errors import Forbidden
 from bulk.tenants import TokenRecord
 
-from .principal import Forbidden, Principal, tenant_principal
+from .principal import Principal, tenant_principal
 
 log = structlog.get_logger(__name__)
 

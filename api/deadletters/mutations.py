@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from bulk.errors import InvalidJobRequest
+from bulk.errors import InvalidArgument
 
 from ..context import Info, call
 from ..errors import ValidationError
@@ -20,7 +20,7 @@ async def resolve_retry_dead_letters(info: Info, job_id: strawberry.ID) -> Retry
     try:
         info.context.limits.tenants.check_rate("retryDeadLetters", info.context.caller)
         retried = await call(info.context.services.dead_letters.retry, info.context.caller, parsed)
-    except InvalidJobRequest as exc:
+    except InvalidArgument as exc:
         return ValidationError(field=exc.field, message=exc.message)
     return DeadLettersRetried(
         retried=retried.result.retried,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from bulk.errors import InvalidJobRequest
+from bulk.errors import InvalidArgument
 from bulk.jobs import JobRequest
 from bulk.types import JobType, SyncMode
 
@@ -38,7 +38,7 @@ async def resolve_start_sync_job(info: Info, input: StartSyncJobInput) -> StartS
     try:
         info.context.limits.tenants.check_rate("startSyncJob", info.context.caller)
         created = await call(info.context.services.jobs.start, info.context.caller, request)
-    except InvalidJobRequest as exc:
+    except InvalidArgument as exc:
         return ValidationError(field=exc.field, message=exc.message)
     job = SyncJob.from_domain(created.job)
     return SyncJobStarted(job=job) if created.created else SyncJobAlreadyRunning(job=job)
@@ -50,7 +50,7 @@ async def resolve_cancel_sync_job(info: Info, id: strawberry.ID) -> CancelSyncJo
         return ValidationError(field="id", message=f"not a sync job id: {id!r}")
     try:
         outcome = await call(info.context.services.jobs.cancel, info.context.caller, job_id)
-    except InvalidJobRequest as exc:
+    except InvalidArgument as exc:
         return ValidationError(field=exc.field, message=exc.message)
     job = SyncJob.from_domain(outcome.job)
     return SyncJobAlreadyFinished(job=job) if outcome.finished else SyncJobCancelled(job=job)

@@ -11,10 +11,10 @@ from collections.abc import AsyncGenerator
 import strawberry
 from graphql import GraphQLError
 
+from bulk.errors import EventStreamEnded
 from bulk.jobs import SyncJob as SyncJobRecord
 
 from ..context import Info, call
-from ..events import EventStreamEnded
 from ..ids import parse_id
 from .types import SyncJob
 

@@ -14,9 +14,10 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bulk.config import Settings
+from bulk.errors import ShopsyncError
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(ShopsyncError):
     """Raised from ``receive`` once a body passes its limit; answered here with 413."""
 
 

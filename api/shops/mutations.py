@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from bulk.errors import InvalidJobRequest
-from service.shops import ShopVerificationFailed
+from bulk.errors import InvalidArgument, ShopVerificationFailed
 
 from ..context import Info, call
 from ..errors import ShopConnectionFailed, ValidationError
@@ -26,7 +25,7 @@ async def resolve_connect_shop(info: Info, input: ConnectShopInput) -> ConnectSh
             admin_url=input.admin_url,
             limiter=info.context.limits.shopify_calls,
         )
-    except InvalidJobRequest as exc:
+    except InvalidArgument as exc:
         return ValidationError(field=exc.field, message=exc.message)
     except ShopVerificationFailed as exc:
         return ShopConnectionFailed(message=exc.message, code=exc.code)

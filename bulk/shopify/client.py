@@ -30,9 +30,10 @@ from bulk.errors import (
     DestinationRefusedError,
     OperationInProgressError,
     ShopifyTransientError,
-    ShopifyUnavailableError,
+    ShopifyUnreachableError,
     ThrottledError,
     UnexpectedResponseError,
+    UnknownInputFieldError,
 )
 
 from ..net import STRICT, GuardedTransport, NetPolicy
@@ -41,7 +42,6 @@ from . import documents, subscriptions
 from .endpoint import ShopifyEndpoint
 from .operation import BulkOperation, parse_bulk_operation
 from .responses import (
-    UnknownInputFieldError,
     fail_shape,
     raise_for_graphql_errors,
     raise_for_status,
@@ -148,11 +148,11 @@ class ShopifyClient:
             if isinstance(cause, DestinationRefusedError):
                 raise AdminApiRefusedError(f"the Admin API address was refused: {cause}") from exc
             if isinstance(cause, httpx.TimeoutException):
-                raise ShopifyUnavailableError(
+                raise ShopifyUnreachableError(
                     f"the Admin API did not answer in time ({type(cause).__name__})"
                 ) from exc
             if isinstance(cause, httpx.TransportError):
-                raise ShopifyUnavailableError(
+                raise ShopifyUnreachableError(
                     f"could not reach the Admin API ({type(cause).__name__})"
                 ) from exc
             raise UnexpectedResponseError(

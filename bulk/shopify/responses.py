@@ -17,10 +17,11 @@ from bulk.errors import (
     InvalidBulkQueryError,
     OperationInProgressError,
     QueryCostExceededError,
-    ShopifyUnavailableError,
-    ShopUnavailableError,
+    ShopFrozenError,
+    ShopifyUnreachableError,
     ThrottledError,
     UnexpectedResponseError,
+    UnknownInputFieldError,
 )
 
 _OPERATION_ID = re.compile(r"gid://shopify/BulkOperation/\d+")
@@ -34,15 +35,6 @@ _UNKNOWN_INPUT_FIELD = (
     re.compile(r"invalid value for (\w+) \(Field is not defined on"),
     re.compile(r"doesn't accept argument '(\w+)'"),
 )
-
-
-class UnknownInputFieldError(UnexpectedResponseError):
-    """The API version has no such input field (e.g. ``uri`` before it replaced ``callbackUrl``)."""
-
-    def __init__(self, field_name: str) -> None:
-        # Shopify's own text would echo the variable's value: it is not repeated here.
-        super().__init__(f"the Admin API does not know the input field {field_name!r}")
-        self.field_name = field_name
 
 
 def _short(text: str) -> str:
@@ -86,9 +78,9 @@ def raise_for_status(status: int, headers: Mapping[str, str], body: Any) -> None
         suffix = f": {_short(detail)}" if isinstance(detail, str) else ""
         raise AuthenticationError(f"Shopify rejected the access token (HTTP 401){suffix}")
     if status == 402:
-        raise ShopUnavailableError("the shop is frozen: its bill is unpaid (HTTP 402)")
+        raise ShopFrozenError("the shop is frozen: its bill is unpaid (HTTP 402)")
     if status == 423:
-        raise ShopUnavailableError("the shop is locked (HTTP 423)")
+        raise ShopFrozenError("the shop is locked (HTTP 423)")
     if status == 403:
         raise AccessDeniedError("Shopify denied access: a scope is missing (HTTP 403)")
     if status == 429:
@@ -97,7 +89,7 @@ def raise_for_status(status: int, headers: Mapping[str, str], body: Any) -> None
             retry_after_s=parse_retry_after(headers.get("retry-after")),
         )
     if status == 430 or status >= 500:
-        raise ShopifyUnavailableError(f"Shopify is unavailable (HTTP {status})")
+        raise ShopifyUnreachableError(f"Shopify is unavailable (HTTP {status})")
     raise UnexpectedResponseError(f"unexpected HTTP status {status} from the Admin API")
 
 
@@ -158,9 +150,9 @@ def raise_for_graphql_errors(errors: Any, extensions: Mapping[str, Any] | None) 
     if "ACCESS_DENIED" in codes:
         raise AccessDeniedError(f"Shopify denied access: {messages}")
     if "SHOP_INACTIVE" in codes:
-        raise ShopUnavailableError(f"the shop is inactive: {messages}")
+        raise ShopFrozenError(f"the shop is inactive: {messages}")
     if "INTERNAL_SERVER_ERROR" in codes:
-        raise ShopifyUnavailableError(f"Shopify had an internal error: {messages}")
+        raise ShopifyUnreachableError(f"Shopify had an internal error: {messages}")
     unknown = unknown_input_field(errors)
     if unknown is not None:
         raise UnknownInputFieldError(unknown)

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from bulk.config import Settings
-from bulk.errors import AuthenticationError, ShopifyUnavailableError
+from bulk.errors import AuthenticationError, ShopifyUnreachableError
 from cli.services import issue_token
 from service.ports import ShopCredentials
 
@@ -52,7 +52,7 @@ class FakeVerifier:
             # What a careless adapter might do: put the token in the message.
             raise AuthenticationError(f"401 for token {credentials.access_token}")
         if credentials.access_token == UNREACHABLE_TOKEN:
-            raise ShopifyUnavailableError(f"connect failed ({credentials.access_token})")
+            raise ShopifyUnreachableError(f"connect failed ({credentials.access_token})")
         return self.owners.get(credentials.access_token, credentials.domain)
 
 

@@ -20,8 +20,9 @@ from websockets.typing import Subprotocol
 from api.app import create_app
 from bulk import shops
 from bulk.config import Settings
+from bulk.errors import Forbidden
 from cli.services import local_services
-from service.principal import SYSTEM, Forbidden, Principal, Role
+from service.principal import SYSTEM, Principal, Role
 from tests.token_keys import PRODUCTION, TEST_CIPHER
 
 from .conftest import (

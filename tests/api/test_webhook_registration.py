@@ -179,7 +179,7 @@ async def test_a_failed_subscription_does_not_fail_the_connection(
         if isinstance(r.msg, dict) and r.msg["event"] == "shop.webhook_subscription_failed"
     ]
     assert len(warnings) == 1 and warnings[0]["level"] == "warning"
-    assert warnings[0]["error"] == "ShopifyUnavailableError"
+    assert warnings[0]["error"] == "ShopifyUnreachableError"
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert TOKEN not in logged and SECRET not in logged
 

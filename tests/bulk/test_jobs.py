@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bulk.errors import InvalidJobRequest
+from bulk.errors import InvalidArgument
 from bulk.jobs import JobRequest, create_job, get_job, list_jobs
 from bulk.shops import get_shop, normalise_domain, upsert_shop
 from bulk.types import JobStatus, SyncMode
@@ -46,7 +46,7 @@ def test_upsert_shop_refreshes_credentials_and_hides_token(conn: psycopg.Connect
 
 def test_normalise_domain() -> None:
     assert normalise_domain(" https://Demo.MyShopify.com/ ") == "demo.myshopify.com"
-    with pytest.raises(InvalidJobRequest):
+    with pytest.raises(InvalidArgument):
         normalise_domain("not a domain")
 
 
@@ -85,7 +85,7 @@ def test_invalid_requests_name_the_field(
     conn: psycopg.Connection[Any], request_kwargs: dict[str, Any], field: str
 ) -> None:
     shop_id = _shop(conn)
-    with pytest.raises(InvalidJobRequest) as info:
+    with pytest.raises(InvalidArgument) as info:
         create_job(conn, JobRequest(shop_id, **request_kwargs))
     assert info.value.field == field
     assert list_jobs(conn, shop_id=shop_id) == []

@@ -16,8 +16,8 @@ from bulk.errors import (
     AuthenticationError,
     InvalidBulkQueryError,
     OperationInProgressError,
-    ShopifyUnavailableError,
-    ShopUnavailableError,
+    ShopFrozenError,
+    ShopifyUnreachableError,
     ThrottledError,
 )
 from bulk.retry import Backoff
@@ -100,7 +100,7 @@ def test_bad_token_is_an_authentication_error_without_the_token(server: Simulato
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(402, ShopUnavailableError), (423, ShopUnavailableError), (403, AccessDeniedError)],
+    [(402, ShopFrozenError), (423, ShopFrozenError), (403, AccessDeniedError)],
 )
 def test_permanent_http_statuses(
     server: SimulatorServer, waits: list[float], status: int, error: type[Exception]
@@ -124,7 +124,7 @@ def test_5xx_retries_are_jittered_and_capped(server: SimulatorServer, waits: lis
     for _ in range(2):
         with (
             _client(server, max_retries=7) as client,
-            pytest.raises(ShopifyUnavailableError),
+            pytest.raises(ShopifyUnreachableError),
         ):
             client.fetch_shop()
         runs.append(list(waits))
@@ -145,7 +145,7 @@ def test_persistent_5xx_gives_up_after_bounded_attempts(
     with (
         stamina.set_testing(True, attempts=100, cap=True),  # no waits; the client's own bound
         _client(server, max_retries=3) as client,
-        pytest.raises(ShopifyUnavailableError),
+        pytest.raises(ShopifyUnreachableError),
     ):
         client.fetch_shop()
     assert len(waits) == 3
@@ -188,7 +188,7 @@ def test_timeout_is_transient(server: SimulatorServer) -> None:
     add_fault(server, "slow", count=None, params={"delay": 1.0})
     with (
         _client(server, timeout_s=0.2, max_retries=1) as client,
-        pytest.raises(ShopifyUnavailableError, match="in time"),
+        pytest.raises(ShopifyUnreachableError, match="in time"),
     ):
         client.fetch_shop()
 
@@ -232,7 +232,7 @@ def test_submit_is_not_retried_after_a_server_error(
     server: SimulatorServer, waits: list[float]
 ) -> None:
     add_fault(server, "http_status", params={"status": 504})
-    with _client(server) as client, pytest.raises(ShopifyUnavailableError):
+    with _client(server) as client, pytest.raises(ShopifyUnreachableError):
         client.run_bulk_query(QUERY, group_objects=False)
     assert waits == []
 

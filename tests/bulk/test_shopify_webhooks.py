@@ -13,7 +13,7 @@ import stamina
 from bulk.errors import (
     AuthenticationError,
     ShopifyPermanentError,
-    ShopifyUnavailableError,
+    ShopifyUnreachableError,
     UnexpectedResponseError,
     WebhookSubscriptionError,
 )
@@ -159,7 +159,7 @@ def test_errors_are_translated_and_never_carry_the_token(server: SimulatorServer
         client.subscribe_bulk_operations_finish(CALLBACK)
     assert "shpat_wrong" not in str(info.value)
     add_fault(server, "http_status", count=None, params={"status": 503})
-    with _client(server, max_retries=1) as client, pytest.raises(ShopifyUnavailableError):
+    with _client(server, max_retries=1) as client, pytest.raises(ShopifyUnreachableError):
         client.subscribe_bulk_operations_finish(CALLBACK)
     assert _subscriptions(server) == []
 

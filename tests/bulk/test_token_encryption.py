@@ -10,8 +10,9 @@ from click.testing import CliRunner, Result
 from pydantic import SecretStr
 
 from bulk.config import Settings
+from bulk.errors import TokenKeyError
 from bulk.shops import get_shop, list_shops, upsert_shop
-from bulk.token_crypto import DEVELOPMENT_KEY, TokenCipher, TokenKeyError, token_cipher
+from bulk.token_crypto import DEVELOPMENT_KEY, TokenCipher, token_cipher
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner
 from cli.main import cli
