@@ -38,7 +38,7 @@ from workers.queue import DramatiqJobQueue, make_broker
 
 from .auth import Authenticator, RequireToken
 from .context import Context
-from .events import JobEventHub
+from .job_events import JobEventHub
 from .limits import ApiLimits
 from .limits.body import body_limit_middleware
 from .limits.json_body import StrictJsonDecoding

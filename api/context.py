@@ -19,7 +19,7 @@ from bulk.errors import Forbidden
 from service.container import Services
 from service.principal import Principal
 
-from .events import JobEventHub
+from .job_events import JobEventHub
 from .limits import ApiLimits
 from .limits.slots import ConcurrencyCap
 from .loaders import Loaders

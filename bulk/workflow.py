@@ -17,7 +17,6 @@ import psycopg
 import structlog
 from psycopg_pool import ConnectionPool
 
-from .bulk_query import build_orders_query
 from .config import Settings
 from .crashes import crash_frames, delivery_budget_error, describe_crash
 from .download import open_result, url_expired
@@ -36,18 +35,19 @@ from .errors import (
     TokenKeyError,
 )
 from .ingest import Checkpoint, Ingestor
-from .net import NetPolicy
-from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
-from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
-from .shops import get_shop
-from .token_crypto import TokenCipher, token_cipher
-from .workflow_store import (
+from .lease import (
     LeasedJob,
     LeaseRefused,
     cancel_job_row,
     release_crashed,
     take_lease,
 )
+from .net import NetPolicy
+from .orders_query import build_orders_query
+from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
+from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
+from .shops import get_shop
+from .token_crypto import TokenCipher, token_cipher
 
 log = structlog.get_logger(__name__)
 

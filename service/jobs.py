@@ -148,7 +148,7 @@ class JobService:
 
 @dataclass(frozen=True)
 class ScopedJobReader:
-    """Job reads as one principal sees them (``api.events.JobReader`` fits)."""
+    """Job reads as one principal sees them (``api.job_events.JobReader`` fits)."""
 
     jobs: JobService
     principal: Principal

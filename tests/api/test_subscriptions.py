@@ -21,9 +21,10 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from api.app import create_app
-from api.events import EventStreamEnded, JobEventHub, JobSubscriber, parse_event
+from api.job_events import JobEventHub, JobSubscriber, parse_event
 from bulk import jobs, shops, tenants
 from bulk.config import Settings
+from bulk.errors import EventStreamEnded
 from bulk.ingest import IngestStats
 from bulk.jobs import JobRequest, SyncJob
 from bulk.types import JobStatus, JobType, SyncMode

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bulk.bulk_query import build_orders_query
 from bulk.download import open_result, url_expired
 from bulk.errors import DownloadInterruptedError, ResultUrlExpiredError
+from bulk.orders_query import build_orders_query
 from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from bulk.types import SyncMode
 from simulator.server import SimulatorServer

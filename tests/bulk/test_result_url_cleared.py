@@ -8,10 +8,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from bulk.lease import LeasedJob, take_lease
 from bulk.sweeper import sweep_lost_jobs
 from bulk.types import JobStatus
 from bulk.workflow import cancel_job
-from bulk.workflow_store import LeasedJob, take_lease
 from simulator.server import SimulatorServer
 from tests.token_keys import TEST_CIPHER
 

@@ -10,7 +10,6 @@ import pytest
 import stamina
 from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
-from bulk.bulk_query import build_orders_query
 from bulk.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -20,6 +19,7 @@ from bulk.errors import (
     ShopifyUnreachableError,
     ThrottledError,
 )
+from bulk.orders_query import build_orders_query
 from bulk.retry import Backoff
 from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from bulk.types import SyncMode

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 import stamina
 
-from bulk.bulk_query import build_orders_query
 from bulk.jobs import JobRequest, SyncJob, create_job
+from bulk.orders_query import build_orders_query
 from bulk.retry import TRANSIENT_STEP
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import upsert_shop

@@ -10,10 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from bulk.lease import LeasedJob, cancel_job_row, take_lease
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner, Step
-from bulk.workflow_store import LeasedJob, cancel_job_row, take_lease
 from simulator.server import SimulatorServer
 
 from .shopify_sim import (

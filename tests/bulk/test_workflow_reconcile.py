@@ -10,7 +10,7 @@ import httpx
 import psycopg
 import pytest
 
-from bulk.bulk_query import build_orders_query
+from bulk.orders_query import build_orders_query
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus, SyncMode
 from simulator.server import SimulatorServer

@@ -36,7 +36,7 @@ from workers.queue import DramatiqJobQueue
 # Emitted by the engine while it works on one job (the step binds the job's context).
 JOB_LOGGERS = (
     "bulk.workflow",
-    "bulk.workflow_store",
+    "bulk.lease",
     "bulk.shopify",
     "bulk.download",
     "bulk.ingest",

@@ -76,7 +76,7 @@ def _problem(conn: psycopg.Connection[tuple[object, ...]], key: tuple[str, str, 
 def test_the_sql_files_are_found() -> None:
     """The search below is not vacuous: it sees the engine's files and their queries."""
     assert ("bulk", "sql/ingest.sql") in SQL_FILES
-    assert ("bulk", "sql/workflow.sql") in SQL_FILES
+    assert ("bulk", "sql/lease.sql") in SQL_FILES
     for key in _EXECUTED | _COPIED:
         assert key[2] in load_queries(key[0], key[1]), f"{key} is listed but gone"
 

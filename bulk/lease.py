@@ -1,4 +1,5 @@
-"""The workflow's writes to a sync job, fenced on the worker's lease and the job being active."""
+"""The job lease: taking it, and the workflow's writes to a job, fenced on the lease and the job
+being active."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .jobs import SyncJob, job_from_row
 from .shopify.operation import BulkOperation
 from .types import JobStatus
 
-_SQL = load_queries("bulk", "sql/workflow.sql")
+_SQL = load_queries("bulk", "sql/lease.sql")
 log = structlog.get_logger(__name__)
 
 

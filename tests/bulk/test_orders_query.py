@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from graphql import parse
 
-from bulk.bulk_query import build_orders_query, search_instant
 from bulk.errors import ConfigurationError
+from bulk.orders_query import build_orders_query, search_instant
 from bulk.types import SyncMode
 from simulator.bulkquery import validate_bulk_query
 
