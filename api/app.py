@@ -25,7 +25,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from bulk import log_scrub
-from bulk.config import Settings, comma_list
+from bulk.config import Settings
 from bulk.errors import AuthUnavailable, ConfigurationError
 from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient
@@ -117,7 +117,7 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
 
 def check_production_settings(settings: Settings) -> None:
     """Production refuses to start without what keeps it closed (a Host allow-list)."""
-    if settings.environment == "production" and not comma_list(settings.allowed_hosts):
+    if settings.environment == "production" and not settings.allowed_hosts:
         raise ConfigurationError("production needs ALLOWED_HOSTS (the API's host names)")
 
 
@@ -125,10 +125,10 @@ def _middleware(settings: Settings) -> list[Middleware]:
     """Host allow-list (when configured; always in production), then CORS only for the origins
     configured: without any, browsers get no CORS headers at all."""
     middleware: list[Middleware] = []
-    hosts = comma_list(settings.allowed_hosts)
+    hosts = list(settings.allowed_hosts)
     if hosts:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
-    origins = comma_list(settings.cors_origins)
+    origins = list(settings.cors_origins)
     if origins:
         middleware.append(
             Middleware(

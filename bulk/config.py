@@ -40,9 +40,9 @@ class Settings(BaseSettings):
     # Production only: introspection is off unless this is set (development always allows it).
     graphql_introspection: bool = False
     # Host header allow-list (comma-separated, e.g. "sync.example.com"); required in production.
-    allowed_hosts: str = ""
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     # Browser origins allowed by CORS (comma-separated); empty: no CORS headers at all.
-    cors_origins: str = ""
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # How long webhook ids are remembered (replays within it are ignored), then pruned.
     webhook_id_retention_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     webhook_prune_interval_s: float = Field(default=3600.0, gt=0)
@@ -120,7 +120,14 @@ class Settings(BaseSettings):
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
 
-    @field_validator("admin_url_hosts", "result_url_hosts", "dev_private_hosts", mode="before")
+    @field_validator(
+        "admin_url_hosts",
+        "result_url_hosts",
+        "dev_private_hosts",
+        "allowed_hosts",
+        "cors_origins",
+        mode="before",
+    )
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         """``"a.example, b.example"`` from the environment; lists and tuples as they are."""
@@ -134,8 +141,3 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("WEBHOOK_SECRET is set but empty; unset it or give the app's secret")
         return value
-
-
-def comma_list(value: str) -> list[str]:
-    """``"a, b,"`` → ``["a", "b"]``."""
-    return [item.strip() for item in value.split(",") if item.strip()]
