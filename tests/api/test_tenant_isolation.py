@@ -519,3 +519,17 @@ def test_system_only_use_cases_refuse_a_tenant(app: Starlette, database_url: str
             with pytest.raises(Forbidden):
                 call()
         assert services.tokens.list(SYSTEM) == []
+
+
+LETTER_IDS = "query($jobId: ID!) { deadLetters(jobId: $jobId) { id } }"
+LETTER_LINE = "query($id: ID!) { deadLetterLine(id: $id) { text lineLength } }"
+
+
+async def test_another_tenants_dead_letter_line_does_not_exist_for_it(world: World) -> None:
+    [letter] = (await graphql(world.a, LETTER_IDS, jobId=world.job_id))["data"]["deadLetters"]
+    mine = (await graphql(world.a, LETTER_LINE, id=letter["id"]))["data"]
+    theirs = (await graphql(world.b, LETTER_LINE, id=letter["id"]))["data"]
+    unknown = (await graphql(world.b, LETTER_LINE, id=UNKNOWN))["data"]
+
+    assert mine == {"deadLetterLine": {"text": "customer@alpha.example", "lineLength": 22}}
+    assert theirs == unknown == {"deadLetterLine": None}
