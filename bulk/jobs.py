@@ -13,7 +13,7 @@ from schema.sqlfile import load_queries
 
 from .errors import InvalidArgument
 from .ingest.stats import STAT_FIELDS, IngestStats
-from .types import JobStatus, JobType, SyncMode
+from .types import JobStatus, JobTrigger, JobType, SyncMode
 
 _SQL = load_queries("bulk", "sql/jobs.sql")
 
@@ -28,6 +28,7 @@ class SyncJob:
     shop_id: int
     job_type: JobType
     sync_mode: SyncMode
+    trigger: JobTrigger
     status: JobStatus
     days: int | None
     stale_after_mins: int | None
@@ -58,6 +59,7 @@ def job_from_row(row: dict[str, Any]) -> SyncJob:
         shop_id=row["shop_id"],
         job_type=JobType(row["job_type"]),
         sync_mode=SyncMode(row["sync_mode"]),
+        trigger=JobTrigger(row["trigger"]),
         status=JobStatus(row["status"]),
         days=row["days"],
         stale_after_mins=row["stale_after_mins"],
@@ -88,6 +90,7 @@ class JobRequest:
     job_type: JobType = JobType.ORDERS
     days: int | None = None
     stale_after_mins: int | None = None
+    trigger: JobTrigger = JobTrigger.MANUAL
 
     def validate(self) -> None:
         """Raise InvalidArgument naming the first argument that cannot work for the mode."""
@@ -122,6 +125,7 @@ def create_job(conn: psycopg.Connection[Any], request: JobRequest) -> CreatedJob
         "sync_mode": request.sync_mode.value,
         "days": request.days,
         "stale_after_mins": request.stale_after_mins,
+        "trigger": request.trigger.value,
     }
     with conn.cursor(row_factory=dict_row) as cur:
         # Loop: the active job we collided with may finish between the two statements.

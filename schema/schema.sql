@@ -337,12 +337,14 @@ CREATE TABLE public.sync_jobs (
     step_error text,
     next_step_at timestamp with time zone DEFAULT now() NOT NULL,
     requeues integer DEFAULT 0 NOT NULL,
+    trigger text DEFAULT 'MANUAL'::text NOT NULL,
     CONSTRAINT sync_jobs_check CHECK (((sync_mode <> 'UPDATE'::text) OR (stale_after_mins IS NOT NULL))),
     CONSTRAINT sync_jobs_days_check CHECK (((days IS NULL) OR (days > 0))),
     CONSTRAINT sync_jobs_job_type_check CHECK ((job_type = 'ORDERS'::text)),
     CONSTRAINT sync_jobs_stale_after_mins_check CHECK (((stale_after_mins IS NULL) OR (stale_after_mins > 0))),
     CONSTRAINT sync_jobs_status_check CHECK ((status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text]))),
-    CONSTRAINT sync_jobs_sync_mode_check CHECK ((sync_mode = ANY (ARRAY['POPULATE'::text, 'UPDATE'::text, 'FULL'::text])))
+    CONSTRAINT sync_jobs_sync_mode_check CHECK ((sync_mode = ANY (ARRAY['POPULATE'::text, 'UPDATE'::text, 'FULL'::text, 'RECONCILE'::text]))),
+    CONSTRAINT sync_jobs_trigger_check CHECK ((trigger = ANY (ARRAY['MANUAL'::text, 'INITIAL'::text, 'SCHEDULED'::text, 'RETRY'::text])))
 );
 
 ALTER TABLE public.sync_jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (

@@ -28,7 +28,7 @@ from bulk.jobs import JobRequest, SyncJob
 from bulk.net import STRICT, NetPolicy
 from bulk.shops import Shop
 from bulk.token_crypto import TokenCipher
-from bulk.types import SyncMode
+from bulk.types import JobTrigger, SyncMode
 
 from .ports import JobQueue, ShopCredentials, ShopVerifier
 from .principal import Principal
@@ -219,7 +219,12 @@ class ShopService:
             except ShopTaken:  # connected by another tenant since the check above
                 raise _refused(credentials) from None
             initial = (
-                jobs.create_job(conn, JobRequest(shop_id=shop.id, sync_mode=SyncMode.POPULATE))
+                jobs.create_job(
+                    conn,
+                    JobRequest(
+                        shop_id=shop.id, sync_mode=SyncMode.POPULATE, trigger=JobTrigger.INITIAL
+                    ),
+                )
                 if created
                 else None
             )

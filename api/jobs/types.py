@@ -10,7 +10,7 @@ import strawberry
 from bulk.ingest import IngestStats
 from bulk.ingest.stats import STAT_FIELDS
 from bulk.jobs import SyncJob as SyncJobRecord
-from bulk.types import JobStatus, JobType, SyncMode
+from bulk.types import JobStatus, JobTrigger, JobType, SyncMode
 
 from ..context import Info
 from ..deadletters.queries import LIST_DESCRIPTION, load_dead_letters
@@ -23,6 +23,7 @@ from ..scalars import BigInt
 strawberry.enum(SyncMode, name="SyncMode")
 strawberry.enum(JobType, name="JobType")
 strawberry.enum(JobStatus, name="SyncJobStatus")
+strawberry.enum(JobTrigger, name="SyncJobTrigger")
 
 
 # The counters of bulk.ingest.IngestStats, listed here for their GraphQL descriptions (a test
@@ -72,6 +73,7 @@ class SyncJob:
     shop_id: strawberry.ID
     job_type: JobType
     sync_mode: SyncMode
+    trigger: JobTrigger
     status: JobStatus
     days: int | None
     stale_after_mins: int | None
@@ -101,6 +103,7 @@ class SyncJob:
             shop_id=to_id(job.shop_id),
             job_type=job.job_type,
             sync_mode=job.sync_mode,
+            trigger=job.trigger,
             status=job.status,
             days=job.days,
             stale_after_mins=job.stale_after_mins,

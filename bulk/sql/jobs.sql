@@ -1,8 +1,8 @@
 -- name: insert_job
 -- The partial unique index on active jobs turns a second concurrent request into no row.
-INSERT INTO sync_jobs (shop_id, job_type, sync_mode, days, stale_after_mins, filter_since)
+INSERT INTO sync_jobs (shop_id, job_type, sync_mode, trigger, days, stale_after_mins, filter_since)
 VALUES (
-    %(shop_id)s, %(job_type)s, %(sync_mode)s, %(days)s, %(stale_after_mins)s,
+    %(shop_id)s, %(job_type)s, %(sync_mode)s, %(trigger)s, %(days)s, %(stale_after_mins)s,
     CASE
         WHEN %(sync_mode)s = 'POPULATE' AND %(days)s::integer IS NOT NULL
             THEN now() - make_interval(days => %(days)s::integer)

@@ -134,7 +134,7 @@ mutation Connect($input: ConnectShopInput!) {
     __typename
     ... on ShopConnected {
       shop { id domain apiVersion adminUrl }
-      initialJob { id shopId syncMode status days jobType }
+      initialJob { id shopId syncMode trigger status days jobType }
     }
     ... on ValidationError { field message }
     ... on ShopConnectionFailed { code message }
@@ -143,7 +143,7 @@ mutation Connect($input: ConnectShopInput!) {
 """
 
 JOB_FIELDS = """
-  id shopId jobType syncMode status days staleAfterMins filterSince
+  id shopId jobType syncMode trigger status days staleAfterMins filterSince
   createdAt startedAt finishedAt error bulkOperationId bulkOperationStatus objectCount
   stats {
     linesRead ordersCreated ordersUpdated ordersUnchanged ordersSkipped

@@ -44,6 +44,7 @@ async def test_start_defaults_to_a_full_orders_sync_and_enqueues_it(
         "FULL",
         "QUEUED",
     )
+    assert job["trigger"] == "MANUAL"
     assert job["filterSince"] is None
     assert job["createdAt"] and job["startedAt"] is None and job["finishedAt"] is None
     assert job["stats"]["bytesRead"] == 0 and job["stats"]["linesRead"] == 0

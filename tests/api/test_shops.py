@@ -37,6 +37,7 @@ async def test_connecting_a_new_shop_stores_it_and_enqueues_an_initial_populate(
         "id": job["id"],
         "shopId": shop["id"],
         "syncMode": "POPULATE",
+        "trigger": "INITIAL",
         "status": "QUEUED",
         "days": None,
         "jobType": "ORDERS",
