@@ -27,7 +27,7 @@ from bulk.config import Settings
 from bulk.errors import EventStreamEnded
 from bulk.ingest import IngestStats
 from bulk.jobs import JobRequest, SyncJob
-from bulk.types import JobStatus, JobType, SyncMode
+from bulk.types import JobStatus, JobTrigger, JobType, SyncMode
 from service.principal import SYSTEM
 from tests.token_keys import PRODUCTION, TEST_CIPHER
 
@@ -406,6 +406,7 @@ def _record(job_id: int, lines: int, status: JobStatus = JobStatus.RUNNING) -> S
         shop_id=1,
         job_type=JobType.ORDERS,
         sync_mode=SyncMode.FULL,
+        trigger=JobTrigger.MANUAL,
         status=status,
         days=None,
         stale_after_mins=None,
