@@ -11,13 +11,13 @@ from typing import Any
 
 import psycopg
 
+from bulk.sql import queries
 from bulk.types import SyncMode
-from schema.sqlfile import load_queries
 
 from .parse import ORDER, BadLine
 from .stats import IngestStats
 
-_Q = load_queries("bulk", "sql/ingest.sql")
+_Q = queries("ingest")
 
 
 def stage_batch(cur: psycopg.Cursor[Any], rows: bytes) -> None:

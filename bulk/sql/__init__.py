@@ -1,4 +1,5 @@
-"""Named SQL queries kept in ``.sql`` files and loaded once (as procrastinate's queries.sql).
+"""The engine's named SQL queries, kept in the ``.sql`` files beside this module and loaded once:
+``queries("jobs")`` is the mapping of ``jobs.sql`` (as procrastinate's queries.sql).
 
 A file holds blocks introduced by a ``-- name: <query_name>`` line; the block's text up to the
 next marker is the query. Values are always bound by the caller (``%(name)s`` placeholders).
@@ -17,24 +18,33 @@ _MARKER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILI
 
 def parse_queries(text: str) -> dict[str, LiteralString]:
     """Split the text of a ``.sql`` file into its named queries."""
-    queries: dict[str, LiteralString] = {}
+    found: dict[str, LiteralString] = {}
     matches = list(_MARKER.finditer(text))
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         body = text[match.end() : end].strip()
         name = match.group("name")
-        if name in queries:
+        if name in found:
             raise ValueError(f"query {name!r} is defined twice")
         if not body:
             raise ValueError(f"query {name!r} is empty")
         # The files ship with the package: their text is as trusted as a literal in the code
         # (mypy treats LiteralString as str, so no cast is needed to say so).
-        queries[name] = body
-    return queries
+        found[name] = body
+    return found
+
+
+def sql_files() -> list[str]:
+    """The names (without ``.sql``) of the query files beside this module."""
+    return sorted(
+        entry.name.removesuffix(".sql")
+        for entry in resources.files(__name__).iterdir()
+        if entry.name.endswith(".sql")
+    )
 
 
 @cache
-def load_queries(package: str, filename: str) -> Mapping[str, LiteralString]:
-    """Load (once) the named queries of ``filename`` shipped in ``package``."""
-    text = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
+def queries(name: str) -> Mapping[str, LiteralString]:
+    """Load (once) the named queries of ``<name>.sql``."""
+    text = resources.files(__name__).joinpath(f"{name}.sql").read_text(encoding="utf-8")
     return parse_queries(text)
