@@ -2,7 +2,9 @@
 ``queries("jobs")`` is the mapping of ``jobs.sql`` (as procrastinate's queries.sql).
 
 A file holds blocks introduced by a ``-- name: <query_name>`` line; the block's text up to the
-next marker is the query. Values are always bound by the caller (``%(name)s`` placeholders).
+next marker is the query. Values are always bound by the caller (``%(name)s`` placeholders); a
+``{{fragment}}`` is filled in at load time with identifiers and casts rendered from the order
+field list (``bulk.sql.fields``), never with a value.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from functools import cache
 from importlib import resources
 from typing import LiteralString
 
+from .fields import FRAGMENTS
+
 _MARKER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+_FRAGMENT = re.compile(r"\{\{(?P<name>[a-z_]+)\}\}")
 
 
 def parse_queries(text: str) -> dict[str, LiteralString]:
@@ -28,10 +33,22 @@ def parse_queries(text: str) -> dict[str, LiteralString]:
             raise ValueError(f"query {name!r} is defined twice")
         if not body:
             raise ValueError(f"query {name!r} is empty")
-        # The files ship with the package: their text is as trusted as a literal in the code
-        # (mypy treats LiteralString as str, so no cast is needed to say so).
+        # The files ship with the package and the fragments are rendered from a constant: their
+        # text is as trusted as a literal in the code (mypy treats LiteralString as str).
         found[name] = body
     return found
+
+
+def fill_fragments(text: str, fragments: Mapping[str, str]) -> str:
+    """``text`` with each ``{{name}}`` replaced by ``fragments[name]`` (an unknown one fails)."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in fragments:
+            raise ValueError(f"unknown SQL fragment {{{{{name}}}}}")
+        return fragments[name]
+
+    return _FRAGMENT.sub(fill, text)
 
 
 def sql_files() -> list[str]:
@@ -45,6 +62,6 @@ def sql_files() -> list[str]:
 
 @cache
 def queries(name: str) -> Mapping[str, LiteralString]:
-    """Load (once) the named queries of ``<name>.sql``."""
+    """Load (once) the named queries of ``<name>.sql``, its fragments filled in."""
     text = resources.files(__name__).joinpath(f"{name}.sql").read_text(encoding="utf-8")
-    return parse_queries(text)
+    return parse_queries(fill_fragments(text, FRAGMENTS))
