@@ -30,11 +30,11 @@ from psycopg.rows import tuple_row
 
 from bulk.errors import JobNotFound, JobStillActive
 from bulk.ingest import merge_batch, parse_lines, stage_batch
+from bulk.sql import queries
 from bulk.types import JobStatus, SyncMode
-from schema.sqlfile import load_queries
 
-_Q = load_queries("bulk", "sql/deadletters.sql")
-_INGEST = load_queries("bulk", "sql/ingest.sql")
+_Q = queries("deadletters")
+_INGEST = queries("ingest")
 
 # Class of the per-job advisory lock (the job id is the other half of the key).
 _LOCK_CLASS = 0x0DEAD1E7

@@ -9,13 +9,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from schema.sqlfile import load_queries
-
 from .errors import InvalidArgument
 from .ingest.stats import STAT_FIELDS, IngestStats
+from .sql import queries
 from .types import JobStatus, JobTrigger, JobType, SyncMode
 
-_SQL = load_queries("bulk", "sql/jobs.sql")
+_SQL = queries("jobs")
 
 # Bounds that keep a request meaningful: Shopify keeps orders for years, not centuries.
 MAX_DAYS = 36_500

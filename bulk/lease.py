@@ -13,14 +13,13 @@ import psycopg
 import structlog
 from psycopg.rows import dict_row
 
-from schema.sqlfile import load_queries
-
 from .errors import LeaseLost
 from .jobs import SyncJob, job_from_row
 from .shopify.operation import BulkOperation
+from .sql import queries
 from .types import JobStatus
 
-_SQL = load_queries("bulk", "sql/lease.sql")
+_SQL = queries("lease")
 log = structlog.get_logger(__name__)
 
 

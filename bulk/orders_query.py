@@ -1,27 +1,37 @@
-"""The inner bulk query per sync mode: which orders (filter + matching sortKey) and which fields."""
+"""The inner bulk query per sync mode: which orders (filter + matching sortKey), and the fields
+of ``order_fields`` rendered as its selection."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 from .errors import ConfigurationError
+from .order_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, Field
 from .types import SyncMode
 
-_MONEY = "shopMoney { amount currencyCode }"
+# A selection: each field name to its own sub-selection (empty for a leaf).
+_Tree: TypeAlias = dict[str, "_Tree"]
 
-ORDER_FIELDS = f"""id legacyResourceId name email createdAt updatedAt processedAt
-        cancelledAt cancelReason closed closedAt test currencyCode
-        displayFinancialStatus displayFulfillmentStatus
-        totalPriceSet {{ {_MONEY} }}
-        subtotalPriceSet {{ {_MONEY} }}
-        totalTaxSet {{ {_MONEY} }}
-        totalDiscountsSet {{ {_MONEY} }}
-        customer {{ id }}
-        tags"""
 
-LINE_ITEM_FIELDS = f"""id sku name title variantTitle vendor quantity currentQuantity
-              originalUnitPriceSet {{ {_MONEY} }}
-              discountedTotalSet {{ {_MONEY} }}"""
+def _selection(fields: tuple[Field, ...]) -> str:
+    """``id`` then every field's path as nested selections, in the order first declared:
+    ``totalPriceSet.shopMoney.amount`` becomes ``totalPriceSet { shopMoney { amount } }``."""
+    tree: _Tree = {"id": {}}
+    for field in fields:
+        for path in field.paths:
+            node = tree
+            for name in path.split("."):
+                node = node.setdefault(name, {})
+    return _render(tree)
+
+
+def _render(tree: _Tree) -> str:
+    return " ".join(f"{name} {{ {_render(sub)} }}" if sub else name for name, sub in tree.items())
+
+
+ORDER_SELECTION = _selection(ORDER_FIELDS)
+LINE_ITEM_SELECTION = _selection(LINE_ITEM_FIELDS)
 
 
 def search_instant(moment: datetime) -> str:
@@ -51,11 +61,11 @@ def build_orders_query(mode: SyncMode, filter_since: datetime | None) -> str:
   orders({orders_arguments(mode, filter_since)}) {{
     edges {{
       node {{
-        {ORDER_FIELDS}
+        {ORDER_SELECTION}
         lineItems {{
           edges {{
             node {{
-              {LINE_ITEM_FIELDS}
+              {LINE_ITEM_SELECTION}
             }}
           }}
         }}

@@ -8,11 +8,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from schema.sqlfile import load_queries
-
+from .sql import queries
 from .token_crypto import TokenCipher
 
-_SQL = load_queries("bulk", "sql/shop_tokens.sql")
+_SQL = queries("shop_tokens")
 
 
 def encrypt_tokens(conn: psycopg.Connection[Any], cipher: TokenCipher, *, rotate: bool) -> int:

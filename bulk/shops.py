@@ -10,12 +10,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from schema.sqlfile import load_queries
-
 from .errors import InvalidArgument, ShopTaken, TokenKeyError
+from .sql import queries
 from .token_crypto import TokenCipher
 
-_SQL = load_queries("bulk", "sql/shops.sql")
+_SQL = queries("shops")
 
 
 @dataclass(frozen=True)

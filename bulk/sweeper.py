@@ -11,11 +11,10 @@ import psycopg
 import structlog
 from psycopg.rows import dict_row
 
-from schema.sqlfile import load_queries
-
 from .crashes import delivery_budget_error
+from .sql import queries
 
-_SQL = load_queries("bulk", "sql/sweeper.sql")
+_SQL = queries("sweeper")
 
 log = structlog.get_logger(__name__)
 

@@ -11,11 +11,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from schema.sqlfile import load_queries
-
 from .errors import InvalidArgument
+from .sql import queries
 
-_SQL = load_queries("bulk", "sql/tenants.sql")
+_SQL = queries("tenants")
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 ROLES = ("admin", "viewer")

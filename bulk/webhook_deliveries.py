@@ -6,9 +6,9 @@ from typing import Any
 
 import psycopg
 
-from schema.sqlfile import load_queries
+from .sql import queries
 
-_SQL = load_queries("bulk", "sql/webhook_deliveries.sql")
+_SQL = queries("webhook_deliveries")
 
 
 def delivery_keys(operation_id: str, status: str, webhook_id: str | None) -> list[str]:

@@ -15,15 +15,15 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from bulk.errors import ConfigurationError, LeaseLost
+from bulk.sql import queries
 from bulk.types import SyncMode
-from schema.sqlfile import load_queries
 
 from .lines import LineBatch, batch_lines
 from .merge import merge_batch, stage_batch
 from .parse import BadLine, ParsedBatch, parse_batch
 from .stats import IngestStats
 
-_Q = load_queries("bulk", "sql/ingest.sql")
+_Q = queries("ingest")
 
 DEFAULT_BATCH_BYTES = 4 << 20
 DEFAULT_MAX_LINE_BYTES = 16 << 20

@@ -11,13 +11,24 @@ from typing import Any
 
 import psycopg
 
+from bulk.order_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, cast_checks
+from bulk.sql import queries
 from bulk.types import SyncMode
-from schema.sqlfile import load_queries
 
 from .parse import ORDER, BadLine
 from .stats import IngestStats
 
-_Q = load_queries("bulk", "sql/ingest.sql")
+_Q = queries("ingest")
+
+# What set_aside_problems tries to cast, per kind of line: the merge's casts, from one list.
+_ORDER_CHECKS = cast_checks(ORDER_FIELDS)
+_LINE_ITEM_CHECKS = cast_checks(LINE_ITEM_FIELDS)
+_CAST_CHECKS = {
+    "order_paths": _ORDER_CHECKS[0],
+    "order_types": _ORDER_CHECKS[1],
+    "line_item_paths": _LINE_ITEM_CHECKS[0],
+    "line_item_types": _LINE_ITEM_CHECKS[1],
+}
 
 
 def stage_batch(cur: psycopg.Cursor[Any], rows: bytes) -> None:
@@ -72,7 +83,7 @@ def merge_batch(
                 raise
             params["trust_fresh"] = False  # a line item of a new order existed: upsert them all
         except (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded):
-            found = cur.execute(_Q["set_aside_problems"]).fetchall()
+            found = cur.execute(_Q["set_aside_problems"], _CAST_CHECKS).fetchall()
             if not found:
                 raise
             for line_no, offset, kind, reason, doc, node_id, parent_id in found:

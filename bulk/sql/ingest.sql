@@ -6,6 +6,8 @@
 -- lookups into job_orders are LATERAL subqueries fenced with OFFSET 0: one index probe per line,
 -- whatever the estimates say. `CROSS JOIN LATERAL (SELECT doc::jsonb AS d OFFSET 0)` parses a
 -- line once per row (without OFFSET 0 the planner would inline the cast into every field).
+-- {{order_...}} and {{line_item_...}} are the column lists, extractions from the parsed line `d`
+-- and upsert assignments rendered from bulk/order_fields.py when the file is loaded (bulk.sql).
 
 -- name: prepare_batch
 SET LOCAL timezone = 'UTC';
@@ -32,9 +34,14 @@ COPY pg_temp.ingest_batch (
 
 -- name: set_aside_problems
 -- After a merge failed on a value: find every staged line Postgres cannot parse as jsonb or
--- whose values cannot be cast, remove it from the batch and return it with the reason.
+-- whose values cannot be cast, remove it from the batch and return it with the reason. The
+-- paths and types to try are bound (bulk.order_fields.cast_checks).
 WITH checked AS MATERIALIZED (
-    SELECT line_no, byte_offset, kind, id, parent_id, doc, ingest_line_problem(doc) AS reason
+    SELECT line_no, byte_offset, kind, id, parent_id, doc,
+        CASE WHEN kind = 'o'
+            THEN ingest_line_problem(doc, %(order_paths)s::text[], %(order_types)s::text[])
+            ELSE ingest_line_problem(doc, %(line_item_paths)s::text[], %(line_item_types)s::text[])
+        END AS reason
     FROM pg_temp.ingest_batch
 ), bad AS (
     SELECT * FROM checked WHERE reason IS NOT NULL
@@ -91,58 +98,16 @@ WITH epoch AS (
     ) AS j ON true
 ), written AS (
     INSERT INTO orders AS o (
-        shop_id, id, legacy_resource_id, name, email, created_at, updated_at, processed_at,
-        cancelled_at, cancel_reason, closed, closed_at, test, currency_code,
-        display_financial_status, display_fulfillment_status, total_price, subtotal_price,
-        total_tax, total_discounts, customer_id, tags, raw, synced_job_id, synced_at
+        shop_id, id, {{order_columns}}, raw, synced_job_id, synced_at
     )
     SELECT %(shop_id)s, s.id,
-        (d ->> 'legacyResourceId')::bigint,
-        d ->> 'name',
-        d ->> 'email',
-        (d ->> 'createdAt')::timestamptz,
-        (d ->> 'updatedAt')::timestamptz,
-        (d ->> 'processedAt')::timestamptz,
-        (d ->> 'cancelledAt')::timestamptz,
-        d ->> 'cancelReason',
-        (d ->> 'closed')::boolean,
-        (d ->> 'closedAt')::timestamptz,
-        (d ->> 'test')::boolean,
-        d ->> 'currencyCode',
-        d ->> 'displayFinancialStatus',
-        d ->> 'displayFulfillmentStatus',
-        (d -> 'totalPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
-        (d -> 'subtotalPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
-        (d -> 'totalTaxSet' -> 'shopMoney' ->> 'amount')::numeric,
-        (d -> 'totalDiscountsSet' -> 'shopMoney' ->> 'amount')::numeric,
-        d -> 'customer' ->> 'id',
-        CASE WHEN jsonb_typeof(d -> 'tags') = 'array'
-            THEN ARRAY(SELECT jsonb_array_elements_text(d -> 'tags')) END,
+        {{order_values}},
         d, %(job_id)s, now()
     FROM pg_temp.ingest_batch AS s
     CROSS JOIN LATERAL (SELECT s.doc::jsonb AS d OFFSET 0) AS parsed
     WHERE s.kind = 'o'
     ON CONFLICT (shop_id, id) DO UPDATE SET
-        legacy_resource_id = EXCLUDED.legacy_resource_id,
-        name = EXCLUDED.name,
-        email = EXCLUDED.email,
-        created_at = EXCLUDED.created_at,
-        updated_at = EXCLUDED.updated_at,
-        processed_at = EXCLUDED.processed_at,
-        cancelled_at = EXCLUDED.cancelled_at,
-        cancel_reason = EXCLUDED.cancel_reason,
-        closed = EXCLUDED.closed,
-        closed_at = EXCLUDED.closed_at,
-        test = EXCLUDED.test,
-        currency_code = EXCLUDED.currency_code,
-        display_financial_status = EXCLUDED.display_financial_status,
-        display_fulfillment_status = EXCLUDED.display_fulfillment_status,
-        total_price = EXCLUDED.total_price,
-        subtotal_price = EXCLUDED.subtotal_price,
-        total_tax = EXCLUDED.total_tax,
-        total_discounts = EXCLUDED.total_discounts,
-        customer_id = EXCLUDED.customer_id,
-        tags = EXCLUDED.tags,
+        {{order_updates}},
         raw = EXCLUDED.raw,
         synced_job_id = EXCLUDED.synced_job_id,
         synced_at = EXCLUDED.synced_at
@@ -223,18 +188,7 @@ WITH epoch AS (
     WHERE s.kind = 'l'
 ), item_rows AS (
     SELECT w.id, w.parent_id AS order_id, w.version,
-        w.d ->> 'sku' AS sku,
-        w.d ->> 'name' AS name,
-        w.d ->> 'title' AS title,
-        w.d ->> 'variantTitle' AS variant_title,
-        w.d ->> 'vendor' AS vendor,
-        (w.d ->> 'quantity')::integer AS quantity,
-        (w.d ->> 'currentQuantity')::integer AS current_quantity,
-        (w.d -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'amount')::numeric
-            AS original_unit_price,
-        (w.d -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric AS discounted_total,
-        coalesce(w.d -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'currencyCode',
-                 w.d -> 'discountedTotalSet' -> 'shopMoney' ->> 'currencyCode') AS currency_code,
+        {{line_item_named_values}},
         w.d AS raw,
         w.fresh AND %(trust_fresh)s::boolean AS fresh
     FROM (
@@ -259,39 +213,24 @@ WITH epoch AS (
     -- than ON CONFLICT's speculative insertion (if one does exist, the caller runs this again
     -- with trust_fresh false).
     INSERT INTO line_items (
-        shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
-        current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        synced_job_id, synced_version, synced_at
+        shop_id, id, order_id, {{line_item_columns}}, raw, synced_job_id, synced_version,
+        synced_at
     )
-    SELECT %(shop_id)s, id, order_id, sku, name, title, variant_title, vendor, quantity,
-        current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        %(job_id)s, version, now()
+    SELECT %(shop_id)s, id, order_id, {{line_item_columns}}, raw, %(job_id)s, version, now()
     FROM item_rows
     WHERE fresh
     RETURNING 1
 ), upserted_items AS (
     INSERT INTO line_items AS li (
-        shop_id, id, order_id, sku, name, title, variant_title, vendor, quantity,
-        current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        synced_job_id, synced_version, synced_at
+        shop_id, id, order_id, {{line_item_columns}}, raw, synced_job_id, synced_version,
+        synced_at
     )
-    SELECT %(shop_id)s, id, order_id, sku, name, title, variant_title, vendor, quantity,
-        current_quantity, original_unit_price, discounted_total, currency_code, raw,
-        %(job_id)s, version, now()
+    SELECT %(shop_id)s, id, order_id, {{line_item_columns}}, raw, %(job_id)s, version, now()
     FROM item_rows
     WHERE NOT fresh
     ON CONFLICT (shop_id, id) DO UPDATE SET
         order_id = EXCLUDED.order_id,
-        sku = EXCLUDED.sku,
-        name = EXCLUDED.name,
-        title = EXCLUDED.title,
-        variant_title = EXCLUDED.variant_title,
-        vendor = EXCLUDED.vendor,
-        quantity = EXCLUDED.quantity,
-        current_quantity = EXCLUDED.current_quantity,
-        original_unit_price = EXCLUDED.original_unit_price,
-        discounted_total = EXCLUDED.discounted_total,
-        currency_code = EXCLUDED.currency_code,
+        {{line_item_updates}},
         raw = EXCLUDED.raw,
         synced_job_id = EXCLUDED.synced_job_id,
         synced_version = EXCLUDED.synced_version,
@@ -304,11 +243,7 @@ WITH epoch AS (
     CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
     WHERE i.action IS NULL
       AND %(park)s::boolean
-      AND num_nulls(
-          (parsed.d ->> 'quantity')::integer,
-          (parsed.d ->> 'currentQuantity')::integer,
-          (parsed.d -> 'originalUnitPriceSet' -> 'shopMoney' ->> 'amount')::numeric,
-          (parsed.d -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric) >= 0
+      AND {{line_item_casts_succeed}}
     ON CONFLICT (job_id, id) DO UPDATE SET
         parent_id = EXCLUDED.parent_id,
         line_number = EXCLUDED.line_number,

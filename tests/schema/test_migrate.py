@@ -8,7 +8,6 @@ import psycopg
 import pytest
 
 from schema.migrate import available_migrations, migrate, migrate_url
-from schema.sqlfile import parse_queries
 
 EXPECTED_TABLES = {
     "shops",
@@ -72,10 +71,3 @@ def test_one_active_job_per_shop(conn: psycopg.Connection[tuple[object, ...]]) -
     conn.execute(insert, shop_id)
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute(insert, shop_id)
-
-
-def test_named_queries_parse() -> None:
-    queries = parse_queries("-- name: one\nSELECT 1;\n\n-- name: two\nSELECT 2;\n")
-    assert queries == {"one": "SELECT 1;", "two": "SELECT 2;"}
-    with pytest.raises(ValueError, match="twice"):
-        parse_queries("-- name: one\nSELECT 1;\n-- name: one\nSELECT 2;\n")

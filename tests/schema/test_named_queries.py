@@ -1,5 +1,6 @@
-"""Every named query of every ``.sql`` file in bulk/, service/ and schema/ is valid SQL against
-the migrated schema: a renamed or misspelt column fails here, not in production."""
+"""Every named query of every ``.sql`` file beside bulk's loader (bulk/sql/, its fragments filled
+in) is valid SQL against the migrated schema: a renamed or misspelt column fails here, not in
+production. No named query lives anywhere else."""
 
 from __future__ import annotations
 
@@ -11,31 +12,19 @@ from typing import LiteralString
 import psycopg
 import pytest
 
-from schema.sqlfile import load_queries
+from bulk.sql import queries, sql_files
 
-_PACKAGES = ("bulk", "service", "schema")
+_PACKAGES = ("api", "bulk", "cli", "schema", "service", "workers")
 _PLACEHOLDER = re.compile(r"%\((?P<name>[a-z_][a-z0-9_]*)\)s")
 
 # Statements PREPARE refuses; each is checked another way instead.
 # prepare_batch: several statements (SET LOCAL, CREATE TEMP TABLE): executed, in a transaction.
 # copy_batch: COPY: run FROM STDIN with no rows, which checks the table and its columns.
-_EXECUTED = {("bulk", "sql/ingest.sql", "prepare_batch")}
-_COPIED = {("bulk", "sql/ingest.sql", "copy_batch")}
+_EXECUTED = {("ingest", "prepare_batch")}
+_COPIED = {("ingest", "copy_batch")}
+_MARKER = re.compile(r"^--\s*name:", re.MULTILINE)
 
-
-def _sql_files() -> list[tuple[str, str]]:
-    """(package, path inside it) of every ``.sql`` file holding named queries."""
-    found: list[tuple[str, str]] = []
-    for package in _PACKAGES:
-        root = Path(str(resources.files(package)))
-        for path in sorted(root.rglob("*.sql")):
-            relative = path.relative_to(root).as_posix()
-            if load_queries(package, relative):
-                found.append((package, relative))
-    return found
-
-
-SQL_FILES = _sql_files()
+SQL_FILES = sql_files()
 
 
 def to_prepare(query: str) -> str:
@@ -51,13 +40,13 @@ def to_prepare(query: str) -> str:
 def _stage_ingest_batch(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     """Create the session's temp table the ingest and dead-letter queries read."""
     with conn.transaction():
-        conn.execute(load_queries("bulk", "sql/ingest.sql")["prepare_batch"])
+        conn.execute(queries("ingest")["prepare_batch"])
 
 
-def _problem(conn: psycopg.Connection[tuple[object, ...]], key: tuple[str, str, str]) -> str:
+def _problem(conn: psycopg.Connection[tuple[object, ...]], key: tuple[str, str]) -> str:
     """Why the query ``key`` does not fit the schema, or '' when it does."""
-    package, filename, name = key
-    query: LiteralString = load_queries(package, filename)[name]
+    filename, name = key
+    query: LiteralString = queries(filename)[name]
     try:
         if key in _EXECUTED:
             with conn.transaction(force_rollback=True):
@@ -75,10 +64,21 @@ def _problem(conn: psycopg.Connection[tuple[object, ...]], key: tuple[str, str, 
 
 def test_the_sql_files_are_found() -> None:
     """The search below is not vacuous: it sees the engine's files and their queries."""
-    assert ("bulk", "sql/ingest.sql") in SQL_FILES
-    assert ("bulk", "sql/lease.sql") in SQL_FILES
-    for key in _EXECUTED | _COPIED:
-        assert key[2] in load_queries(key[0], key[1]), f"{key} is listed but gone"
+    assert "ingest" in SQL_FILES and "lease" in SQL_FILES
+    for filename, name in _EXECUTED | _COPIED:
+        assert name in queries(filename), f"{filename}:{name} is listed but gone"
+
+
+def test_named_queries_live_only_beside_the_loader() -> None:
+    """A ``.sql`` file of named queries elsewhere would be checked by nothing here."""
+    beside = Path(str(resources.files("bulk.sql")))
+    elsewhere = [
+        path
+        for package in _PACKAGES
+        for path in Path(str(resources.files(package))).rglob("*.sql")
+        if path.parent != beside and _MARKER.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not elsewhere
 
 
 def test_to_prepare_numbers_each_name_once() -> None:
@@ -86,12 +86,11 @@ def test_to_prepare_numbers_each_name_once() -> None:
     assert to_prepare(query) == "SELECT $1, $2, $1 WHERE x LIKE 'y%'"
 
 
-@pytest.mark.parametrize(("package", "filename"), SQL_FILES, ids=[f for _, f in SQL_FILES])
+@pytest.mark.parametrize("filename", SQL_FILES)
 def test_every_named_query_prepares(
-    conn: psycopg.Connection[tuple[object, ...]], package: str, filename: str
+    conn: psycopg.Connection[tuple[object, ...]], filename: str
 ) -> None:
     _stage_ingest_batch(conn)
-    names = load_queries(package, filename)
-    problems = [_problem(conn, (package, filename, name)) for name in names]
+    problems = [_problem(conn, (filename, name)) for name in queries(filename)]
     problems = [problem for problem in problems if problem]
     assert not problems, "queries that do not fit the migrated schema:\n" + "\n".join(problems)
