@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+import structlog
 from psycopg import sql
 
 from cli.log import route_structlog_through_logging
@@ -87,3 +89,16 @@ def _development_token_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every Settings built in a test falls back to the development token key (TEST_CIPHER),
     whatever this shell exports; tests that need real keys pass them explicitly."""
     monkeypatch.delenv("SHOP_TOKEN_KEYS", raising=False)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the root logger and structlog back as they were, for tests that configure logging
+    the way a process does (``configure_logging``)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from api.app import create_app
 from bulk.config import Settings
 from bulk.errors import ConfigurationError
-from tests.api.conftest import FakeVerifier, RecordingQueue
+from tests.support.api import FakeVerifier, RecordingQueue
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 SHOPSYNC_SERVICES = ("migrate", "api", "worker", "scheduler")

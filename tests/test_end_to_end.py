@@ -5,15 +5,12 @@ over HTTP and reads the database to check the exact rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
-from psycopg.rows import dict_row
 
-from tests.stack import Stack
+from tests.support.mirror import assert_mirror, read_mirror
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -45,36 +42,6 @@ def stack(
         yield stack
 
 
-def _rows(database_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        orders = {row["id"]: row for row in conn.execute("SELECT * FROM orders")}
-        items = {row["id"]: row for row in conn.execute("SELECT * FROM line_items")}
-    return orders, items
-
-
-def _assert_mirror(database_url: str, shopify: dict[str, dict[str, Any]]) -> None:
-    """The database holds exactly Shopify's orders and line items, field for field."""
-    orders, items = _rows(database_url)
-    assert set(orders) == set(shopify)
-    expected_items = {
-        item["id"]: (order_id, item)
-        for order_id, order in shopify.items()
-        for item in order["lineItems"]
-    }
-    assert set(items) == set(expected_items)
-    for order_id, order in shopify.items():
-        row = orders[order_id]
-        assert row["updated_at"].strftime("%Y-%m-%dT%H:%M:%SZ") == order["updatedAt"]
-        assert row["name"] == order["name"]
-        assert row["email"] == order["email"]
-        assert row["total_price"] == Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
-        assert row["raw"]["updatedAt"] == order["updatedAt"]
-    for item_id, (order_id, item) in expected_items.items():
-        assert items[item_id]["order_id"] == order_id
-        assert items[item_id]["quantity"] == item["quantity"]
-        assert items[item_id]["title"] == item["title"]
-
-
 def test_populate_populate_update(stack: Stack, database_url: str) -> None:
     connected = stack.connect()
     shop_id = connected["shop"]["id"]
@@ -93,8 +60,8 @@ def test_populate_populate_update(stack: Stack, database_url: str) -> None:
     assert stats["linesRead"] == ORDERS + line_items
     assert stats["ordersSkipped"] == stats["ordersUpdated"] == stats["failedLines"] == 0
     assert stats["bytesRead"] > 0
-    _assert_mirror(database_url, shopify)
-    before_orders, before_items = _rows(database_url)
+    assert_mirror(database_url, shopify)
+    before_orders, before_items = read_mirror(database_url)
 
     # 2. A second POPULATE skips everything and rewrites nothing.
     again = stack.start(shopId=shop_id, syncMode="POPULATE")
@@ -102,7 +69,7 @@ def test_populate_populate_update(stack: Stack, database_url: str) -> None:
     assert again["stats"]["ordersSkipped"] == ORDERS
     assert again["stats"]["ordersCreated"] == again["stats"]["lineItemsWritten"] == 0
     assert again["stats"]["lineItemsSkipped"] == line_items
-    assert _rows(database_url) == (before_orders, before_items)
+    assert read_mirror(database_url) == (before_orders, before_items)
 
     # 3. Shopify changes some orders and adds some; UPDATE brings exactly those.
     changed = stack.sim_post(
@@ -115,8 +82,8 @@ def test_populate_populate_update(stack: Stack, database_url: str) -> None:
     assert update["stats"]["ordersUpdated"] == 20
     assert update["stats"]["failedLines"] == 0
     shopify = stack.shopify_orders()
-    _assert_mirror(database_url, shopify)
-    after_orders, after_items = _rows(database_url)
+    assert_mirror(database_url, shopify)
+    after_orders, after_items = read_mirror(database_url)
     touched = set(changed["updated"]) | set(changed["created"])
     for order_id, row in before_orders.items():
         if order_id not in touched:

@@ -12,7 +12,7 @@ line items, and each job's stats must be exactly a clean run's.
   job at a time, and it completes once.
 
 Workers with test-only middleware (a recorder, a kill switch, a barrier) are started through
-``tests/fault_worker.py``; everything else is the production code.
+``tests/support/fault_worker.py``; everything else is the production code.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from psycopg.rows import dict_row
 
 from cli.demo import START_JOB
 from cli.processes import ManagedProcess, ProcessFailed, ProcessGroup
-from tests.stack import Stack
-from tests.test_end_to_end import _assert_mirror
-from tests.test_worker_kill import _delete_queues
+from tests.support.broker import delete_queues
+from tests.support.mirror import assert_mirror
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ class FaultStack(Stack):
         self._workers += 1
         env = {**self.env, **self.worker_env, "PYTHONPATH": str(ROOT)}
         process = ManagedProcess(f"worker{self._workers}", [], env=env, log_dir=self.logs)
-        process.args = [sys.executable, "-m", "tests.fault_worker", *self.fault_args]
+        process.args = [sys.executable, "-m", "tests.support.fault_worker", *self.fault_args]
         return group.start(process)
 
     def operations(self) -> list[dict[str, Any]]:
@@ -114,7 +114,7 @@ def _stack(
             yield stack
     finally:
         if stack.env:
-            _delete_queues(broker_url, stack.queue_name)
+            delete_queues(broker_url, stack.queue_name)
 
 
 def _job_row(database_url: str, job_id: str | int) -> dict[str, Any]:
@@ -152,7 +152,7 @@ def _assert_exact(
     a single bulk operation. Returns that operation."""
     assert job["status"] == "COMPLETED", job
     shopify = stack.shopify_orders()
-    _assert_mirror(database_url, shopify)
+    assert_mirror(database_url, shopify)
     line_items = sum(len(order["lineItems"]) for order in shopify.values())
     row = _job_row(database_url, job["id"])
     operation = next(op for op in stack.operations() if op["id"] == row["bulk_operation_id"])

@@ -23,18 +23,18 @@ from bulk.jobs import JobRequest, create_job
 from bulk.shops import upsert_shop
 from bulk.types import SyncMode
 from cli.processes import ManagedProcess, ProcessGroup
-from tests.stack import Stack
-from tests.test_worker_kill import (
+from tests.support.broker import delete_queues
+from tests.support.kill import (
     DOMAIN,
     ENV,
     TOKEN,
     JobRow,
-    _assert_exactly_once,
-    _delete_queues,
-    _job_row,
-    _wait_for,
+    assert_exactly_once,
+    job_row,
+    wait_for_row,
 )
-from tests.token_keys import TEST_CIPHER
+from tests.support.stack import Stack
+from tests.support.token_keys import TEST_CIPHER
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def _stack(
             yield stack
     finally:
         if stack.env:
-            _delete_queues(broker_url, stack.queue_name)
+            delete_queues(broker_url, stack.queue_name)
 
 
 def _requeues(database_url: str, job_id: int | str) -> int:
@@ -111,16 +111,16 @@ def test_a_message_lost_by_the_broker_is_recovered_by_the_sweeper(
         def polling(row: JobRow) -> bool:
             return row.bulk_status in ("CREATED", "RUNNING") and row.poll_count >= 1
 
-        _wait_for(stack, database_url, job_id, polling)
+        wait_for_row(stack, database_url, job_id, polling)
         # The broker loses everything: the worker stops (its held messages go back to Redis),
         # then every key of the queue goes.
         worker = stack.worker
         worker.stop()
         stack.group.processes.remove(worker)
         lost_at = _db_now(database_url)
-        _delete_queues(redis_url, stack.queue_name)
+        delete_queues(redis_url, stack.queue_name)
         lost = time.monotonic()
-        assert not _job_row(database_url, job_id).lease_held
+        assert not job_row(database_url, job_id).lease_held
         before = _requeues(database_url, job_id)
         stack.start_worker()
 
@@ -133,7 +133,7 @@ def test_a_message_lost_by_the_broker_is_recovered_by_the_sweeper(
         assert _requeues(database_url, job_id) == before + 1  # the sweeper did it, once
 
         job = stack.wait(job_id, timeout_s=120)
-        _assert_exactly_once(stack, database_url, job, orders)
+        assert_exactly_once(stack, database_url, job, orders)
         print(
             f"\nsweeper recovery: message lost → job running again in {recovered_s:.1f} s "
             f"(grace {SWEEP_ENV['SWEEP_GRACE_S']} s, sweep every {SWEEP_ENV['SWEEP_INTERVAL_S']} s,"
@@ -209,4 +209,4 @@ def test_two_schedulers_requeue_each_lost_job_once(
         assert sum(per_scheduler) == len(jobs)
         print(f"\ntwo schedulers: {per_scheduler} re-enqueues of {len(jobs)} lost jobs")
     finally:
-        _delete_queues(redis_url, queue_name)
+        delete_queues(redis_url, queue_name)

@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.stack import Stack
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +23,9 @@ TOKEN = "shpat_webhook_e2e_token_456"
 SECRET = "shpss_webhook_e2e_secret_789"
 ORDERS = 120
 POLL_DELAY_S = 30.0
-# Submit, 0.2 s CREATED + 1 s RUNNING in the simulator, delivery, ingest: far below a poll.
-WOKEN_WITHIN_S = 15.0
+# Submit, 0.2 s CREATED + 1 s RUNNING in the simulator, delivery, ingest: a fraction of the
+# poll delay, so a job woken by the webhook is told from one woken by its next poll.
+WOKEN_WITHIN_S = POLL_DELAY_S / 2
 
 
 @pytest.fixture

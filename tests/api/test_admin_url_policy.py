@@ -10,10 +10,9 @@ import pytest
 
 from api.app import create_app
 from bulk.config import Settings
-from tests.capture_server import CaptureServer
-from tests.token_keys import PRODUCTION
-
-from .conftest import CONNECT, FakeVerifier, RecordingQueue, api_client, graphql
+from tests.support.api import CONNECT, FakeVerifier, RecordingQueue, api_client, graphql
+from tests.support.capture_server import CaptureServer
+from tests.support.token_keys import PRODUCTION
 
 pytestmark = pytest.mark.anyio
 

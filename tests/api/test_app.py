@@ -15,9 +15,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from bulk.config import Settings
-from tests.token_keys import PRODUCTION
-
-from .conftest import (
+from tests.support.api import (
     CONNECT,
     REJECTED_TOKEN,
     UNREACHABLE_TOKEN,
@@ -26,6 +24,7 @@ from .conftest import (
     api_client,
     graphql,
 )
+from tests.support.token_keys import PRODUCTION
 
 pytestmark = pytest.mark.anyio
 

@@ -13,9 +13,8 @@ from bulk.config import Settings
 from bulk.workflow import JobRunner
 from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
-from tests.bulk.shopify_sim import fast_settings, open_pool, sim_operations
-
-from .conftest import CONNECT, JOB_FIELDS, graphql
+from tests.support.api import CONNECT, JOB_FIELDS, graphql
+from tests.support.shopify_sim import fast_settings, open_pool, sim_operations
 
 pytestmark = pytest.mark.anyio
 

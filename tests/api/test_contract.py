@@ -17,7 +17,7 @@ from graphql import (
     get_introspection_query,
 )
 
-from .conftest import graphql
+from tests.support.api import graphql
 
 pytestmark = pytest.mark.anyio
 

@@ -11,9 +11,8 @@ import pytest
 
 from bulk.ingest import Checkpoint, Ingestor
 from bulk.types import SyncMode
-from tests.token_keys import TEST_CIPHER
-
-from .conftest import JOB_FIELDS, START, connect_shop, graphql
+from tests.support.api import JOB_FIELDS, START, connect_shop, graphql
+from tests.support.token_keys import TEST_CIPHER
 
 pytestmark = pytest.mark.anyio
 

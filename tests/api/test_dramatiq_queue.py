@@ -10,9 +10,8 @@ import redis
 
 from api.app import create_app
 from bulk.config import Settings
+from tests.support.api import FakeVerifier, api_client, connect_shop
 from workers.queue import ACTOR_NAME
-
-from .conftest import FakeVerifier, api_client, connect_shop
 
 pytestmark = pytest.mark.anyio
 

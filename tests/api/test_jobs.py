@@ -9,7 +9,7 @@ import httpx
 import psycopg
 import pytest
 
-from .conftest import JOB_FIELDS, START, RecordingQueue, connect_shop, graphql
+from tests.support.api import JOB_FIELDS, START, RecordingQueue, connect_shop, graphql
 
 pytestmark = pytest.mark.anyio
 

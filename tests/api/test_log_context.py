@@ -4,29 +4,15 @@ refused connect is the client's business: an info line, no traceback."""
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import structlog
 
 from cli.log import configure_logging
-
-from .conftest import CONNECT, REJECTED_TOKEN, connect_shop, graphql
+from tests.support.api import CONNECT, REJECTED_TOKEN, connect_shop, graphql
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.mark.usefixtures("restore_logging")

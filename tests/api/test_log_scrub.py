@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,9 +14,8 @@ from api.app import create_app
 from bulk.config import Settings
 from bulk.log_scrub import scrub
 from cli.log import configure_logging
-from tests.token_keys import PRODUCTION
-
-from .conftest import FakeVerifier, api_client
+from tests.support.api import BrokenQueue, FakeVerifier, api_client
+from tests.support.token_keys import PRODUCTION
 
 pytestmark = pytest.mark.anyio
 
@@ -34,24 +31,6 @@ FAILING = f"""mutation {{
     __typename
   }}
 }}"""
-
-
-@dataclass
-class BrokenQueue:
-    """A JobQueue whose broker is down: connectShop fails after storing the shop."""
-
-    def enqueue(self, job_id: int, *, delay_s: float = 0.0) -> None:
-        raise RuntimeError("broker unreachable")
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def _cli_logging(capfd: pytest.CaptureFixture[str]) -> Any:

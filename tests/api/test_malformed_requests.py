@@ -33,8 +33,7 @@ from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed
 
 from api.schema import schema
-
-from .test_subscriptions import RECV_TIMEOUT_S, ApiServer, GraphQLWS, graphql_ws, wait_for
+from tests.support.api_server import RECV_TIMEOUT_S, ApiServer, GraphQLWS, graphql_ws, wait_for
 
 pytestmark = pytest.mark.anyio
 

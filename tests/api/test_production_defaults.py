@@ -14,9 +14,8 @@ from starlette.applications import Starlette
 from api.app import create_app
 from bulk.config import Settings
 from bulk.errors import ConfigurationError
-from tests.token_keys import PRODUCTION
-
-from .conftest import FakeVerifier, RecordingQueue, bearer, token_for
+from tests.support.api import FakeVerifier, RecordingQueue, bearer, token_for
+from tests.support.token_keys import PRODUCTION
 
 pytestmark = pytest.mark.anyio
 

@@ -4,20 +4,15 @@ traceback; an unexpected failure still is an error with one."""
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import structlog
 
 from api.app import create_app
 from bulk.config import Settings
 from cli.log import configure_logging
-from tests.token_keys import PRODUCTION
-
-from .conftest import FakeVerifier, api_client
+from tests.support.api import BrokenQueue, FakeVerifier, api_client
+from tests.support.token_keys import PRODUCTION
 
 pytestmark = pytest.mark.anyio
 
@@ -26,22 +21,6 @@ UNKNOWN_FIELD = "{ noSuchField }"
 BROKEN_CONNECT = """mutation {
   connectShop(input: {domain: "demo.myshopify.com", accessToken: "shpat_abc"}) { __typename }
 }"""
-
-
-@dataclass
-class BrokenQueue:
-    def enqueue(self, job_id: int, *, delay_s: float = 0.0) -> None:
-        raise RuntimeError("broker unreachable")
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -8,9 +8,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.token_keys import TEST_CIPHER
-
-from .conftest import (
+from tests.support.api import (
     CONNECT,
     REJECTED_TOKEN,
     UNREACHABLE_TOKEN,
@@ -19,6 +17,7 @@ from .conftest import (
     connect_shop,
     graphql,
 )
+from tests.support.token_keys import TEST_CIPHER
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,7 @@ from api.app import create_app
 from bulk.config import Settings
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
-
-from .conftest import CONNECT, RecordingQueue, api_client, graphql
+from tests.support.api import CONNECT, RecordingQueue, api_client, graphql
 
 pytestmark = pytest.mark.anyio
 

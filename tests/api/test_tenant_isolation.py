@@ -23,9 +23,7 @@ from bulk.config import Settings
 from bulk.errors import Forbidden
 from cli.services import local_services
 from service.principal import SYSTEM, Principal, Role
-from tests.token_keys import PRODUCTION, TEST_CIPHER
-
-from .conftest import (
+from tests.support.api import (
     CONNECT,
     START,
     FakeVerifier,
@@ -34,7 +32,7 @@ from .conftest import (
     graphql,
     token_for,
 )
-from .test_subscriptions import (
+from tests.support.api_server import (
     JOB_EVENTS,
     JOB_UPDATED,
     ApiServer,
@@ -42,6 +40,7 @@ from .test_subscriptions import (
     graphql_ws,
     set_job,
 )
+from tests.support.token_keys import PRODUCTION, TEST_CIPHER
 
 pytestmark = pytest.mark.anyio
 

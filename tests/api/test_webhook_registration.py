@@ -28,9 +28,8 @@ from service.ports import ShopCredentials
 from service.principal import SYSTEM, Principal, Role
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
-from tests.token_keys import TEST_CIPHER
-
-from .conftest import CONNECT, api_client, graphql
+from tests.support.api import CONNECT, api_client, graphql
+from tests.support.token_keys import TEST_CIPHER
 
 pytestmark = pytest.mark.anyio
 

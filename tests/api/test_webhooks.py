@@ -18,9 +18,8 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from bulk.config import Settings
+from tests.support.api import FakeVerifier, RecordingQueue, api_client, connect_shop
 from workers.scheduler.prune import PruneWebhookDeliveries
-
-from .conftest import FakeVerifier, RecordingQueue, api_client, connect_shop
 
 pytestmark = pytest.mark.anyio
 

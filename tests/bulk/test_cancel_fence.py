@@ -19,8 +19,8 @@ from bulk.errors import LeaseLost
 from bulk.ingest import Checkpoint, Ingestor
 from bulk.types import SyncMode
 from bulk.workflow import cancel_job
-from tests.bulk.ingest_helpers import item, jsonl, make_shop, order
-from tests.token_keys import TEST_CIPHER
+from tests.support.ingest import item, jsonl, make_shop, order
+from tests.support.token_keys import TEST_CIPHER
 
 Conn = psycopg.Connection[Any]
 

@@ -11,7 +11,7 @@ import psycopg
 from bulk.deadletters import RetryResult, list_dead_letters, retry_dead_letters
 from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
-from tests.bulk.ingest_helpers import (
+from tests.support.ingest import (
     assert_identity,
     item,
     job_stats,

@@ -16,8 +16,7 @@ from bulk.orders_query import build_orders_query
 from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from bulk.types import SyncMode
 from simulator.server import SimulatorServer
-
-from .shopify_sim import DEV_POLICY, TOKEN, add_fault, sim_config
+from tests.support.shopify_sim import DEV_POLICY, TOKEN, add_fault, sim_config
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from bulk.errors import InvalidArgument
 from bulk.jobs import JobRequest, create_job, get_job, list_jobs
 from bulk.shops import get_shop, normalise_domain, upsert_shop
 from bulk.types import JobStatus, SyncMode
-from tests.token_keys import TEST_CIPHER
+from tests.support.token_keys import TEST_CIPHER
 
 
 def _shop(conn: psycopg.Connection[Any], domain: str = "a.myshopify.com") -> int:

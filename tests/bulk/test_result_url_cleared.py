@@ -13,9 +13,8 @@ from bulk.sweeper import sweep_lost_jobs
 from bulk.types import JobStatus
 from bulk.workflow import cancel_job
 from simulator.server import SimulatorServer
-from tests.token_keys import TEST_CIPHER
-
-from .shopify_sim import job_of, new_job, run_job, sim_config, store_shop
+from tests.support.shopify_sim import job_of, new_job, run_job, sim_config, store_shop
+from tests.support.token_keys import TEST_CIPHER
 
 Conn = psycopg.Connection[Any]
 SIGNED_URL = "https://storage.example/result.jsonl?X-Goog-Signature=secret"

@@ -11,9 +11,8 @@ from bulk.jobs import JobRequest, create_job
 from bulk.shops import upsert_shop
 from bulk.sweeper import sweep_lost_jobs
 from bulk.types import JobStatus, SyncMode
-from tests.token_keys import TEST_CIPHER
-
-from .shopify_sim import job_of
+from tests.support.shopify_sim import job_of
+from tests.support.token_keys import TEST_CIPHER
 
 GRACE_S = 60.0
 MAX_DELIVERIES = 5

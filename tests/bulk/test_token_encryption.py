@@ -16,9 +16,8 @@ from bulk.token_crypto import DEVELOPMENT_KEY, TokenCipher, token_cipher
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner
 from cli.main import cli
-from tests.token_keys import OLD_PRODUCTION_KEY, PRODUCTION_KEY
-
-from .shopify_sim import job_of, new_job, open_pool
+from tests.support.shopify_sim import job_of, new_job, open_pool
+from tests.support.token_keys import OLD_PRODUCTION_KEY, PRODUCTION_KEY
 
 Conn = psycopg.Connection[Any]
 TOKEN = "shpat_at_rest_0123456789abcdef"

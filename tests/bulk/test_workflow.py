@@ -20,9 +20,7 @@ from bulk.shops import upsert_shop
 from bulk.types import JobStatus, SyncMode
 from bulk.workflow import JobRunner, Step, cancel_job
 from simulator.server import SimulatorServer
-from tests.token_keys import TEST_CIPHER
-
-from .shopify_sim import (
+from tests.support.shopify_sim import (
     DEV_POLICY,
     SHOP,
     TOKEN,
@@ -38,6 +36,7 @@ from .shopify_sim import (
     sim_requests,
     store_shop,
 )
+from tests.support.token_keys import TEST_CIPHER
 
 ORDERS = 40
 

@@ -15,8 +15,7 @@ from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner, Step
 from simulator.server import SimulatorServer
-
-from .shopify_sim import (
+from tests.support.shopify_sim import (
     DEV_POLICY,
     fast_settings,
     job_of,

@@ -10,8 +10,15 @@ import pytest
 from bulk.config import Settings
 from bulk.types import JobStatus
 from simulator.server import SimulatorServer
-
-from .shopify_sim import add_fault, job_of, new_job, run_job, sim_config, sim_operations, store_shop
+from tests.support.shopify_sim import (
+    add_fault,
+    job_of,
+    new_job,
+    run_job,
+    sim_config,
+    sim_operations,
+    store_shop,
+)
 
 
 def test_stuck_in_created_is_cancelled_and_the_job_fails_readably(

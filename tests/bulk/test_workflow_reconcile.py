@@ -14,8 +14,7 @@ from bulk.orders_query import build_orders_query
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus, SyncMode
 from simulator.server import SimulatorServer
-
-from .shopify_sim import (
+from tests.support.shopify_sim import (
     DEV_POLICY,
     SHOP,
     TOKEN,

@@ -12,8 +12,7 @@ import pytest
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
-
-from .shopify_sim import (
+from tests.support.shopify_sim import (
     add_fault,
     fast_settings,
     job_of,

@@ -15,11 +15,8 @@ from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import upsert_shop
 from bulk.types import JobStatus
 from simulator.server import SimulatorServer
-from tests.capture_server import CaptureServer
-from tests.token_keys import PRODUCTION as PRODUCTION_SETTINGS
-from tests.token_keys import PRODUCTION_CIPHER
-
-from .shopify_sim import (
+from tests.support.capture_server import CaptureServer
+from tests.support.shopify_sim import (
     DEV_POLICY,
     SHOP,
     TOKEN,
@@ -30,6 +27,8 @@ from .shopify_sim import (
     sim_requests,
     store_shop,
 )
+from tests.support.token_keys import PRODUCTION as PRODUCTION_SETTINGS
+from tests.support.token_keys import PRODUCTION_CIPHER
 
 ORDERS = 10
 PRODUCTION = {**PRODUCTION_SETTINGS, "result_url_hosts": ["localhost"]}

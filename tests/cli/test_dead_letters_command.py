@@ -14,7 +14,7 @@ from bulk.ingest import Checkpoint, Ingestor
 from bulk.jobs import JobRequest
 from bulk.types import SyncMode
 from cli.main import cli
-from tests.token_keys import TEST_CIPHER
+from tests.support.token_keys import TEST_CIPHER
 
 Conn = psycopg.Connection[Any]
 

@@ -14,8 +14,8 @@ from cli.demo import watch_job
 from cli.graphql_client import GraphQLClient
 from cli.graphql_ws import SubscriptionError, subscribe, websocket_url
 from cli.processes import ProcessGroup
-from tests.api.conftest import FakeVerifier, RecordingQueue
-from tests.api.test_subscriptions import (
+from tests.support.api import FakeVerifier, RecordingQueue
+from tests.support.api_server import (
     JOB_UPDATED,
     ApiServer,
     DbConn,

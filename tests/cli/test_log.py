@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from bulk.types import JobStatus
 from cli.log import configure_logging
 from cli.main import cli
 from simulator.server import SimulatorServer
-from tests.bulk.shopify_sim import (
+from tests.support.shopify_sim import (
     SHOP,
     fast_settings,
     job_of,
@@ -28,7 +27,7 @@ from tests.bulk.shopify_sim import (
     sim_config,
     store_shop,
 )
-from tests.token_keys import PRODUCTION_KEY, TEST_CIPHER
+from tests.support.token_keys import PRODUCTION_KEY, TEST_CIPHER
 from workers.broker import build_broker
 from workers.main import run_worker
 from workers.queue import DramatiqJobQueue
@@ -41,17 +40,6 @@ JOB_LOGGERS = (
     "bulk.download",
     "bulk.ingest",
 )
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
-    structlog.contextvars.clear_contextvars()
 
 
 @pytest.fixture

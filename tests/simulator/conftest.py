@@ -11,6 +11,7 @@ import pytest
 
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
+from tests.support.webhook_receiver import Receiver
 
 TOKEN = "shpat_test_token"
 SHOP = "test-shop.myshopify.com"
@@ -100,3 +101,10 @@ class Api:
 def api(client: httpx.Client) -> Api:
     """GraphQL helper bound to the default test client and version."""
     return Api(client)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()

@@ -1,4 +1,4 @@
-"""Audit: bucket sizes per plan, THROTTLED run creates nothing, request log per operation (§7)."""
+"""Audit: bucket sizes per plan, a THROTTLED run creates nothing, the request log per operation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit: JSONL layouts chosen over the API, download headers, Range and download faults (§5)."""
+"""Audit: JSONL layouts chosen over the API, download headers, Range and download faults."""
 
 from __future__ import annotations
 

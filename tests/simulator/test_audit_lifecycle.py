@@ -1,4 +1,4 @@
-"""Audit: operation lifecycle and query surfaces against reference §2-§4 and §10.1-§10.7."""
+"""Audit: the operation lifecycle (statuses, limits, cancel, expiry) and the queries reading it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit: order search inside bulk queries over HTTP (§8, §10.10): filters, sort, 60-day window."""
+"""Audit: order search inside bulk queries over HTTP: filters, sort keys, the 60-day window."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit: bulk_operations/finish payloads for failed/canceled ops, headers and dedup keys (§6)."""
+"""Audit: bulk_operations/finish payloads of failed and canceled operations, headers, dedup keys."""
 
 from __future__ import annotations
 
@@ -7,21 +7,12 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from simulator.server import SimulatorServer
 from tests.simulator.conftest import SHOP, TOKEN, Api, make_config
-from tests.simulator.test_api_webhooks import SUBSCRIBE, Receiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+from tests.support.webhook_receiver import SUBSCRIBE, Receiver
 
 
 def _verify(secret: str, headers: dict[str, str], body: bytes) -> bool:

@@ -1,4 +1,4 @@
-"""Tests for bulk query validation (reference §2.1, verbatim messages) and plan compilation."""
+"""Bulk query validation (Shopify's messages, verbatim) and plan compilation."""
 
 from __future__ import annotations
 

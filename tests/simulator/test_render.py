@@ -163,15 +163,13 @@ def test_should_stop_cancels(store: OrderStore, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_render_sixty_thousand_orders_quickly(tmp_path: Path) -> None:
-    import time
-
+def test_render_sixty_thousand_orders(tmp_path: Path) -> None:
+    # How fast is the benchmark's business (tests/bulk/ingest/test_benchmark.py), not a
+    # wall-clock threshold here.
     big = OrderStore(count=60_000, seed=4, now=NOW, clock=lambda: NOW)
     plan = compile_bulk_query(QUERY)
-    started = time.perf_counter()
     result = write_result(plan, big, tmp_path / "big.jsonl", layout="ungrouped", seed=1)
     assert result.root_object_count == 60_000
-    assert time.perf_counter() - started < 20
 
 
 @pytest.mark.parametrize("newer_first", [False, True])

@@ -16,7 +16,14 @@ from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
-from tests.bulk.shopify_sim import fast_settings, job_of, new_job, open_pool, sim_config, store_shop
+from tests.support.shopify_sim import (
+    fast_settings,
+    job_of,
+    new_job,
+    open_pool,
+    sim_config,
+    store_shop,
+)
 from workers.actors import register_actors
 from workers.queue import DramatiqJobQueue
 

@@ -16,7 +16,7 @@ from dramatiq.brokers.stub import StubBroker
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
-from tests.bulk.shopify_sim import (
+from tests.support.shopify_sim import (
     fast_settings,
     job_of,
     new_job,

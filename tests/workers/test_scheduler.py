@@ -18,8 +18,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
-from tests.bulk.shopify_sim import fast_settings, job_of, new_job, sim_config, store_shop
 from tests.conftest import ADMIN_URL
+from tests.support.shopify_sim import fast_settings, job_of, new_job, sim_config, store_shop
 from workers.actors import register_actors
 from workers.queue import DramatiqJobQueue
 from workers.scheduler.loop import PeriodicTask, run_periodic

@@ -12,8 +12,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from bulk.config import Settings
-
-from ..conftest import FakeVerifier, RecordingQueue, api_client
+from tests.support.api import FakeVerifier, RecordingQueue, api_client
 
 pytestmark = pytest.mark.anyio
 

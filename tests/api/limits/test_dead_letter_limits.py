@@ -15,9 +15,8 @@ from api.app import create_app
 from bulk import jobs, shops, tenants
 from bulk.config import Settings
 from bulk.jobs import JobRequest
-from tests.token_keys import TEST_CIPHER
-
-from ..conftest import FakeVerifier, RecordingQueue, api_client, graphql
+from tests.support.api import FakeVerifier, RecordingQueue, api_client, graphql
+from tests.support.token_keys import TEST_CIPHER
 
 pytestmark = pytest.mark.anyio
 

@@ -10,8 +10,7 @@ import pytest
 
 from api.app import create_app
 from bulk.config import Settings
-
-from ..conftest import FakeVerifier, RecordingQueue, api_client, graphql
+from tests.support.api import FakeVerifier, RecordingQueue, api_client, graphql
 
 pytestmark = pytest.mark.anyio
 

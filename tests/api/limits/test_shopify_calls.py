@@ -12,8 +12,7 @@ import pytest
 
 from api.app import create_app
 from bulk.config import Settings
-
-from ..conftest import CONNECT, RecordingQueue, bearer, graphql, token_for
+from tests.support.api import CONNECT, RecordingQueue, bearer, graphql, token_for
 
 pytestmark = pytest.mark.anyio
 

@@ -10,10 +10,8 @@ from websockets.exceptions import ConnectionClosed
 from api.app import create_app
 from api.server import server_options
 from bulk.config import Settings
-from tests.token_keys import PRODUCTION
-
-from ..conftest import FakeVerifier, RecordingQueue
-from ..test_subscriptions import (
+from tests.support.api import FakeVerifier, RecordingQueue
+from tests.support.api_server import (
     JOB_EVENTS,
     ApiServer,
     DbConn,
@@ -23,6 +21,7 @@ from ..test_subscriptions import (
     set_job,
     wait_for,
 )
+from tests.support.token_keys import PRODUCTION
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import pytest
 
 from api.app import create_app
 from bulk.config import Settings
-
-from ..conftest import (
+from tests.support.api import (
     CONNECT,
     START,
     FakeVerifier,
@@ -19,7 +18,7 @@ from ..conftest import (
     graphql,
     token_for,
 )
-from ..test_subscriptions import JOB_EVENTS, ApiServer, graphql_ws, wait_for
+from tests.support.api_server import JOB_EVENTS, ApiServer, graphql_ws, wait_for
 
 pytestmark = pytest.mark.anyio
 

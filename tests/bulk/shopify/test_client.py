@@ -24,8 +24,14 @@ from bulk.retry import Backoff
 from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from bulk.types import SyncMode
 from simulator.server import SimulatorServer
-
-from .shopify_sim import DEV_POLICY, TOKEN, add_fault, sim_config, sim_operations, sim_requests
+from tests.support.shopify_sim import (
+    DEV_POLICY,
+    TOKEN,
+    add_fault,
+    sim_config,
+    sim_operations,
+    sim_requests,
+)
 
 QUERY = build_orders_query(SyncMode.FULL, None)
 # The production policy's shape at a fiftieth of its delays: stamina really waits, briefly.

@@ -6,7 +6,7 @@ import pytest
 
 from bulk.ingest.lines import LineBatch, count_lines
 from bulk.ingest.parse import ParsedBatch, _build_line_by_line, parse_batch
-from tests.bulk.ingest_helpers import item, jsonl, order
+from tests.support.ingest import item, jsonl, order
 
 
 def _batch(data: bytes, first_line: int = 1, start_byte: int = 0) -> LineBatch:

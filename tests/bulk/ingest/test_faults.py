@@ -16,7 +16,7 @@ from bulk.ingest import Checkpoint
 from bulk.types import JobStatus, SyncMode
 from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
-from tests.bulk.ingest_helpers import (
+from tests.support.ingest import (
     assert_identity,
     chunked,
     dead_letters,
@@ -31,7 +31,7 @@ from tests.bulk.ingest_helpers import (
     shop_file,
     table_rows,
 )
-from tests.bulk.shopify_sim import (
+from tests.support.shopify_sim import (
     add_fault,
     fast_settings,
     job_of,

@@ -23,8 +23,7 @@ from bulk.shopify.subscriptions import address_field, subscription_id
 from bulk.types import JobStatus
 from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
-
-from .shopify_sim import (
+from tests.support.shopify_sim import (
     DEV_POLICY,
     SHOP,
     TOKEN,

@@ -11,7 +11,7 @@ import pytest
 from bulk.download import open_result
 from bulk.errors import DestinationRefusedError, ResultUrlRefusedError
 from bulk.net import NetPolicy, allowed_addresses, guarded_client
-from tests.capture_server import CaptureServer
+from tests.support.capture_server import CaptureServer
 
 PRODUCTION = NetPolicy()
 DEVELOPMENT = NetPolicy(development=True)

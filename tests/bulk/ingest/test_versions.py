@@ -15,7 +15,7 @@ import pytest
 
 from bulk.types import JobStatus, SyncMode
 from simulator.server import SimulatorServer
-from tests.bulk.ingest_helpers import (
+from tests.support.ingest import (
     assert_identity,
     item,
     jsonl,
@@ -24,7 +24,7 @@ from tests.bulk.ingest_helpers import (
     order,
     run,
 )
-from tests.bulk.shopify_sim import (
+from tests.support.shopify_sim import (
     TOKEN,
     add_fault,
     job_of,

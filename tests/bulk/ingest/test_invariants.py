@@ -10,7 +10,7 @@ import pytest
 
 from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
-from tests.bulk.ingest_helpers import (
+from tests.support.ingest import (
     assert_identity,
     chunked,
     dead_letters,

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from bulk.types import SyncMode
-from tests.bulk.ingest_helpers import (
+from tests.support.ingest import (
     assert_identity,
     dead_letters,
     decisions,

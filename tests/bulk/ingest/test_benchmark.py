@@ -16,7 +16,7 @@ import pytest
 
 from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
-from tests.bulk.ingest_helpers import (
+from tests.support.ingest import (
     assert_identity,
     make_ingestor,
     make_job,

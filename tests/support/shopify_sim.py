@@ -20,7 +20,7 @@ from bulk.types import SyncMode
 from bulk.workflow import JobRunner, Step
 from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
-from tests.token_keys import TEST_CIPHER
+from tests.support.token_keys import TEST_CIPHER
 
 SHOP = DEFAULT_SHOP_DOMAIN
 TOKEN = DEFAULT_ACCESS_TOKEN

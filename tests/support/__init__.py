@@ -1,0 +1,1 @@
+"""What several test folders share: servers, fakes, the simulator wiring, mirror checks."""
