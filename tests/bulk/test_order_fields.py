@@ -16,7 +16,7 @@ from psycopg import sql
 from bulk.order_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, Field, cast_checks, stored
 from bulk.orders_query import build_orders_query
 from bulk.types import SyncMode
-from tests.bulk.ingest_helpers import item, jsonl, make_job, make_shop, order, run
+from tests.support.ingest import item, jsonl, make_job, make_shop, order, run
 
 Conn = psycopg.Connection[Any]
 
