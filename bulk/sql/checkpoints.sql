@@ -79,6 +79,8 @@ WITH new AS (
        AND f.bulk_status_since > now() - make_interval(secs => %(result_lifetime_s)s)
        AND f.job_type = new.job_type
        AND f.sync_mode = new.sync_mode
+       -- RECONCILE compares the whole export with the mirror: it never starts mid-file.
+       AND new.sync_mode <> 'RECONCILE'
        AND f.days IS NOT DISTINCT FROM new.days
        AND f.stale_after_mins IS NOT DISTINCT FROM new.stale_after_mins
     RETURNING f.id

@@ -133,8 +133,7 @@ def test_no_resume_when_the_result_is_older_than_shopify_keeps_it(
 ) -> None:
     failed = _failed_mid_file(server, conn, database_url)
     conn.execute(
-        "UPDATE sync_jobs SET bulk_status_since = now() - interval '7 days 1 minute'"
-        " WHERE id = %s",
+        "UPDATE sync_jobs SET bulk_status_since = now() - interval '7 days 1 minute' WHERE id = %s",
         (failed.id,),
     )
     fresh = create_resuming_job(conn, JobRequest(shop_id=failed.shop_id)).job
@@ -173,3 +172,26 @@ def test_an_active_job_is_returned_not_resumed(
         "SELECT count(*) FROM sync_jobs WHERE resumed_from_job_id = %s", (failed.id,)
     ).fetchone()
     assert adopters == (1,)
+
+
+def test_a_reconcile_never_resumes_mid_file(conn: psycopg.Connection[Any]) -> None:
+    """Its deletions need every id of one whole export: a file's second half alone would make
+    the first half's orders look deleted."""
+    shop_id = conn.execute(
+        "INSERT INTO shops (domain, access_token, api_version, admin_url)"
+        " VALUES ('r.myshopify.com', 'x', '2026-10', 'https://r.myshopify.com') RETURNING id"
+    ).fetchone()
+    assert shop_id is not None
+    failed = conn.execute(
+        "INSERT INTO sync_jobs (shop_id, sync_mode, status, bulk_operation_id, bulk_status,"
+        " bulk_status_since, checkpoint_line, checkpoint_byte)"
+        " VALUES (%s, 'RECONCILE', 'FAILED', 'gid://shopify/BulkOperation/9', 'COMPLETED',"
+        " now(), 5, 500) RETURNING id",
+        (shop_id[0],),
+    ).fetchone()
+    assert failed is not None
+    job = create_resuming_job(
+        conn, JobRequest(shop_id=shop_id[0], sync_mode=SyncMode.RECONCILE)
+    ).job
+    assert job.resumed_from_job_id is None and job.bulk_operation_id is None
+    assert job_of(conn, failed[0]).checkpoint_byte == 500
