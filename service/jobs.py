@@ -139,8 +139,8 @@ class JobService:
                     "jobId", f"sync job {job_id} is {visible.status.value}: cancel it first"
                 )
             cleared = checkpoints.clear_checkpoint(conn, job_id, reason="cleared on request")
-        if cleared is None:  # it became active in between? Only a new job can be: not this one
-            raise InvalidArgument("jobId", f"no finished sync job with id {job_id}")
+        if cleared is None:  # a finished job stays finished: deleted with its shop since
+            raise InvalidArgument("jobId", f"no sync job with id {job_id}")
         log.info("checkpoint.cleared", job_id=job_id, shop_id=cleared.shop_id)
         return cleared
 
