@@ -3,6 +3,7 @@ from its checkpoint (real simulator over HTTP, real Postgres), or starts afresh 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.test_end_to_end import _assert_mirror
 from .ingest_helpers import assert_identity
 from .shopify_sim import (
     SHOP,
+    TOKEN,
     add_fault,
     job_of,
     new_job,
@@ -59,6 +61,21 @@ def _failed_mid_file(
     assert failed.status is JobStatus.FAILED, failed.error
     assert 0 < failed.checkpoint_byte <= CUT_AT < (failed.result_file_size or 0)
     return failed
+
+
+def _export_lines(server: SimulatorServer, operation_id: str) -> list[dict[str, Any]]:
+    """The operation's result file, through a fresh URL from Shopify (jobs clear theirs)."""
+    response = httpx.post(
+        f"{server.base_url}/admin/api/2026-04/graphql.json",
+        headers={"X-Shopify-Access-Token": TOKEN},
+        json={
+            "query": "query($id: ID!) { node(id: $id) { ... on BulkOperation { url } } }",
+            "variables": {"id": operation_id},
+        },
+    )
+    response.raise_for_status()
+    url = response.json()["data"]["node"]["url"]
+    return [json.loads(line) for line in httpx.get(url).raise_for_status().content.splitlines()]
 
 
 def _downloads(server: SimulatorServer) -> list[int]:
@@ -105,6 +122,55 @@ def test_a_new_job_continues_the_failed_file_from_its_checkpoint(
         " FROM line_items"
     ).fetchall()
     assert owners == [(resumed.id,)]
+
+
+def test_a_resumed_populate_keeps_the_newest_version_of_an_order_split_by_the_failure(
+    server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
+) -> None:
+    """Order 1 is exported twice: as stored near the start (written by the failed job) and as
+    updated during the export at the end (read by the resumed job). POPULATE rewrites only an
+    order its own job created: the handed-over rows let the newer version win, exactly."""
+    add_fault(server, "updated_during_export", params={"order": 1})
+    add_fault(server, "download_cut", params={"at_byte": CUT_AT})
+    shop_id = store_shop(conn, server)
+    failed_id = create_resuming_job(
+        conn, JobRequest(shop_id=shop_id, sync_mode=SyncMode.POPULATE)
+    ).job.id
+    run_job(database_url, failed_id, max_transient_failures=0)
+    failed = job_of(conn, failed_id)
+    assert failed.status is JobStatus.FAILED and failed.checkpoint_byte > 0
+    assert failed.bulk_operation_id is not None
+    lines = _export_lines(server, failed.bulk_operation_id)
+
+    resumed = create_resuming_job(
+        conn, JobRequest(shop_id=shop_id, sync_mode=SyncMode.POPULATE)
+    ).job
+    assert resumed.resumed_from_job_id == failed_id
+    run_job(database_url, resumed.id)
+    assert job_of(conn, resumed.id).status is JobStatus.COMPLETED
+
+    roots = [n for n, line in enumerate(lines) if "__parentId" not in line]
+    twice = next(
+        lines[n]["id"] for n in roots if sum(lines[m]["id"] == lines[n]["id"] for m in roots) == 2
+    )
+    first, winner = [n for n in roots if lines[n]["id"] == twice]
+    assert lines[winner]["updatedAt"] > lines[first]["updatedAt"]
+    assert (
+        sum(len(json.dumps(line)) + 1 for line in lines[: first + 1]) < CUT_AT
+    )  # old: failed job's
+    stored = conn.execute(
+        "SELECT raw FROM orders WHERE shop_id = %s AND id = %s", (shop_id, twice)
+    ).fetchone()
+    assert stored is not None and stored[0] == lines[winner]
+    expected = sorted(line["id"] for line in lines[winner + 1 :] if line.get("__parentId") == twice)
+    items = conn.execute(
+        "SELECT id FROM line_items WHERE shop_id = %s AND order_id = %s ORDER BY id",
+        (shop_id, twice),
+    ).fetchall()
+    assert [row[0] for row in items] == expected
+    stats = assert_identity(conn, resumed.id)
+    assert stats["lines_superseded"] == 1 and stats["lines_read"] == len(lines)
+    assert stats["orders_created"] == ORDERS
 
 
 def test_a_result_that_cannot_be_downloaded_falls_back_to_a_fresh_operation(
