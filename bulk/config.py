@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     # of their own (the API's default threads and /healthz never wait behind them).
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
+    # -- jobcontrol --
+    # The scheduler clears finished jobs' checkpoints older than CHECKPOINT_TTL_S (Shopify keeps
+    # a result file 7 days), every CHECKPOINT_TTL_INTERVAL_S.
+    checkpoint_ttl_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    checkpoint_ttl_interval_s: float = Field(default=3600.0, gt=0)
 
     @field_validator(
         "admin_url_hosts",

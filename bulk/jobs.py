@@ -47,6 +47,11 @@ class SyncJob:
     checkpoint_line: int
     checkpoint_byte: int
     stats: IngestStats
+    # Set when the checkpoint was dropped (clearCheckpoint, the TTL, or a job resuming it).
+    checkpoint_cleared_at: datetime | None = None
+    checkpoint_cleared_reason: str | None = None
+    # The FAILED job whose file this job continued from its checkpoint, if any.
+    resumed_from_job_id: int | None = None
     # The signed result URL is a bearer credential for the shop's data: never printed.
     result_url: str | None = field(default=None, repr=False)
 
@@ -78,6 +83,9 @@ def job_from_row(row: dict[str, Any]) -> SyncJob:
         checkpoint_line=row["checkpoint_line"],
         checkpoint_byte=row["checkpoint_byte"],
         stats=IngestStats(**{name: row[name] for name in STAT_FIELDS}),
+        checkpoint_cleared_at=row["checkpoint_cleared_at"],
+        checkpoint_cleared_reason=row["checkpoint_cleared_reason"],
+        resumed_from_job_id=row["resumed_from_job_id"],
         result_url=row["result_url"],
     )
 
@@ -147,16 +155,51 @@ def get_job(conn: psycopg.Connection[Any], job_id: int) -> SyncJob | None:
     return None if row is None else job_from_row(row)
 
 
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a listing returns; None matches every value."""
+
+    status: JobStatus | None = None
+    sync_mode: SyncMode | None = None
+    trigger: JobTrigger | None = None
+
+
+@dataclass(frozen=True)
+class JobPosition:
+    """A job's place in the newest-first order: a listing ``after`` it starts with the next."""
+
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, job: SyncJob) -> JobPosition:
+        return cls(job.created_at, job.id)
+
+
 def list_jobs(
     conn: psycopg.Connection[Any],
     *,
     shop_id: int | None = None,
     first: int = 50,
     tenant_id: int | None = None,
+    where: JobFilter | None = None,
+    after: JobPosition | None = None,
 ) -> list[SyncJob]:
-    """Newest first; of one shop and/or of one tenant's shops when given."""
+    """Newest first (created_at, then id); of one shop and/or of one tenant's shops when given,
+    matching ``where``, strictly after ``after`` (keyset pagination)."""
+    where = where or JobFilter()
+    params = {
+        "shop_id": shop_id,
+        "first": first,
+        "tenant_id": tenant_id,
+        "status": None if where.status is None else where.status.value,
+        "sync_mode": None if where.sync_mode is None else where.sync_mode.value,
+        "trigger": None if where.trigger is None else where.trigger.value,
+        "after_created_at": None if after is None else after.created_at,
+        "after_id": None if after is None else after.id,
+    }
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(_SQL["list_jobs"], {"shop_id": shop_id, "first": first, "tenant_id": tenant_id})
+        cur.execute(_SQL["list_jobs"], params)
         return [job_from_row(row) for row in cur.fetchall()]
 
 

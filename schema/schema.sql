@@ -304,6 +304,9 @@ CREATE TABLE public.sync_jobs (
     next_step_at timestamp with time zone DEFAULT now() NOT NULL,
     requeues integer DEFAULT 0 NOT NULL,
     trigger text DEFAULT 'MANUAL'::text NOT NULL,
+    checkpoint_cleared_at timestamp with time zone,
+    checkpoint_cleared_reason text,
+    resumed_from_job_id bigint,
     CONSTRAINT sync_jobs_check CHECK (((sync_mode <> 'UPDATE'::text) OR (stale_after_mins IS NOT NULL))),
     CONSTRAINT sync_jobs_days_check CHECK (((days IS NULL) OR (days > 0))),
     CONSTRAINT sync_jobs_job_type_check CHECK ((job_type = 'ORDERS'::text)),
@@ -410,6 +413,10 @@ CREATE INDEX sync_jobs_active_next_step ON public.sync_jobs USING btree (next_st
 
 CREATE INDEX sync_jobs_bulk_operation ON public.sync_jobs USING btree (bulk_operation_id) WHERE (bulk_operation_id IS NOT NULL);
 
+CREATE INDEX sync_jobs_created_id ON public.sync_jobs USING btree (created_at DESC, id DESC);
+
+CREATE INDEX sync_jobs_finished_checkpoints ON public.sync_jobs USING btree (COALESCE(checkpoint_at, finished_at)) WHERE ((status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (checkpoint_byte > 0));
+
 CREATE UNIQUE INDEX sync_jobs_one_active_per_shop ON public.sync_jobs USING btree (shop_id) WHERE (status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text]));
 
 CREATE INDEX sync_jobs_shop_created ON public.sync_jobs USING btree (shop_id, created_at DESC);
@@ -451,6 +458,9 @@ ALTER TABLE ONLY public.sync_job_operations
 
 ALTER TABLE ONLY public.sync_job_operations
     ADD CONSTRAINT sync_job_operations_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.sync_jobs
+    ADD CONSTRAINT sync_jobs_resumed_from_job_id_fkey FOREIGN KEY (resumed_from_job_id) REFERENCES public.sync_jobs(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY public.sync_jobs
     ADD CONSTRAINT sync_jobs_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id) ON DELETE CASCADE;

@@ -6,17 +6,19 @@ cannot read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
 import structlog
 from psycopg_pool import ConnectionPool
 
-from bulk import jobs, sweeper, webhook_deliveries, workflow
+from bulk import checkpoints, jobs, sweeper, webhook_deliveries, workflow
+from bulk.checkpoints import ExpiredCheckpoint
 from bulk.errors import ConfigurationError, Forbidden, InvalidArgument
-from bulk.jobs import CreatedJob, JobRequest, SyncJob
+from bulk.jobs import CreatedJob, JobFilter, JobPosition, JobRequest, SyncJob
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.token_crypto import TokenCipher
 from bulk.types import JobStatus
@@ -52,13 +54,17 @@ class JobService:
     shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None
 
     def start(self, principal: Principal, request: JobRequest) -> CreatedJob:
-        """Create and enqueue a job, or return the shop's active one (not enqueued again)."""
+        """Create and enqueue a job, or return the shop's active one (not enqueued again).
+
+        A new job resumes the shop's last job's file when that one FAILED mid-file with the
+        same request and its result is still downloadable (a RETRY naming it).
+        """
         principal.require_admin()
         request.validate()
         with self.pool.connection() as conn:
             if visible_shop(conn, principal, request.shop_id) is None:
                 raise InvalidArgument("shopId", f"no shop with id {request.shop_id}")
-            created = jobs.create_job(conn, request)
+            created = checkpoints.create_resuming_job(conn, request)
         # A lost message of the active job is the scheduler's sweeper's to recover, not this
         # request's: it knows when the job's step was due and re-sends it once.
         if created.created:
@@ -99,9 +105,58 @@ class JobService:
         with self.pool.connection() as conn:
             return visible_job(conn, principal, job_id)
 
-    def list(self, principal: Principal, *, shop_id: int | None, first: int) -> list[SyncJob]:
+    def list(
+        self,
+        principal: Principal,
+        *,
+        shop_id: int | None,
+        first: int,
+        where: JobFilter | None = None,
+        after: JobPosition | None = None,
+    ) -> list[SyncJob]:
+        """Newest first, of the caller's tenant only (a position from anywhere else just
+        places the page: it reveals nothing of another tenant)."""
         with self.pool.connection() as conn:
-            return jobs.list_jobs(conn, shop_id=shop_id, first=first, tenant_id=principal.scope)
+            return jobs.list_jobs(
+                conn,
+                shop_id=shop_id,
+                first=first,
+                tenant_id=principal.scope,
+                where=where,
+                after=after,
+            )
+
+    def clear_checkpoint(self, principal: Principal, job_id: int) -> SyncJob:
+        """Drop a finished job's checkpoint so nothing resumes from it (the shop's next sync
+        starts from the beginning); InvalidArgument("jobId") if unknown or still active."""
+        principal.require_admin()
+        with self.pool.connection() as conn:
+            visible = visible_job(conn, principal, job_id)
+            if visible is None:
+                raise InvalidArgument("jobId", f"no sync job with id {job_id}")
+            if visible.status.is_active:
+                raise InvalidArgument(
+                    "jobId", f"sync job {job_id} is {visible.status.value}: cancel it first"
+                )
+            cleared = checkpoints.clear_checkpoint(conn, job_id, reason="cleared on request")
+        if cleared is None:  # a finished job stays finished: deleted with its shop since
+            raise InvalidArgument("jobId", f"no sync job with id {job_id}")
+        log.info("checkpoint.cleared", job_id=job_id, shop_id=cleared.shop_id)
+        return cleared
+
+    def expire_checkpoints(
+        self, principal: Principal, *, cutoff: datetime, reason: str, limit: int
+    ) -> Sequence[ExpiredCheckpoint]:
+        """Clear finished jobs' checkpoints older than ``cutoff`` (the scheduler; system only)."""
+        if not principal.is_system:
+            raise Forbidden("only the system expires checkpoints")
+        with self.pool.connection() as conn:
+            expired = checkpoints.expire_checkpoints(
+                conn, cutoff=cutoff, reason=reason, limit=limit
+            )
+        for job in expired:
+            log.info("checkpoint.expired", job_id=job.job_id, shop_id=job.shop_id, reason=reason)
+        return expired
 
     def wake_for_operation(
         self, principal: Principal, operation_id: str, *, status: str, webhook_id: str | None

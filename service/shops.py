@@ -163,8 +163,10 @@ class ShopService:
         access_token: str,
         api_version: str | None,
         admin_url: str | None,
+        initial_sync: bool = True,
     ) -> ConnectedShop:
-        """Verify the credentials, store the shop; a new shop gets an initial POPULATE job.
+        """Verify the credentials, store the shop; a new shop gets an initial POPULATE job
+        unless ``initial_sync`` is False.
 
         The token must be the shop's own (Shopify's ``myshopifyDomain`` equals the domain),
         and a domain another tenant connected is refused: the same REFUSED answer for both.
@@ -225,7 +227,7 @@ class ShopService:
                         shop_id=shop.id, sync_mode=SyncMode.POPULATE, trigger=JobTrigger.INITIAL
                     ),
                 )
-                if created
+                if created and initial_sync
                 else None
             )
         # The transaction is committed here; only now may a worker see the job.

@@ -14,6 +14,8 @@ from ..errors import ValidationError
 from ..ids import parse_id
 from .types import (
     CancelSyncJobResult,
+    CheckpointCleared,
+    ClearCheckpointResult,
     StartSyncJobInput,
     StartSyncJobResult,
     SyncJob,
@@ -56,11 +58,25 @@ async def resolve_cancel_sync_job(info: Info, id: strawberry.ID) -> CancelSyncJo
     return SyncJobAlreadyFinished(job=job) if outcome.finished else SyncJobCancelled(job=job)
 
 
+async def resolve_clear_checkpoint(info: Info, job_id: strawberry.ID) -> ClearCheckpointResult:
+    parsed = parse_id(job_id)
+    if parsed is None:
+        return ValidationError(field="jobId", message=f"not a sync job id: {job_id!r}")
+    try:
+        job = await call(info.context.services.jobs.clear_checkpoint, info.context.caller, parsed)
+    except InvalidArgument as exc:
+        return ValidationError(field=exc.field, message=exc.message)
+    return CheckpointCleared(job=SyncJob.from_domain(job))
+
+
 @strawberry.type
 class JobMutations:
     start_sync_job: StartSyncJobResult = strawberry.mutation(
         resolver=resolve_start_sync_job,
-        description="Queue a sync of a shop, unless it already has one active.",
+        description="Queue a sync of a shop, unless it already has one active. When the "
+        "shop's last job FAILED mid-file with the same request and its result is still "
+        "downloadable, the new job (trigger RETRY, resumedFromJobId) continues that file from "
+        "its checkpoint instead of exporting again.",
     )
     cancel_sync_job: CancelSyncJobResult = strawberry.mutation(
         resolver=resolve_cancel_sync_job,
@@ -68,4 +84,12 @@ class JobMutations:
         "operation; from then on no worker writes anything for it. Cancelling a CANCELLED job "
         "again answers SyncJobCancelled; a COMPLETED or FAILED job answers "
         "SyncJobAlreadyFinished; an id naming no job, a ValidationError(id).",
+    )
+    clear_checkpoint: ClearCheckpointResult = strawberry.mutation(
+        resolver=resolve_clear_checkpoint,
+        description="Drop a COMPLETED, FAILED or CANCELLED job's checkpoint and result "
+        "reference, so no later job resumes its file: the shop's next sync starts from the "
+        "beginning with a new bulk operation. Recorded on the job (checkpointClearedAt, "
+        "checkpointClearedReason). A QUEUED or RUNNING job, or an id naming no job: "
+        "ValidationError(jobId). Admin tokens only.",
     )

@@ -9,6 +9,7 @@ import strawberry
 
 from bulk.ingest import IngestStats
 from bulk.ingest.stats import STAT_FIELDS
+from bulk.jobs import JobPosition
 from bulk.jobs import SyncJob as SyncJobRecord
 from bulk.types import JobStatus, JobTrigger, JobType, SyncMode
 
@@ -19,6 +20,7 @@ from ..errors import ValidationError
 from ..ids import to_id
 from ..paging import DEFAULT_FIRST
 from ..scalars import BigInt
+from .cursor import encode_cursor
 
 strawberry.enum(SyncMode, name="SyncMode")
 strawberry.enum(JobType, name="JobType")
@@ -90,6 +92,20 @@ class SyncJob:
     )
     object_count: BigInt | None
     stats: SyncJobStats
+    cursor: str = strawberry.field(
+        description="Opaque; pass as syncJobs(after:) for the jobs after this one."
+    )
+    checkpoint_cleared_at: datetime | None = strawberry.field(
+        description="When the job's checkpoint was dropped (clearCheckpoint, expiry after its "
+        "TTL, or a RETRY job resuming its file): nothing can resume from it since."
+    )
+    checkpoint_cleared_reason: str | None = strawberry.field(
+        description='Why: "cleared on request", "expired after 7 days", "resumed by job N".'
+    )
+    resumed_from_job_id: strawberry.ID | None = strawberry.field(
+        description="The FAILED job whose result file this job continued from its checkpoint "
+        "(trigger RETRY); null when it started from the beginning."
+    )
 
     dead_letters: list[DeadLetter] = strawberry.field(
         resolver=resolve_job_dead_letters,
@@ -116,6 +132,12 @@ class SyncJob:
             bulk_operation_status=job.bulk_status,
             object_count=None if job.object_count is None else BigInt(job.object_count),
             stats=SyncJobStats.from_domain(job.stats),
+            cursor=encode_cursor(JobPosition.of(job)),
+            checkpoint_cleared_at=job.checkpoint_cleared_at,
+            checkpoint_cleared_reason=job.checkpoint_cleared_reason,
+            resumed_from_job_id=(
+                None if job.resumed_from_job_id is None else to_id(job.resumed_from_job_id)
+            ),
         )
 
 
@@ -148,6 +170,17 @@ class SyncJobAlreadyFinished:
 CancelSyncJobResult = Annotated[
     SyncJobCancelled | SyncJobAlreadyFinished | ValidationError,
     strawberry.union("CancelSyncJobResult"),
+]
+
+
+@strawberry.type(description="The finished job's checkpoint is dropped; here is the job.")
+class CheckpointCleared:
+    job: SyncJob
+
+
+ClearCheckpointResult = Annotated[
+    CheckpointCleared | ValidationError,
+    strawberry.union("ClearCheckpointResult"),
 ]
 
 

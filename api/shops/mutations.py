@@ -23,6 +23,7 @@ async def resolve_connect_shop(info: Info, input: ConnectShopInput) -> ConnectSh
             access_token=input.access_token,
             api_version=input.api_version,
             admin_url=input.admin_url,
+            initial_sync=input.initial_sync is not False,
             limiter=info.context.limits.shopify_calls,
         )
     except InvalidArgument as exc:
@@ -43,5 +44,5 @@ class ShopMutations:
         description="Connect a shop (or refresh its credentials; admin tokens only). The "
         "access token must be the shop's own, and a shop another tenant connected cannot be "
         "connected (both: ShopConnectionFailed REFUSED). A new shop gets an initial POPULATE "
-        "job over all its orders.",
+        "job over all its orders (INITIAL trigger), unless initialSync is false.",
     )

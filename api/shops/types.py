@@ -37,7 +37,8 @@ class Shop:
 class ShopConnected:
     shop: Shop
     initial_job: SyncJob | None = strawberry.field(
-        description="The POPULATE job started for a newly connected shop; null on reconnect."
+        description="The POPULATE job started for a newly connected shop; null on reconnect "
+        "and with initialSync: false."
     )
 
 
@@ -57,4 +58,9 @@ class ConnectShopInput:
     admin_url: str | None = strawberry.field(
         default=None,
         description="Base URL of a Shopify-compatible Admin API; https://{domain} when omitted.",
+    )
+    initial_sync: bool | None = strawberry.field(
+        default=True,
+        description="Start the initial POPULATE of a newly connected shop (default true); false "
+        "connects it without one (initialJob is null).",
     )

@@ -20,11 +20,17 @@ SELECT * FROM sync_jobs WHERE shop_id = %(shop_id)s AND status IN ('QUEUED', 'RU
 SELECT * FROM sync_jobs WHERE id = %(job_id)s;
 
 -- name: list_jobs
+-- Keyset pagination: the rows strictly after (after_created_at, after_id) in the same order.
 SELECT *
   FROM sync_jobs
  WHERE (%(shop_id)s::bigint IS NULL OR shop_id = %(shop_id)s::bigint)
    AND (%(tenant_id)s::bigint IS NULL
         OR shop_id IN (SELECT id FROM shops WHERE tenant_id = %(tenant_id)s::bigint))
+   AND (%(status)s::text IS NULL OR status = %(status)s::text)
+   AND (%(sync_mode)s::text IS NULL OR sync_mode = %(sync_mode)s::text)
+   AND (%(trigger)s::text IS NULL OR trigger = %(trigger)s::text)
+   AND (%(after_id)s::bigint IS NULL
+        OR (created_at, id) < (%(after_created_at)s::timestamptz, %(after_id)s::bigint))
  ORDER BY created_at DESC, id DESC
  LIMIT %(first)s;
 

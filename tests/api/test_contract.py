@@ -27,7 +27,9 @@ scalar BigInt
 enum SyncMode { POPULATE UPDATE FULL }
 enum JobType { ORDERS }
 enum SyncJobStatus { QUEUED RUNNING COMPLETED FAILED CANCELLED }
-input ConnectShopInput { domain: String! accessToken: String! apiVersion: String adminUrl: String }
+enum SyncJobTrigger { MANUAL INITIAL SCHEDULED RETRY }
+input ConnectShopInput { domain: String! accessToken: String! apiVersion: String adminUrl: String
+  initialSync: Boolean = true }
 input StartSyncJobInput {
   shopId: ID! jobType: JobType = ORDERS syncMode: SyncMode days: Int staleAfterMins: Int
 }
@@ -35,16 +37,19 @@ type Mutation {
   connectShop(input: ConnectShopInput!): ConnectShopResult!
   startSyncJob(input: StartSyncJobInput!): StartSyncJobResult!
   cancelSyncJob(id: ID!): CancelSyncJobResult!
+  clearCheckpoint(jobId: ID!): ClearCheckpointResult!
 }
 type Query {
   syncJob(id: ID!): SyncJob
-  syncJobs(shopId: ID, first: Int = 50): [SyncJob!]!
+  syncJobs(shopId: ID, first: Int = 50, status: SyncJobStatus, mode: SyncMode,
+    trigger: SyncJobTrigger, after: String): [SyncJob!]!
   shop(id: ID!): Shop
   shops: [Shop!]!
 }
 type SyncJob { id: ID! shopId: ID! jobType: JobType! syncMode: SyncMode! status: SyncJobStatus!
   createdAt: DateTime! startedAt: DateTime finishedAt: DateTime error: String stats: SyncJobStats!
-  bulkOperationStatus: String objectCount: BigInt }
+  bulkOperationStatus: String objectCount: BigInt trigger: SyncJobTrigger! cursor: String!
+  checkpointClearedAt: DateTime checkpointClearedReason: String resumedFromJobId: ID }
 type SyncJobStats { linesRead: Int! ordersCreated: Int! ordersUpdated: Int! ordersSkipped: Int!
   lineItemsWritten: Int! failedLines: Int! bytesRead: BigInt!
   ordersUnchanged: Int! lineItemsSkipped: Int! lineItemsDeleted: Int! }
@@ -57,6 +62,8 @@ type SyncJobAlreadyRunning { job: SyncJob! }
 union CancelSyncJobResult = SyncJobCancelled | SyncJobAlreadyFinished | ValidationError
 type SyncJobCancelled { job: SyncJob! }
 type SyncJobAlreadyFinished { job: SyncJob! }
+union ClearCheckpointResult = CheckpointCleared | ValidationError
+type CheckpointCleared { job: SyncJob! }
 type ValidationError { field: String message: String! }
 type ShopConnectionFailed { message: String! }
 """

@@ -12,6 +12,7 @@ from bulk.config import Settings
 from ..broker import build_broker
 from ..queue import DramatiqJobQueue
 from ..signals import install_signal_handlers, restore_signal_handlers
+from .checkpoint_ttl import ExpireCheckpoints
 from .loop import run_periodic
 from .prune import PruneWebhookDeliveries
 from .sweep import SweepLostJobs
@@ -37,17 +38,20 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
             kwargs={"autocommit": True},
             open=True,
         ) as pool:
+            queue = DramatiqJobQueue(broker, settings.queue_name)
             sweep = SweepLostJobs(
                 pool,
-                DramatiqJobQueue(broker, settings.queue_name),
+                queue,
                 grace_s=settings.sweep_grace_s,
                 max_deliveries=settings.max_deliveries,
                 batch_size=settings.sweep_batch_size,
             )
             prune = PruneWebhookDeliveries(pool, retention_s=settings.webhook_id_retention_s)
+            expire = ExpireCheckpoints(pool, queue, ttl_s=settings.checkpoint_ttl_s)
             tasks = [
                 sweep.task(settings.sweep_interval_s),
                 prune.task(settings.webhook_prune_interval_s),
+                expire.task(settings.checkpoint_ttl_interval_s),
             ]
             log.info(
                 "scheduler.started",
