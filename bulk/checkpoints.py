@@ -11,11 +11,10 @@ import psycopg
 import structlog
 from psycopg.rows import dict_row
 
-from schema.sqlfile import load_queries
-
 from .jobs import CreatedJob, JobRequest, SyncJob, create_job, job_from_row
+from .sql import queries
 
-_SQL = load_queries("bulk", "sql/checkpoints.sql")
+_SQL = queries("checkpoints")
 log = structlog.get_logger(__name__)
 
 # Shopify keeps a bulk operation's result downloadable for 7 days after it completed.

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from starlette.applications import Starlette
 
-from .conftest import CONNECT, START, RecordingQueue, api_client, graphql, token_for
+from tests.support.api import CONNECT, START, RecordingQueue, api_client, graphql, token_for
 
 pytestmark = pytest.mark.anyio
 

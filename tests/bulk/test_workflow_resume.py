@@ -15,10 +15,9 @@ from bulk.checkpoints import create_resuming_job
 from bulk.jobs import JobRequest, SyncJob
 from bulk.types import JobStatus, JobTrigger, SyncMode
 from simulator.server import SimulatorServer
-from tests.test_end_to_end import _assert_mirror
-
-from .ingest_helpers import assert_identity
-from .shopify_sim import (
+from tests.support.ingest import assert_identity
+from tests.support.mirror import assert_mirror
+from tests.support.shopify_sim import (
     SHOP,
     TOKEN,
     add_fault,
@@ -115,7 +114,7 @@ def test_a_new_job_continues_the_failed_file_from_its_checkpoint(
     stats = assert_identity(conn, resumed.id)
     assert stats["failed_lines"] == 0
     assert stats["orders_created"] == ORDERS and stats["orders_updated"] == 0
-    _assert_mirror(database_url, _shopify_orders(server))
+    assert_mirror(database_url, _shopify_orders(server))
     # Every row is the resumed job's (the failed job's part handed over).
     owners = conn.execute(
         "SELECT DISTINCT synced_job_id FROM orders UNION SELECT DISTINCT synced_job_id"
@@ -191,7 +190,7 @@ def test_a_result_that_cannot_be_downloaded_falls_back_to_a_fresh_operation(
     # The new file is read from byte 0 and counted alone (the ingest state started over).
     assert done.stats.lines_read == int(new["objectCount"])
     assert_identity(conn, resumed.id)
-    _assert_mirror(database_url, _shopify_orders(server))
+    assert_mirror(database_url, _shopify_orders(server))
 
 
 def test_no_resume_when_the_result_is_older_than_shopify_keeps_it(

@@ -15,8 +15,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from cli.processes import ManagedProcess, ProcessGroup
-from tests.api.conftest import RecordingQueue
-from tests.bulk.shopify_sim import open_pool
+from tests.support.api import RecordingQueue
+from tests.support.shopify_sim import open_pool
 from workers.scheduler.checkpoint_ttl import ExpireCheckpoints, expiry_reason
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
