@@ -119,6 +119,15 @@ class Settings(BaseSettings):
     # of their own (the API's default threads and /healthz never wait behind them).
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
+    # -- schedules --
+    # The scheduler's turn over sync schedules: how often it looks for due slots, and at most
+    # this many schedules per turn (the rest wait for the next turn).
+    schedule_tick_s: float = Field(default=15.0, gt=0)
+    schedule_batch_size: int = Field(default=100, ge=1)
+    # How long the slot ledger keeps a row (history for Shop.schedule.recentSlots).
+    schedule_slot_retention_s: float = Field(default=30 * 24 * 3600.0, gt=0)
+    # setSyncSchedule per tenant per minute (like the other mutations' buckets).
+    set_sync_schedule_per_minute: int = Field(default=30, ge=1)
 
     @field_validator(
         "admin_url_hosts",
