@@ -204,19 +204,37 @@ def run_due_slots(
     """Handle the due slots of up to ``limit`` schedules, each schedule in one transaction
     (ledger row, job, next slot). The caller enqueues the STARTED jobs: they are committed."""
     runs: list[SlotRun] = []
+    # Schedules whose turn failed (rolled back): not retried in this turn, so one broken
+    # schedule cannot hold back the others due after it.
+    failed: list[int] = []
     for _ in range(limit):
-        with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(_SQL["lock_due_schedule"], {"now": now})
-            row = cur.fetchone()
-            if row is None:
-                break
-            schedule = _schedule(row)
-            # RECONCILE first: a daily reconcile that falls on an UPDATE boundary is not
-            # skipped for it (the UPDATE is, and the next one's window covers its gap).
-            if schedule.next_reconcile_at is not None and schedule.next_reconcile_at <= now:
-                runs.extend(_run_kind(cur, schedule, SlotKind.RECONCILE, now))
-            if schedule.next_update_at is not None and schedule.next_update_at <= now:
-                runs.extend(_run_kind(cur, schedule, SlotKind.UPDATE, now))
+        schedule: Schedule | None = None
+        try:
+            with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(_SQL["lock_due_schedule"], {"now": now, "skip": failed})
+                row = cur.fetchone()
+                if row is None:
+                    break
+                schedule = _schedule(row)
+                runs.extend(_run_schedule(cur, schedule, now))
+        except psycopg.DatabaseError as exc:
+            if schedule is None or conn.closed or isinstance(exc, psycopg.OperationalError):
+                raise  # the database is away: the whole turn fails, the next one retries
+            failed.append(schedule.shop_id)
+            log.error("schedule.turn_failed", shop_id=schedule.shop_id, error=str(exc))
+    return runs
+
+
+def _run_schedule(
+    cur: psycopg.Cursor[dict[str, Any]], schedule: Schedule, now: datetime
+) -> list[SlotRun]:
+    runs: list[SlotRun] = []
+    # RECONCILE first: a daily reconcile that falls on an UPDATE boundary is not skipped for
+    # it (the UPDATE is, and the next one's window reaches back over the gap).
+    if schedule.next_reconcile_at is not None and schedule.next_reconcile_at <= now:
+        runs.extend(_run_kind(cur, schedule, SlotKind.RECONCILE, now))
+    if schedule.next_update_at is not None and schedule.next_update_at <= now:
+        runs.extend(_run_kind(cur, schedule, SlotKind.UPDATE, now))
     return runs
 
 

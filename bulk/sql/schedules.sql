@@ -44,6 +44,7 @@ DELETE FROM sync_schedules WHERE shop_id = %(shop_id)s;
 SELECT *
   FROM sync_schedules
  WHERE LEAST(next_update_at, next_reconcile_at) <= %(now)s
+   AND shop_id <> ALL(%(skip)s::bigint[])
  ORDER BY LEAST(next_update_at, next_reconcile_at), shop_id
  LIMIT 1
    FOR UPDATE SKIP LOCKED;

@@ -263,3 +263,27 @@ def test_schedules_of_many_shops_each_get_their_slot_and_old_slots_are_pruned(
     assert PruneScheduleSlots(pool, retention_s=30 * 24 * 3600, clock=clock)() == 5
     count = conn.execute("SELECT count(*) FROM schedule_slots").fetchone()
     assert count is not None and count[0] == 0
+
+
+def test_a_schedule_whose_turn_fails_rolls_back_alone_and_holds_back_no_other(
+    conn: psycopg.Connection[Any], pool: ConnectionPool[Any]
+) -> None:
+    broken, healthy = _shop(conn, "broken"), _shop(conn, "healthy")
+    for shop_id in (broken, healthy):
+        schedules.put_schedule(conn, shop_id, _spec(), now=T0)
+    # The database refuses the broken shop's jobs (as a constraint or a bug would).
+    conn.execute(
+        "CREATE FUNCTION refuse_job() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN IF NEW.shop_id = {broken} THEN RAISE EXCEPTION 'refused'; END IF;"
+        " RETURN NEW; END $$"
+    )
+    conn.execute(
+        "CREATE TRIGGER refuse_job BEFORE INSERT ON sync_jobs"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_job()"
+    )
+    clock, queue = Clock(T0 + timedelta(seconds=EVERY_S)), RecordingQueue()
+    runs = RunDueSchedules(pool, queue, clock=clock)()
+    assert [(r.slot.shop_id, r.slot.outcome) for r in runs] == [(healthy, SlotOutcome.STARTED)]
+    assert _slots(conn, broken) == []  # nothing of its turn stayed: no ledger row, no job
+    after = schedules.get_schedule(conn, broken)
+    assert after is not None and after.next_update_at == T0 + timedelta(seconds=EVERY_S - 7)
