@@ -184,6 +184,19 @@ def put_schedule(
     return _schedule(row)
 
 
+def get_schedules(
+    conn: psycopg.Connection[Any], shop_ids: list[int], *, tenant_id: int | None
+) -> dict[int, tuple[Schedule, ScheduleSlot | None]]:
+    """The schedules of those shops that ``tenant_id`` owns (every one for None), each with its
+    newest STARTED slot: two statements however many shops."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_SQL["get_schedules"], {"shop_ids": shop_ids, "tenant_id": tenant_id})
+        found = {row["shop_id"]: _schedule(row) for row in cur.fetchall()}
+        cur.execute(_SQL["last_started_slots"], {"shop_ids": sorted(found)})
+        last = {row["shop_id"]: _slot(row) for row in cur.fetchall()}
+    return {shop_id: (schedule, last.get(shop_id)) for shop_id, schedule in found.items()}
+
+
 def recent_slots(conn: psycopg.Connection[Any], shop_id: int, *, first: int) -> list[ScheduleSlot]:
     """Newest first."""
     with conn.cursor(row_factory=dict_row) as cur:

@@ -99,13 +99,13 @@ class ScheduleService:
 
     def get(self, principal: Principal, shop_id: int) -> ScheduleView | None:
         """The shop's schedule, or None (no schedule, or no such shop for the caller)."""
+        return self.get_many(principal, [shop_id]).get(shop_id)
+
+    def get_many(self, principal: Principal, shop_ids: list[int]) -> dict[int, ScheduleView]:
+        """The schedules of those of ``shop_ids`` the caller sees and that have one."""
         with self.pool.connection() as conn:
-            if visible_shop(conn, principal, shop_id) is None:
-                return None
-            schedule = schedules.get_schedule(conn, shop_id)
-            if schedule is None:
-                return None
-            return ScheduleView(schedule, schedules.last_started_slot(conn, shop_id))
+            found = schedules.get_schedules(conn, shop_ids, tenant_id=principal.scope)
+        return {shop_id: ScheduleView(*pair) for shop_id, pair in found.items()}
 
     def recent_slots(self, principal: Principal, shop_id: int, *, first: int) -> list[ScheduleSlot]:
         """Newest first, at most ``first`` (bounded by MAX_RECENT_SLOTS)."""

@@ -119,5 +119,6 @@ class SyncSchedule:
 
 
 async def resolve_shop_schedule(shop_id: int, info: Info) -> SyncSchedule | None:
-    view = await call(info.context.services.schedules.get, info.context.caller, shop_id)
+    # Batched per request: a list of shops reads its schedules in one call.
+    view = await info.context.loaders.schedules.load(shop_id)
     return None if view is None else SyncSchedule.from_domain(view)

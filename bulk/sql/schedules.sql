@@ -105,3 +105,18 @@ UPDATE sync_schedules
        updated_at = now()
  WHERE shop_id = %(shop_id)s AND pause_cause = 'SHOP_UNAVAILABLE'
 RETURNING shop_id;
+
+-- name: get_schedules
+-- Several shops' schedules at once (Shop.schedule of a list of shops), scoped like the shops:
+-- a tenant's only (tenant_id NULL: the system, every shop).
+SELECT s.*
+  FROM sync_schedules AS s
+  JOIN shops AS sh ON sh.id = s.shop_id
+ WHERE s.shop_id = ANY(%(shop_ids)s::bigint[])
+   AND (%(tenant_id)s::bigint IS NULL OR sh.tenant_id = %(tenant_id)s::bigint);
+
+-- name: last_started_slots
+SELECT DISTINCT ON (shop_id) *
+  FROM schedule_slots
+ WHERE shop_id = ANY(%(shop_ids)s::bigint[]) AND outcome = 'STARTED'
+ ORDER BY shop_id, slot_at DESC, kind;

@@ -83,6 +83,20 @@ async def test_a_schedule_is_set_and_shown_on_the_shop(client: httpx.AsyncClient
     assert shown["recentSlots"] == []
 
 
+async def test_a_list_of_shops_shows_each_ones_schedule(client: httpx.AsyncClient) -> None:
+    ids = [(await connect_shop(client, f"list{n}.myshopify.com"))["shop"]["id"] for n in range(3)]
+    await _set(client, ids[0], updateEveryMins=15)
+    await _set(client, ids[2], updateEveryMins=60, paused=True)
+    body = await graphql(client, "{ shops { id schedule { updateEveryMins paused } } }")
+    assert "errors" not in body, body
+    shown = {shop["id"]: shop["schedule"] for shop in body["data"]["shops"]}
+    assert shown == {
+        ids[0]: {"updateEveryMins": 15, "paused": False},
+        ids[1]: None,
+        ids[2]: {"updateEveryMins": 60, "paused": True},
+    }
+
+
 async def test_defaults_pause_and_removal(client: httpx.AsyncClient) -> None:
     shop_id = (await connect_shop(client))["shop"]["id"]
     schedule = (await _set(client, shop_id, updateEveryMins=60))["schedule"]
@@ -198,6 +212,7 @@ async def test_another_tenant_can_neither_set_nor_read_a_schedule(
     with ConnectionPool(database_url, min_size=1, max_size=1, open=True) as pool:
         service = ScheduleService(pool=pool, queue=RecordingQueue())
         assert service.get(tenant_b, int(shop_id)) is None
+        assert service.get_many(tenant_b, [int(shop_id)]) == {}
         assert service.recent_slots(tenant_b, int(shop_id), first=10) == []
 
 
