@@ -270,7 +270,7 @@ def _run_kind(
     )
     cur.execute(_SQL["slot_recorded"], key)
     if cur.fetchone() is not None:
-        return []  # handled before (a scheduler that died before moving next_*_at on)
+        return []  # already in the ledger (the schedule was set again within the slot)
     request = _request(cur, schedule, kind, slot_at)
     reason = None
     if schedule.paused:
