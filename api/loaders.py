@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 from bulk.deadletters import DeadLetter
 from service.container import Services
 from service.principal import Principal
+from service.schedules import ScheduleView
 
 from .limits import ApiLimits
 
@@ -37,6 +38,16 @@ class Loaders:
         self.dead_letters = DataLoader[DeadLettersKey, list[DeadLetter]](
             load_fn=self._load_dead_letters, cache=False
         )
+        # Shop.schedule of every shop of a list in one call.
+        self.schedules = DataLoader[int, ScheduleView | None](
+            load_fn=self._load_schedules, cache=False
+        )
+
+    async def _load_schedules(self, shop_ids: list[int]) -> list[ScheduleView | None]:
+        found = await to_thread.run_sync(
+            functools.partial(self._services.schedules.get_many, self._caller(), shop_ids)
+        )
+        return [found.get(shop_id) for shop_id in shop_ids]
 
     async def _load_dead_letters(self, keys: list[DeadLettersKey]) -> list[list[DeadLetter]]:
         """One statement per distinct (includeResolved, first) among the keys; usually one."""

@@ -23,6 +23,7 @@ from .jobs.subscriptions import JobSubscriptions
 from .scalars import SCALAR_MAP
 from .shops.mutations import ShopMutations
 from .shops.queries import ShopQueries
+from .shops.schedule_mutations import ScheduleMutations
 
 log = structlog.get_logger(__name__)
 
@@ -33,8 +34,9 @@ class Query(ShopQueries, JobQueries, DeadLetterQueries):
 
 
 @strawberry.type
-class Mutation(ShopMutations, JobMutations, DeadLetterMutations):
-    """Writes: connect a shop, start or cancel a sync job, retry its dead letters."""
+class Mutation(ShopMutations, JobMutations, DeadLetterMutations, ScheduleMutations):
+    """Writes: connect a shop, start or cancel a sync job, retry its dead letters, set a
+    shop's sync schedule."""
 
 
 @strawberry.type

@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     # a result file 7 days), every CHECKPOINT_TTL_INTERVAL_S.
     checkpoint_ttl_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     checkpoint_ttl_interval_s: float = Field(default=3600.0, gt=0)
+    # -- schedules --
+    # The scheduler's turn over sync schedules: how often it looks for due slots, and at most
+    # this many schedules per turn (the rest wait for the next turn).
+    schedule_tick_s: float = Field(default=15.0, gt=0)
+    schedule_batch_size: int = Field(default=100, ge=1)
+    # How long the slot ledger keeps a row (history for Shop.schedule.recentSlots).
+    schedule_slot_retention_s: float = Field(default=30 * 24 * 3600.0, gt=0)
+    # setSyncSchedule per tenant per minute (like the other mutations' buckets).
+    set_sync_schedule_per_minute: int = Field(default=30, ge=1)
 
     @field_validator(
         "admin_url_hosts",

@@ -17,6 +17,7 @@ import psycopg
 import structlog
 from psycopg_pool import ConnectionPool
 
+from . import schedules
 from .config import Settings
 from .crashes import crash_frames, delivery_budget_error, describe_crash
 from .download import open_result, url_expired
@@ -27,6 +28,7 @@ from .errors import (
     OperationInProgressError,
     ResultUrlExpiredError,
     ResultUrlRefusedError,
+    ShopFrozenError,
     ShopifyError,
     ShopifyPermanentError,
     ShopifyTransientError,
@@ -216,7 +218,10 @@ class JobRunner:
             with self._client_factory(endpoint) as client:
                 return self._step_with_client(job, client)
         except ShopifyPermanentError as exc:
-            job.fail(f"Shopify: {exc}")
+            with job.conn.transaction():  # the job's end and its schedule's pause at once
+                job.fail(f"Shopify: {exc}")
+                if isinstance(exc, ShopFrozenError):
+                    schedules.pause_unavailable_shop(job.conn, job.job.shop_id, f"Shopify: {exc}")
             return Step(done=True)
         except (ShopifyTransientError, DownloadInterruptedError) as exc:
             return self._transient(job, exc)
@@ -475,7 +480,9 @@ class JobRunner:
 
     def _finish(self, job: LeasedJob, ingestor: Ingestor, *, eof_only: bool = False) -> Step:
         ingestor.finish()
-        job.complete()
+        with job.conn.transaction():  # a completed manual sync lifts a frozen shop's pause
+            job.complete()
+            schedules.resume_after_completed(job.conn, job.job)
         log.info("job.completed", job_id=job.job.id, empty=eof_only)
         return Step(done=True)
 

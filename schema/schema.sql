@@ -218,6 +218,17 @@ CREATE TABLE public.pending_line_items (
     byte_offset bigint
 );
 
+CREATE TABLE public.schedule_slots (
+    shop_id bigint NOT NULL,
+    kind text NOT NULL,
+    slot_at timestamp with time zone NOT NULL,
+    outcome text NOT NULL,
+    job_id bigint,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT schedule_slots_kind_check CHECK ((kind = ANY (ARRAY['UPDATE'::text, 'RECONCILE'::text]))),
+    CONSTRAINT schedule_slots_outcome_check CHECK ((outcome = ANY (ARRAY['STARTED'::text, 'SKIPPED_ACTIVE_JOB'::text, 'SKIPPED_PAUSED'::text])))
+);
+
 CREATE TABLE public.schema_migrations (
     name text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
@@ -325,6 +336,31 @@ ALTER TABLE public.sync_jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.sync_schedules (
+    shop_id bigint NOT NULL,
+    update_every_s integer,
+    stale_margin_s integer DEFAULT 0 NOT NULL,
+    update_anchor_at timestamp with time zone DEFAULT '2000-01-01 00:00:00+00'::timestamp with time zone NOT NULL,
+    next_update_at timestamp with time zone,
+    reconcile_every_s integer,
+    reconcile_anchor_at timestamp with time zone DEFAULT '2000-01-01 03:00:00+00'::timestamp with time zone NOT NULL,
+    next_reconcile_at timestamp with time zone,
+    active_since timestamp with time zone DEFAULT now() NOT NULL,
+    paused boolean DEFAULT false NOT NULL,
+    pause_cause text,
+    paused_reason text,
+    paused_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sync_schedules_check CHECK (((paused = (pause_cause IS NOT NULL)) AND (paused = (paused_at IS NOT NULL)))),
+    CONSTRAINT sync_schedules_check1 CHECK (((next_update_at IS NULL) OR (update_every_s IS NOT NULL))),
+    CONSTRAINT sync_schedules_check2 CHECK (((next_reconcile_at IS NULL) OR (reconcile_every_s IS NOT NULL))),
+    CONSTRAINT sync_schedules_pause_cause_check CHECK ((pause_cause = ANY (ARRAY['ADMIN'::text, 'SHOP_UNAVAILABLE'::text]))),
+    CONSTRAINT sync_schedules_reconcile_every_s_check CHECK ((reconcile_every_s > 0)),
+    CONSTRAINT sync_schedules_stale_margin_s_check CHECK ((stale_margin_s >= 0)),
+    CONSTRAINT sync_schedules_update_every_s_check CHECK ((update_every_s > 0))
+);
+
 CREATE TABLE public.tenants (
     id bigint NOT NULL,
     name text NOT NULL,
@@ -371,6 +407,9 @@ ALTER TABLE ONLY public.orders
 ALTER TABLE ONLY public.pending_line_items
     ADD CONSTRAINT pending_line_items_pkey PRIMARY KEY (job_id, id);
 
+ALTER TABLE ONLY public.schedule_slots
+    ADD CONSTRAINT schedule_slots_pkey PRIMARY KEY (shop_id, kind, slot_at);
+
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (name);
 
@@ -385,6 +424,9 @@ ALTER TABLE ONLY public.sync_job_operations
 
 ALTER TABLE ONLY public.sync_jobs
     ADD CONSTRAINT sync_jobs_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.sync_schedules
+    ADD CONSTRAINT sync_schedules_pkey PRIMARY KEY (shop_id);
 
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_name_key UNIQUE (name);
@@ -405,6 +447,8 @@ CREATE INDEX orders_shop_updated ON public.orders USING btree (shop_id, updated_
 
 CREATE INDEX pending_line_items_parent ON public.pending_line_items USING btree (job_id, parent_id);
 
+CREATE INDEX schedule_slots_recent ON public.schedule_slots USING btree (shop_id, slot_at DESC);
+
 CREATE INDEX shops_tenant_id ON public.shops USING btree (tenant_id);
 
 CREATE INDEX sync_job_operations_shop ON public.sync_job_operations USING btree (shop_id);
@@ -420,6 +464,8 @@ CREATE INDEX sync_jobs_finished_checkpoints ON public.sync_jobs USING btree (COA
 CREATE UNIQUE INDEX sync_jobs_one_active_per_shop ON public.sync_jobs USING btree (shop_id) WHERE (status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text]));
 
 CREATE INDEX sync_jobs_shop_created ON public.sync_jobs USING btree (shop_id, created_at DESC);
+
+CREATE INDEX sync_schedules_next_due ON public.sync_schedules USING btree (LEAST(next_update_at, next_reconcile_at));
 
 CREATE INDEX webhook_deliveries_received_at ON public.webhook_deliveries USING btree (received_at);
 
@@ -450,6 +496,12 @@ ALTER TABLE ONLY public.orders
 ALTER TABLE ONLY public.pending_line_items
     ADD CONSTRAINT pending_line_items_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.sync_jobs(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.schedule_slots
+    ADD CONSTRAINT schedule_slots_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.sync_jobs(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.schedule_slots
+    ADD CONSTRAINT schedule_slots_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.shops
     ADD CONSTRAINT shops_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
@@ -464,3 +516,6 @@ ALTER TABLE ONLY public.sync_jobs
 
 ALTER TABLE ONLY public.sync_jobs
     ADD CONSTRAINT sync_jobs_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.sync_schedules
+    ADD CONSTRAINT sync_schedules_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id) ON DELETE CASCADE;

@@ -9,9 +9,15 @@ import strawberry
 
 from bulk.shops import Shop as ShopRecord
 
+from ..context import Info
 from ..errors import ShopConnectionFailed, ValidationError
 from ..ids import to_id
 from ..jobs.types import SyncJob
+from .schedule_types import SyncSchedule, resolve_shop_schedule
+
+
+async def resolve_schedule(root: Shop, info: Info) -> SyncSchedule | None:
+    return await resolve_shop_schedule(int(root.id), info)
 
 
 @strawberry.type(description="A connected shop. The access token is write-only.")
@@ -21,6 +27,10 @@ class Shop:
     api_version: str
     admin_url: str
     created_at: datetime
+
+    schedule: SyncSchedule | None = strawberry.field(
+        resolver=resolve_schedule, description="The shop's sync schedule; null when it has none."
+    )
 
     @classmethod
     def from_domain(cls, shop: ShopRecord) -> Shop:

@@ -38,6 +38,7 @@ type Mutation {
   startSyncJob(input: StartSyncJobInput!): StartSyncJobResult!
   cancelSyncJob(id: ID!): CancelSyncJobResult!
   clearCheckpoint(jobId: ID!): ClearCheckpointResult!
+  setSyncSchedule(shopId: ID!, input: SetSyncScheduleInput!): SetSyncScheduleResult!
 }
 type Query {
   syncJob(id: ID!): SyncJob
@@ -55,7 +56,20 @@ type SyncJobStats { linesRead: Int! ordersCreated: Int! ordersUpdated: Int! orde
   ordersUnchanged: Int! lineItemsSkipped: Int! lineItemsDeleted: Int! }
 union ConnectShopResult = ShopConnected | ValidationError | ShopConnectionFailed
 type ShopConnected { shop: Shop! initialJob: SyncJob }
-type Shop { id: ID! domain: String! apiVersion: String! }
+type Shop { id: ID! domain: String! apiVersion: String! schedule: SyncSchedule }
+input SetSyncScheduleInput {
+  updateEveryMins: Int staleMarginMins: Int = 5 reconcileDaily: Boolean! = false
+  reconcileAtUtc: String = "03:00" paused: Boolean! = false
+}
+union SetSyncScheduleResult = SyncScheduleSet | ValidationError
+type SyncScheduleSet { shop: Shop! schedule: SyncSchedule }
+type SyncSchedule { updateEveryMins: Int staleMarginMins: Int! reconcileDaily: Boolean!
+  reconcileAtUtc: String nextRunAt: DateTime lastRunAt: DateTime lastJobId: ID paused: Boolean!
+  pausedReason: String pausedAt: DateTime recentSlots(first: Int = 10): [ScheduleSlot!]! }
+enum ScheduleSlotKind { UPDATE RECONCILE }
+enum ScheduleSlotOutcome { STARTED SKIPPED_ACTIVE_JOB SKIPPED_PAUSED }
+type ScheduleSlot { slotAt: DateTime! kind: ScheduleSlotKind! outcome: ScheduleSlotOutcome!
+  jobId: ID }
 union StartSyncJobResult = SyncJobStarted | SyncJobAlreadyRunning | ValidationError
 type SyncJobStarted { job: SyncJob! }
 type SyncJobAlreadyRunning { job: SyncJob! }

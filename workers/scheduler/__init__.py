@@ -1,1 +1,2 @@
-"""The ``shopsync scheduler`` process: the home of periodic work (today the lost-job sweeper)."""
+"""The ``shopsync scheduler`` process: the home of periodic work (the lost-job sweeper, sync
+schedules)."""

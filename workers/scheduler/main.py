@@ -1,4 +1,5 @@
-"""The scheduler process's composition root: pool, broker, queue and its periodic tasks."""
+"""The scheduler process's composition root: pool, broker, queue and its periodic tasks (the
+sweeper, webhook-delivery pruning, sync schedules)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..signals import install_signal_handlers, restore_signal_handlers
 from .checkpoint_ttl import ExpireCheckpoints
 from .loop import run_periodic
 from .prune import PruneWebhookDeliveries
+from .schedules import PRUNE_SLOTS_EVERY_S, PruneScheduleSlots, RunDueSchedules
 from .sweep import SweepLostJobs
 
 log = structlog.get_logger(__name__)
@@ -47,10 +49,18 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
                 batch_size=settings.sweep_batch_size,
             )
             prune = PruneWebhookDeliveries(pool, retention_s=settings.webhook_id_retention_s)
+            schedules = RunDueSchedules(
+                pool,
+                queue,
+                batch_size=settings.schedule_batch_size,
+            )
+            prune_slots = PruneScheduleSlots(pool, retention_s=settings.schedule_slot_retention_s)
             expire = ExpireCheckpoints(pool, queue, ttl_s=settings.checkpoint_ttl_s)
             tasks = [
                 sweep.task(settings.sweep_interval_s),
                 prune.task(settings.webhook_prune_interval_s),
+                schedules.task(settings.schedule_tick_s),
+                prune_slots.task(PRUNE_SLOTS_EVERY_S),
                 expire.task(settings.checkpoint_ttl_interval_s),
             ]
             log.info(
@@ -58,6 +68,7 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
                 tasks=[task.name for task in tasks],
                 sweep_interval_s=settings.sweep_interval_s,
                 sweep_grace_s=settings.sweep_grace_s,
+                schedule_tick_s=settings.schedule_tick_s,
             )
             run_periodic(tasks, stop)
             log.info("scheduler.stopped")
