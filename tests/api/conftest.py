@@ -16,7 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from bulk.errors import AuthenticationError, ShopifyUnreachableError
 from cli.services import issue_token
 from service.ports import ShopCredentials
@@ -72,18 +72,18 @@ def verifier() -> FakeVerifier:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, environment="development")
+def settings(database_url: str) -> ApiSettings:
+    return ApiSettings(database_url=database_url, environment="development")
 
 
 @pytest.fixture
-def app(settings: Settings, queue: RecordingQueue, verifier: FakeVerifier) -> Starlette:
+def app(settings: ApiSettings, queue: RecordingQueue, verifier: FakeVerifier) -> Starlette:
     return create_app(settings, queue=queue, verifier=verifier, pool_max_size=4)
 
 
 def token_for(database_url: str, tenant: str = "tenant-a", role: str = "admin") -> str:
     """A fresh API token of the tenant (created on first use)."""
-    return issue_token(Settings(database_url=database_url), tenant=tenant, role=role)
+    return issue_token(ApiSettings(database_url=database_url), tenant=tenant, role=role)
 
 
 def bearer(token: str) -> dict[str, str]:

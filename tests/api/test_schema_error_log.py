@@ -13,7 +13,7 @@ import pytest
 import structlog
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from cli.log import configure_logging
 from tests.token_keys import PRODUCTION
 
@@ -50,7 +50,7 @@ async def test_bad_input_is_logged_at_info_without_a_traceback(
 ) -> None:
     configure_logging("INFO", environment="production")
     app = create_app(
-        Settings(database_url=database_url, **PRODUCTION),
+        ApiSettings(database_url=database_url, **PRODUCTION),
         queue=BrokenQueue(),
         verifier=FakeVerifier(),
     )

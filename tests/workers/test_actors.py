@@ -19,6 +19,7 @@ from simulator.server import SimulatorServer
 from tests.bulk.shopify_sim import (
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     sim_config,
@@ -54,7 +55,7 @@ def job_id(server: SimulatorServer, conn: psycopg.Connection[Any]) -> int:
 @pytest.fixture
 def runner(database_url: str) -> Iterator[JobRunner]:
     with open_pool(database_url) as pool:
-        yield JobRunner(pool, fast_settings(database_url))
+        yield make_runner(pool, fast_settings(database_url))
 
 
 def _orders(conn: psycopg.Connection[Any], shop_id: int) -> int:

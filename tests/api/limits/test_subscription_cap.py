@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
 from api.server import server_options
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.token_keys import PRODUCTION
 
 from ..conftest import FakeVerifier, RecordingQueue
@@ -27,7 +27,7 @@ from ..test_subscriptions import (
 
 @pytest.fixture
 def capped(database_url: str, queue: RecordingQueue, verifier: FakeVerifier) -> Iterator[ApiServer]:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         **PRODUCTION,
         max_subscriptions_per_connection=2,
