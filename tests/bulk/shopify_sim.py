@@ -21,6 +21,7 @@ from service.settings import CommonSettings
 from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.token_keys import TEST_CIPHER
+from workers.settings import WorkerSettings
 
 SHOP = DEFAULT_SHOP_DOMAIN
 TOKEN = DEFAULT_ACCESS_TOKEN
@@ -84,18 +85,24 @@ def job_of(conn: psycopg.Connection[Any], job_id: int) -> SyncJob:
     return job
 
 
+# Short polls and small batches: jobs end in a fraction of a second against the simulator.
+_FAST: dict[str, Any] = {
+    "poll_initial_delay_s": 0.01,
+    "poll_backoff_factor": 1.5,
+    "poll_max_delay_s": 0.05,
+    "batch_bytes": 16 * 1024,
+    "ingest_slice_s": 60.0,
+    "max_request_retries": 2,
+}
+
+
 def fast_settings(database_url: str, **overrides: Any) -> CommonSettings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "poll_initial_delay_s": 0.01,
-        "poll_backoff_factor": 1.5,
-        "poll_max_delay_s": 0.05,
-        "batch_bytes": 16 * 1024,
-        "ingest_slice_s": 60.0,
-        "max_request_retries": 2,
-    }
-    values.update(overrides)
-    return CommonSettings(**values)
+    return CommonSettings(**(_FAST | {"database_url": database_url} | overrides))
+
+
+def fast_worker_settings(database_url: str, **overrides: Any) -> WorkerSettings:
+    """``fast_settings`` of a whole worker process (its broker and queue among ``overrides``)."""
+    return WorkerSettings(**(_FAST | {"database_url": database_url} | overrides))
 
 
 def make_runner(pool: ConnectionPool[Any], settings: CommonSettings, **kwargs: Any) -> JobRunner:

@@ -52,7 +52,7 @@ def test_engine_settings_are_a_frozen_value_that_reads_no_environment(
     engine = EngineSettings()
     assert engine.max_deliveries == 5
     with pytest.raises(pydantic.ValidationError):
-        engine.max_deliveries = 7  # type: ignore[misc]
+        engine.max_deliveries = 7
     assert EngineSettings(max_deliveries=9) == EngineSettings(max_deliveries=9)
 
 

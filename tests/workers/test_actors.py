@@ -18,6 +18,7 @@ from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 from tests.bulk.shopify_sim import (
     fast_settings,
+    fast_worker_settings,
     job_of,
     make_runner,
     new_job,
@@ -125,7 +126,7 @@ def test_run_worker_over_a_real_broker_completes_an_enqueued_job(
 ) -> None:
     broker_url: str = request.getfixturevalue(broker_fixture)
     queue_name = f"shopsync_test_{uuid.uuid4().hex[:10]}"
-    settings = fast_settings(database_url, broker_url=broker_url, queue_name=queue_name)
+    settings = fast_worker_settings(database_url, broker_url=broker_url, queue_name=queue_name)
     stop = threading.Event()
     failure: list[BaseException] = []
 
