@@ -25,11 +25,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from bulk import log_scrub
-from bulk.config import Settings
 from bulk.errors import AuthUnavailable, ConfigurationError
-from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient
-from bulk.token_crypto import token_cipher
 from service.container import Services, build_services
 from service.jobs import ScopedJobReader
 from service.ports import JobQueue, ShopVerifier
@@ -44,6 +41,7 @@ from .limits.body import body_limit_middleware
 from .limits.json_body import StrictJsonDecoding
 from .limits.query import query_limits
 from .schema import build_schema
+from .settings import ApiSettings
 from .verify import shopify_verifier
 from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
@@ -57,7 +55,7 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
         self,
         *,
         services: Services,
-        settings: Settings,
+        settings: ApiSettings,
         events: JobEventHub,
         auth: Authenticator,
     ) -> None:
@@ -115,13 +113,13 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
         return UnsetType()  # a plain connection_ack
 
 
-def check_production_settings(settings: Settings) -> None:
+def check_production_settings(settings: ApiSettings) -> None:
     """Production refuses to start without what keeps it closed (a Host allow-list)."""
     if settings.environment == "production" and not settings.allowed_hosts:
         raise ConfigurationError("production needs ALLOWED_HOSTS (the API's host names)")
 
 
-def _middleware(settings: Settings) -> list[Middleware]:
+def _middleware(settings: ApiSettings) -> list[Middleware]:
     """Host allow-list (when configured; always in production), then CORS only for the origins
     configured: without any, browsers get no CORS headers at all."""
     middleware: list[Middleware] = []
@@ -142,7 +140,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
 
 
 def create_app(
-    settings: Settings,
+    settings: ApiSettings,
     *,
     pool: ConnectionPool[Any] | None = None,
     queue: JobQueue | None = None,
@@ -174,9 +172,9 @@ def create_app(
         broker = make_broker(settings.broker_url)
         queue = DramatiqJobQueue(broker, settings.queue_name)
     check_production_settings(settings)
-    cipher = token_cipher(settings)  # production without SHOP_TOKEN_KEYS stops here
+    cipher = settings.token_cipher()  # production without SHOP_TOKEN_KEYS stops here
     log_scrub.install("strawberry.execution", "strawberry")
-    net_policy = NetPolicy.from_settings(settings)
+    net_policy = settings.net_policy()
     if verifier is None and settings.verify_shops:
         verifier = shopify_verifier(timeout_s=settings.verify_timeout_s, policy=net_policy)
     if production and verifier is None:

@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from bulk.config import Settings
 from bulk.errors import Forbidden
 from service.container import Services
 from service.principal import Principal
@@ -23,6 +22,7 @@ from .job_events import JobEventHub
 from .limits import ApiLimits
 from .limits.slots import ConcurrencyCap
 from .loaders import Loaders
+from .settings import ApiSettings
 
 T = TypeVar("T")
 
@@ -32,7 +32,7 @@ class Context:
     """One per HTTP request, and one per WebSocket connection (shared by its subscriptions)."""
 
     services: Services
-    settings: Settings
+    settings: ApiSettings
     events: JobEventHub  # live job states for subscriptions
     limits: ApiLimits
     request: Request | WebSocket

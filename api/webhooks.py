@@ -18,14 +18,14 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bulk.config import Settings
 from bulk.errors import ConfigurationError
-from bulk.net import NetPolicy
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from service.jobs import JobService
 from service.ports import ShopCredentials
 from service.principal import SYSTEM
 from service.shops import WebhookRegistrar
+
+from .settings import ApiSettings
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,7 @@ def callback_url(public_url: str) -> str:
     return public_url.strip().rstrip("/") + WEBHOOK_PATH
 
 
-def finish_webhook_registrar(settings: Settings) -> WebhookRegistrar | None:
+def finish_webhook_registrar(settings: ApiSettings) -> WebhookRegistrar | None:
     """Subscribes shops to ``{PUBLIC_URL}/webhooks/shopify``; None without URL or secret.
 
     Without the secret no delivery could be verified (the route does not even exist).
@@ -49,7 +49,7 @@ def finish_webhook_registrar(settings: Settings) -> WebhookRegistrar | None:
         return None
     url = callback_url(settings.public_url)
     timeout_s = settings.verify_timeout_s  # connectShop waits on it, like on the verification
-    policy = NetPolicy.from_settings(settings)
+    policy = settings.net_policy()
 
     def register(credentials: ShopCredentials) -> str | None:
         endpoint = ShopifyEndpoint(

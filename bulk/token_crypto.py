@@ -9,7 +9,6 @@ import hashlib
 import structlog
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from .config import Settings
 from .errors import TokenKeyError
 
 log = structlog.get_logger(__name__)
@@ -70,12 +69,10 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
-def token_cipher(settings: Settings) -> TokenCipher:
-    """The cipher of ``SHOP_TOKEN_KEYS``; production refuses to start without keys or with the
-    development key, development falls back to the development key."""
-    raw = settings.shop_token_keys.get_secret_value() if settings.shop_token_keys else ""
-    keys = [key.strip() for key in raw.split(",") if key.strip()]
-    production = settings.environment == "production"
+def token_cipher(raw_keys: str, *, production: bool) -> TokenCipher:
+    """The cipher of ``SHOP_TOKEN_KEYS`` (``raw_keys``, comma-separated); production refuses to
+    start without keys or with the development key, development falls back to the latter."""
+    keys = [key.strip() for key in raw_keys.split(",") if key.strip()]
     if production and not keys:
         raise TokenKeyError("production needs SHOP_TOKEN_KEYS (comma-separated Fernet keys)")
     if production and DEVELOPMENT_KEY in keys:

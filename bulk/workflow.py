@@ -18,7 +18,6 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from . import schedules
-from .config import Settings
 from .crashes import crash_frames, delivery_budget_error, describe_crash
 from .download import open_result, url_expired
 from .errors import (
@@ -47,9 +46,10 @@ from .lease import (
 from .net import NetPolicy
 from .orders_query import build_orders_query
 from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
+from .settings import EngineSettings
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
-from .token_crypto import TokenCipher, token_cipher
+from .token_crypto import TokenCipher
 
 log = structlog.get_logger(__name__)
 
@@ -85,23 +85,25 @@ class JobRunner:
     def __init__(
         self,
         pool: ConnectionPool[Any],
-        settings: Settings,
+        settings: EngineSettings,
         *,
+        cipher: TokenCipher,
+        net_policy: NetPolicy,
         client_factory: ClientFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
         lease_ttl_s: float | None = None,
         max_transient_failures: int = 8,
-        cipher: TokenCipher | None = None,
     ) -> None:
+        """``cipher`` reads the shops' stored tokens; ``net_policy`` bounds every request to
+        Shopify and to its result files. Both are built by the entry point from its settings."""
         self._pool = pool
         self._settings = settings
-        # Built here when not given: a production worker without SHOP_TOKEN_KEYS fails to start.
-        self._cipher = cipher or token_cipher(settings)
+        self._cipher = cipher
         self._client_factory = client_factory or self._default_client
         self._clock = clock
         self._lease_ttl_s = lease_ttl_s or settings.ingest_slice_s + 4 * settings.http_timeout_s
         self._max_transient_failures = max_transient_failures
-        self._net_policy = NetPolicy.from_settings(settings)
+        self._net_policy = net_policy
 
     @property
     def lease_ttl_s(self) -> float:
@@ -504,7 +506,7 @@ def _duration(seconds: float) -> str:
     return str(timedelta(seconds=round(seconds)))
 
 
-def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
+def _ingestor(job: LeasedJob, settings: EngineSettings) -> Ingestor:
     return Ingestor(
         job.conn,
         job_id=job.job.id,

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import click
 
-from bulk.config import Settings
 from bulk.deadletters import DeadLetter
 from bulk.errors import InvalidArgument
 from service.principal import SYSTEM
+from service.settings import CommonSettings
 
 from .services import local_services
 
@@ -29,7 +29,7 @@ def dead_letters() -> None:
     "--limit", default=100, show_default=True, type=click.IntRange(min=1), help="At most N."
 )
 @click.pass_obj
-def list_command(settings: Settings, job_id: int, include_resolved: bool, limit: int) -> None:
+def list_command(settings: CommonSettings, job_id: int, include_resolved: bool, limit: int) -> None:
     """List a job's open dead letters in file order (--all: resolved ones too)."""
     # A local operator command: whoever runs it can read the database, so it acts as SYSTEM.
     with local_services(settings) as services:
@@ -52,7 +52,7 @@ def list_command(settings: Settings, job_id: int, include_resolved: bool, limit:
 @dead_letters.command("retry")
 @click.argument("job_id", type=int)
 @click.pass_obj
-def retry_command(settings: Settings, job_id: int) -> None:
+def retry_command(settings: CommonSettings, job_id: int) -> None:
     """Retry a finished job's open dead letters; the job's stats follow."""
     with local_services(settings) as services:
         try:

@@ -17,10 +17,10 @@ import httpx
 from psycopg import conninfo
 from websockets.exceptions import WebSocketException
 
-from bulk.config import Settings
 from bulk.errors import ShopsyncError
 from schema.database import recreate_database
 from schema.migrate import migrate_url
+from workers.settings import BrokerSettings
 
 from .graphql_client import GraphQLClient
 from .graphql_ws import SubscriptionError, subscribe, websocket_url
@@ -193,9 +193,7 @@ def _job_from(result: dict[str, Any], kind: str) -> Any:
 )
 @click.option("--timeout", "timeout_s", default=600.0, show_default=True)
 @click.option("--log-dir", default="var/demo", show_default=True, type=click.Path(path_type=Path))
-@click.pass_obj
 def demo(
-    settings: Settings,
     orders: int,
     seed: int,
     update_count: int,
@@ -207,6 +205,7 @@ def demo(
     log_dir: Path,
 ) -> None:
     """Run a POPULATE then an UPDATE sync of a simulated shop, end to end."""
+    settings = BrokerSettings()
     database_url = demo_database_url(settings.database_url)
     click.echo(
         f"demo database: {conninfo.conninfo_to_dict(database_url).get('dbname')} (recreated)"

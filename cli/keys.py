@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 import psycopg
 
-from bulk.config import Settings
 from bulk.errors import TokenKeyError
 from bulk.shop_tokens import encrypt_tokens
-from bulk.token_crypto import generate_key, token_cipher
+from bulk.token_crypto import generate_key
+from service.settings import CommonSettings
 
 
 @click.group("keys")
@@ -24,7 +24,7 @@ def generate_command() -> None:
 
 @keys.command("rotate")
 @click.pass_obj
-def rotate_command(settings: Settings) -> None:
+def rotate_command(settings: CommonSettings) -> None:
     """Re-encrypt every stored token with the first key (and encrypt legacy plaintext ones).
 
     All or nothing: if a token cannot be decrypted with any configured key, nothing changes.
@@ -34,14 +34,14 @@ def rotate_command(settings: Settings) -> None:
     click.echo(f"re-encrypted {count} shop token(s) with the first key")
 
 
-def encrypt_plaintext_tokens(settings: Settings) -> int:
+def encrypt_plaintext_tokens(settings: CommonSettings) -> int:
     """For ``shopsync migrate``: encrypt the tokens stored before encryption existed."""
     return _encrypt(settings, rotate=False)
 
 
-def _encrypt(settings: Settings, *, rotate: bool) -> int:
+def _encrypt(settings: CommonSettings, *, rotate: bool) -> int:
     try:
-        cipher = token_cipher(settings)
+        cipher = settings.token_cipher()
         with psycopg.connect(settings.database_url) as conn:
             return encrypt_tokens(conn, cipher, rotate=rotate)
     except TokenKeyError as exc:

@@ -1,12 +1,13 @@
-"""``shopsync`` commands. Each reads the settings once and hands them down to what it starts."""
+"""``shopsync`` commands. The group reads the shared settings (logging, and the commands that
+need nothing more); ``api``, ``worker`` and ``scheduler`` each read their process's own once."""
 
 from __future__ import annotations
 
 import click
 
-from bulk.config import Settings
 from schema.database import ensure_database
 from schema.migrate import migrate_url
+from service.settings import CommonSettings
 
 from .dead_letters import dead_letters
 from .keys import encrypt_plaintext_tokens, keys
@@ -24,7 +25,7 @@ from .tokens import token
 @click.pass_context
 def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
     """Keep a Postgres copy of Shopify orders in sync through GraphQL bulk operations."""
-    settings = Settings()
+    settings = CommonSettings()
     configure_logging(log_level, environment=settings.environment, json=log_json)
     ctx.obj = settings
 
@@ -37,7 +38,7 @@ def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
     help="Create the database named in DATABASE_URL when it does not exist.",
 )
 @click.pass_obj
-def migrate(settings: Settings, create_db: bool) -> None:
+def migrate(settings: CommonSettings, create_db: bool) -> None:
     """Apply the pending SQL migrations (safe to run from several processes at once), then
     encrypt any shop token still stored in plaintext (from before migration 0009)."""
     if create_db and ensure_database(settings.database_url):
@@ -54,21 +55,22 @@ def migrate(settings: Settings, create_db: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.pass_obj
-def api(settings: Settings, host: str, port: int) -> None:
+def api(host: str, port: int) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development).
 
     Development prints a new admin token of the tenant "development" at start (send it as
     ``Authorization: Bearer <token>``; in GraphiQL, in the headers pane).
     """
     from api.server import serve
+    from api.settings import ApiSettings
 
+    settings = ApiSettings()
     if settings.environment == "development" and settings.auth_required:
         _print_development_token(settings)
     serve(settings, host=host, port=port)
 
 
-def _print_development_token(settings: Settings) -> None:
+def _print_development_token(settings: CommonSettings) -> None:
     """Issue one through the same use case as ``shopsync token create``; best effort."""
     from service.principal import SYSTEM
 
@@ -86,21 +88,21 @@ def _print_development_token(settings: Settings) -> None:
 
 @cli.command()
 @click.option("--threads", default=4, show_default=True, type=int, help="Worker threads.")
-@click.pass_obj
-def worker(settings: Settings, threads: int) -> None:
+def worker(threads: int) -> None:
     """Run a Dramatiq worker that advances sync jobs."""
     from workers.main import run_worker
+    from workers.settings import WorkerSettings
 
-    run_worker(settings, threads=threads)
+    run_worker(WorkerSettings(), threads=threads)
 
 
 @cli.command()
-@click.pass_obj
-def scheduler(settings: Settings) -> None:
+def scheduler() -> None:
     """Run the periodic work: re-enqueue or fail jobs whose message was lost (the sweeper)."""
     from workers.scheduler.main import run_scheduler
+    from workers.settings import SchedulerSettings
 
-    run_scheduler(settings)
+    run_scheduler(SchedulerSettings())
 
 
 cli.add_command(dead_letters)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from bulk.config import Settings
 from bulk.errors import InvalidArgument
 from service.principal import SYSTEM
+from service.settings import CommonSettings
 
 from .services import local_services
 
@@ -20,7 +20,7 @@ def token() -> None:
 @click.option("--tenant", required=True, help="Tenant name (created on first use).")
 @click.option("--role", type=click.Choice(["admin", "viewer"]), default="admin", show_default=True)
 @click.pass_obj
-def create_command(settings: Settings, tenant: str, role: str) -> None:
+def create_command(settings: CommonSettings, tenant: str, role: str) -> None:
     """Print a new token once; only its sha256 is stored, so it cannot be shown again."""
     with local_services(settings) as services:
         try:
@@ -34,7 +34,7 @@ def create_command(settings: Settings, tenant: str, role: str) -> None:
 @token.command("list")
 @click.option("--tenant", default=None, help="Only this tenant's tokens.")
 @click.pass_obj
-def list_command(settings: Settings, tenant: str | None) -> None:
+def list_command(settings: CommonSettings, tenant: str | None) -> None:
     """List tokens (never the tokens themselves): id, tenant, role, created, last used, state."""
     with local_services(settings) as services:
         try:
@@ -56,7 +56,7 @@ def list_command(settings: Settings, tenant: str | None) -> None:
 @token.command("revoke")
 @click.argument("token_id", type=int)
 @click.pass_obj
-def revoke_command(settings: Settings, token_id: int) -> None:
+def revoke_command(settings: CommonSettings, token_id: int) -> None:
     """Revoke a token by id: its next request is refused."""
     with local_services(settings) as services:
         if not services.tokens.revoke(SYSTEM, token_id):

@@ -12,7 +12,7 @@ import yaml
 from cryptography.fernet import Fernet
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from bulk.errors import ConfigurationError
 from tests.support.api import FakeVerifier, RecordingQueue
 
@@ -72,7 +72,7 @@ def test_the_api_starts_with_the_compose_environment(
     for name, value in _environment(values).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", database_url)
-    settings = Settings()
+    settings = ApiSettings()
     assert settings.environment == "production"
     routes = create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier()).routes
     assert "/webhooks/shopify" in [getattr(route, "path", None) for route in routes]

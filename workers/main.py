@@ -10,8 +10,8 @@ import dramatiq
 import structlog
 from psycopg_pool import ConnectionPool
 
-from bulk.config import Settings
 from bulk.workflow import JobRunner
+from workers.settings import WorkerSettings
 
 from .actors import register_actors
 from .broker import build_broker
@@ -24,7 +24,7 @@ log = structlog.get_logger(__name__)
 
 
 def run_worker(
-    settings: Settings, *, threads: int = 4, stop: threading.Event | None = None
+    settings: WorkerSettings, *, threads: int = 4, stop: threading.Event | None = None
 ) -> None:
     """Consume sync jobs until SIGTERM/SIGINT (or ``stop`` is set), then shut down cleanly."""
     for name in _QUIET_LOGGERS:
@@ -45,7 +45,12 @@ def run_worker(
             kwargs={"autocommit": True},
             open=True,
         ) as pool:
-            runner = JobRunner(pool, settings)
+            runner = JobRunner(
+                pool,
+                settings.engine(),
+                cipher=settings.token_cipher(),  # production without SHOP_TOKEN_KEYS stops here
+                net_policy=settings.net_policy(),
+            )
             register_actors(broker, runner, settings.queue_name)
             worker = dramatiq.Worker(broker, worker_threads=threads)
             worker.start()

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bulk.config import Settings
 from bulk.errors import ShopsyncError
+
+from ..settings import ApiSettings
 
 
 class BodyTooLarge(ShopsyncError):
@@ -94,7 +95,7 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 def body_limit_middleware(
-    settings: Settings, *, graphql_path: str, webhook_path: str
+    settings: ApiSettings, *, graphql_path: str, webhook_path: str
 ) -> Middleware:
     """The middleware with the GraphQL and webhook limits from the settings."""
     limits = {

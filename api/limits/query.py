@@ -7,15 +7,14 @@ from collections.abc import Callable
 
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 
-from bulk.config import Settings
-
 from ..paging import MAX_FIRST
+from ..settings import ApiSettings
 from .shape import ShapeLimiter, ShapeLimits
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
 
-def query_limits(settings: Settings) -> list[ExtensionFactory]:
+def query_limits(settings: ApiSettings) -> list[ExtensionFactory]:
     """Factories (one extension per request) of every document limit in the settings."""
     shape = ShapeLimits(
         max_depth=settings.graphql_max_depth,

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from anyio import CapacityLimiter
 
-from bulk.config import Settings
-
+from ..settings import ApiSettings
 from .tenants import TenantLimits
 
 
@@ -22,7 +21,7 @@ class ApiLimits:
     tenants: TenantLimits  # one per process: shared by every request and connection
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ApiLimits:
+    def from_settings(cls, settings: ApiSettings) -> ApiLimits:
         return cls(
             shopify_calls=CapacityLimiter(settings.verify_max_concurrency),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from graphql import GraphQLError
 
-from bulk.config import Settings
 from service.principal import Principal
 
+from ..settings import ApiSettings
 from .rate import TokenBucketLimiter
 from .shape import LIMIT_EXCEEDED
 from .slots import ConcurrencyCap
@@ -36,7 +36,7 @@ class TenantLimits:
     subscriptions: ConcurrencyCap
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TenantLimits:
+    def from_settings(cls, settings: ApiSettings) -> TenantLimits:
         per_minute = {
             "connectShop": settings.connect_shop_per_minute,
             "startSyncJob": settings.start_sync_job_per_minute,

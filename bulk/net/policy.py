@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from bulk.config import SHOPIFY_RESULT_HOSTS, Settings
 from bulk.errors import DestinationRefusedError
 
 from .addresses import address_refusal, parse_address
+
+# Where Shopify's signed result and partialData URLs point (reference §5: Google Cloud Storage).
+SHOPIFY_RESULT_HOSTS = ("storage.googleapis.com",)
 
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -76,15 +78,6 @@ class NetPolicy:
         object.__setattr__(self, "result_url_hosts", _hosts(self.result_url_hosts))
         private = _hosts(self.dev_private_hosts) if self.development else frozenset()
         object.__setattr__(self, "dev_private_hosts", private)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> NetPolicy:
-        return cls(
-            development=settings.environment == "development",
-            admin_url_hosts=frozenset(settings.admin_url_hosts),
-            result_url_hosts=frozenset(settings.result_url_hosts),
-            dev_private_hosts=frozenset(settings.dev_private_hosts),
-        )
 
     def _loopback_allowed(self, target: _Target) -> bool:
         return self.development and (

@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import FakeVerifier, RecordingQueue, api_client, token_for
 
 
@@ -33,12 +33,12 @@ def verifier() -> FakeVerifier:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, environment="development")
+def settings(database_url: str) -> ApiSettings:
+    return ApiSettings(database_url=database_url, environment="development")
 
 
 @pytest.fixture
-def app(settings: Settings, queue: RecordingQueue, verifier: FakeVerifier) -> Starlette:
+def app(settings: ApiSettings, queue: RecordingQueue, verifier: FakeVerifier) -> Starlette:
     return create_app(settings, queue=queue, verifier=verifier, pool_max_size=4)
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import CONNECT, FakeVerifier, RecordingQueue, api_client, graphql
 from tests.support.capture_server import CaptureServer
 from tests.support.token_keys import PRODUCTION
@@ -20,7 +20,7 @@ DOMAIN = "demo.myshopify.com"
 TOKEN = "shpat_good_1"
 
 
-async def _client(settings: Settings, verifier: FakeVerifier | None) -> AsyncIterator[Any]:
+async def _client(settings: ApiSettings, verifier: FakeVerifier | None) -> AsyncIterator[Any]:
     app = create_app(settings, queue=RecordingQueue(), verifier=verifier, pool_max_size=2)
     async with api_client(app) as c:
         yield c
@@ -28,7 +28,7 @@ async def _client(settings: Settings, verifier: FakeVerifier | None) -> AsyncIte
 
 @pytest.fixture
 async def production(database_url: str, verifier: FakeVerifier) -> AsyncIterator[Any]:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         **PRODUCTION,
         admin_url_hosts=["shop-proxy.example.com"],
@@ -104,7 +104,7 @@ async def test_development_accepts_the_simulators_loopback_address(
 async def test_an_allow_listed_admin_host_resolving_to_loopback_is_never_called(
     database_url: str,
 ) -> None:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         **PRODUCTION,
         admin_url_hosts=["localhost"],

@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from starlette.applications import Starlette
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import (
     CONNECT,
     REJECTED_TOKEN,
@@ -43,7 +43,7 @@ async def test_healthz_ok(client: httpx.AsyncClient) -> None:
 
 
 async def test_database_down_gives_503_in_production() -> None:
-    settings = Settings(database_url=UNREACHABLE_DB, **PRODUCTION)
+    settings = ApiSettings(database_url=UNREACHABLE_DB, **PRODUCTION)
     pool: ConnectionPool[Any] = ConnectionPool(UNREACHABLE_DB, open=False, timeout=1.0)
     app = create_app(settings, pool=pool, queue=RecordingQueue(), verifier=FakeVerifier())
 
@@ -62,7 +62,7 @@ async def test_database_down_gives_503_in_production() -> None:
 
 
 async def test_masked_errors_in_production(database_url: str) -> None:
-    settings = Settings(database_url=database_url, **PRODUCTION)
+    settings = ApiSettings(database_url=database_url, **PRODUCTION)
     app = create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier(), pool_max_size=2)
     async with api_client(app) as client:
         # An unexpected failure: the table is gone.
@@ -77,7 +77,7 @@ async def test_masked_errors_in_production(database_url: str) -> None:
     assert user_error["errors"][0]["message"] == "first must be between 1 and 500"
 
 
-async def test_an_open_pool_passed_in_stays_the_callers(settings: Settings) -> None:
+async def test_an_open_pool_passed_in_stays_the_callers(settings: ApiSettings) -> None:
     with ConnectionPool(settings.database_url, min_size=1, max_size=2) as pool:
         app = create_app(settings, pool=pool, queue=RecordingQueue(), verifier=None)
         async with _serve(app) as client:

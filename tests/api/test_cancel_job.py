@@ -9,12 +9,11 @@ import httpx
 import psycopg
 import pytest
 
-from bulk.config import Settings
-from bulk.workflow import JobRunner
+from api.settings import ApiSettings
 from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.support.api import CONNECT, JOB_FIELDS, graphql
-from tests.support.shopify_sim import fast_settings, open_pool, sim_operations
+from tests.support.shopify_sim import fast_settings, make_runner, open_pool, sim_operations
 
 pytestmark = pytest.mark.anyio
 
@@ -62,11 +61,11 @@ async def _connect_to(client: httpx.AsyncClient, simulator: SimulatorServer) -> 
 
 
 async def test_cancel_a_running_job_cancels_its_operation_and_is_idempotent(
-    client: httpx.AsyncClient, simulator: SimulatorServer, settings: Settings, database_url: str
+    client: httpx.AsyncClient, simulator: SimulatorServer, settings: ApiSettings, database_url: str
 ) -> None:
     job_id = (await _connect_to(client, simulator))["initialJob"]["id"]
     with open_pool(database_url) as pool:
-        step = JobRunner(pool, fast_settings(database_url)).advance(int(job_id))
+        step = make_runner(pool, fast_settings(database_url)).advance(int(job_id))
     assert not step.done
     (op,) = sim_operations(simulator)
     assert op["status"] in ("CREATED", "RUNNING")

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import FakeVerifier, api_client, connect_shop
 from workers.queue import ACTOR_NAME
 
@@ -20,7 +20,7 @@ async def test_connect_shop_enqueues_a_run_sync_job_message(
     database_url: str, redis_url: str, verifier: FakeVerifier
 ) -> None:
     queue_name = f"api_test_{uuid.uuid4().hex[:8]}"
-    settings = Settings(database_url=database_url, broker_url=redis_url, queue_name=queue_name)
+    settings = ApiSettings(database_url=database_url, broker_url=redis_url, queue_name=queue_name)
     app = create_app(settings, verifier=verifier)
     async with api_client(app) as c:
         job_id = int((await connect_shop(c))["initialJob"]["id"])

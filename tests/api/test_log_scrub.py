@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from bulk.log_scrub import scrub
 from cli.log import configure_logging
 from tests.support.api import BrokenQueue, FakeVerifier, api_client
@@ -60,7 +60,7 @@ async def test_a_failing_connect_shop_logs_no_inline_token(
 ) -> None:
     read_log = logging_setup(capfd)
     app = create_app(
-        Settings(database_url=database_url, **environment),
+        ApiSettings(database_url=database_url, **environment),
         queue=BrokenQueue(),
         verifier=FakeVerifier(),
     )

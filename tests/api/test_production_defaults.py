@@ -12,7 +12,7 @@ from pydantic import SecretStr, ValidationError
 from starlette.applications import Starlette
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from bulk.errors import ConfigurationError
 from tests.support.api import FakeVerifier, RecordingQueue, bearer, token_for
 from tests.support.token_keys import PRODUCTION
@@ -23,7 +23,7 @@ INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
 def _app(database_url: str, **values: Any) -> Starlette:
-    settings = Settings(database_url=database_url, **values)
+    settings = ApiSettings(database_url=database_url, **values)
     return create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier())
 
 
@@ -131,8 +131,8 @@ async def test_an_empty_webhook_secret_is_a_startup_error(
     monkeypatch: pytest.MonkeyPatch, secret: str
 ) -> None:
     with pytest.raises(ValidationError, match="WEBHOOK_SECRET is set but empty"):
-        Settings(webhook_secret=SecretStr(secret))
+        ApiSettings(webhook_secret=SecretStr(secret))
     # As the entry points read it: from the environment.
     monkeypatch.setenv("WEBHOOK_SECRET", secret)
     with pytest.raises(ValidationError, match="WEBHOOK_SECRET is set but empty"):
-        Settings()
+        ApiSettings()

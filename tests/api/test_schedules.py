@@ -13,7 +13,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from service.principal import Principal, Role
 from service.schedules import ScheduleService
 from tests.support.api import (
@@ -225,7 +225,7 @@ async def test_another_tenant_can_neither_set_nor_read_a_schedule(
 async def test_each_tenant_has_its_own_budget_of_schedule_changes(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> None:
-    settings = Settings(database_url=database_url, set_sync_schedule_per_minute=2)
+    settings = ApiSettings(database_url=database_url, set_sync_schedule_per_minute=2)
     app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
     a_token, b_token = token_for(database_url, "tenant-a"), token_for(database_url, "tenant-b")
     async with api_client(app, a_token) as a, api_client(app, b_token) as b:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from cli.log import configure_logging
 from tests.support.api import BrokenQueue, FakeVerifier, api_client
 from tests.support.token_keys import PRODUCTION
@@ -29,7 +29,7 @@ async def test_bad_input_is_logged_at_info_without_a_traceback(
 ) -> None:
     configure_logging("INFO", environment="production")
     app = create_app(
-        Settings(database_url=database_url, **PRODUCTION),
+        ApiSettings(database_url=database_url, **PRODUCTION),
         queue=BrokenQueue(),
         verifier=FakeVerifier(),
     )

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.support.api import CONNECT, RecordingQueue, api_client, graphql
@@ -34,7 +34,7 @@ async def verifying_client(
     database_url: str, queue: RecordingQueue
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its real verifier (settings.verify_shops defaults to True)."""
-    settings = Settings(database_url=database_url, http_timeout_s=5.0)
+    settings = ApiSettings(database_url=database_url, http_timeout_s=5.0)
     assert settings.verify_shops
     app: Starlette = create_app(settings, queue=queue)
     async with api_client(app) as c:

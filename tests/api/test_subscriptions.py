@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
 from api.job_events import JobEventHub, JobSubscriber, parse_event
-from bulk.config import Settings
+from api.settings import ApiSettings
 from bulk.errors import EventStreamEnded
 from bulk.ingest import IngestStats
 from bulk.jobs import SyncJob
@@ -220,7 +220,7 @@ def test_reconnect_delays_are_jittered_and_capped_by_the_hubs_settings(app: Star
 def test_errors_stay_readable_in_production(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> None:
-    settings = Settings(database_url=database_url, **PRODUCTION)
+    settings = ApiSettings(database_url=database_url, **PRODUCTION)
     app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
     with ApiServer(app) as server, graphql_ws(server) as client:
         client.subscribe("x", JOB_UPDATED, id="31337")

@@ -18,8 +18,8 @@ from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
 from api.app import create_app
+from api.settings import ApiSettings
 from bulk import shops
-from bulk.config import Settings
 from bulk.errors import Forbidden
 from cli.services import local_services
 from service.principal import SYSTEM, Principal, Role
@@ -286,7 +286,7 @@ async def test_a_viewer_reads_but_cannot_mutate(world: World) -> None:
 
 @pytest.fixture
 def production(database_url: str, queue: RecordingQueue, verifier: FakeVerifier) -> Starlette:
-    settings = Settings(database_url=database_url, **PRODUCTION)
+    settings = ApiSettings(database_url=database_url, **PRODUCTION)
     return create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
 
 
@@ -295,7 +295,7 @@ async def test_production_refuses_requests_without_a_valid_token(
 ) -> None:
     good = token_for(database_url, "tenant-a")
     revoked = token_for(database_url, "tenant-a")
-    with local_services(Settings(database_url=database_url)) as services:
+    with local_services(ApiSettings(database_url=database_url)) as services:
         token_id = max(record.id for record in services.tokens.list(SYSTEM))
         assert services.tokens.revoke(SYSTEM, token_id)  # the last one issued: ``revoked``
     query = {"query": "{ shops { id } }"}
@@ -322,10 +322,10 @@ async def test_production_refuses_requests_without_a_valid_token(
 
 
 def test_production_refuses_to_start_with_auth_off(database_url: str) -> None:
-    settings = Settings(database_url=database_url, **PRODUCTION, auth_required=False)
+    settings = ApiSettings(database_url=database_url, **PRODUCTION, auth_required=False)
     with pytest.raises(ValueError, match="AUTH_REQUIRED=false"):
         create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier())
-    no_verify = Settings(database_url=database_url, **PRODUCTION, verify_shops=False)
+    no_verify = ApiSettings(database_url=database_url, **PRODUCTION, verify_shops=False)
     with pytest.raises(ValueError, match="VERIFY_SHOPS=false"):
         create_app(no_verify, queue=RecordingQueue())
 
@@ -333,7 +333,7 @@ def test_production_refuses_to_start_with_auth_off(database_url: str) -> None:
 async def test_development_without_auth_acts_as_the_development_tenant(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> None:
-    settings = Settings(database_url=database_url, auth_required=False)
+    settings = ApiSettings(database_url=database_url, auth_required=False)
     app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
     other = token_for(database_url, "tenant-b")
     async with api_client(app, anonymous=True) as anonymous, api_client(app, other) as b:
@@ -380,7 +380,7 @@ def test_websocket_refuses_a_missing_garbage_or_revoked_token(
     server: ApiServer, database_url: str
 ) -> None:
     revoked = server.issue_token()
-    with local_services(Settings(database_url=database_url)) as services:
+    with local_services(ApiSettings(database_url=database_url)) as services:
         token_id = max(r.id for r in services.tokens.list(SYSTEM))
         assert services.tokens.revoke(SYSTEM, token_id)
     payloads: list[dict[str, Any]] = [
@@ -503,7 +503,7 @@ async def test_a_shop_from_before_tenants_is_claimed_only_with_its_own_token(
 
 
 def test_system_only_use_cases_refuse_a_tenant(app: Starlette, database_url: str) -> None:
-    with local_services(Settings(database_url=database_url)) as services:
+    with local_services(ApiSettings(database_url=database_url)) as services:
         tenant = Principal(services.tokens.ensure_tenant(SYSTEM, "tenant-a"), Role.ADMIN)
         calls = [
             lambda: services.tokens.create(tenant, tenant="tenant-b"),

@@ -20,8 +20,8 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from api.app import create_app
+from api.settings import ApiSettings
 from api.webhooks import callback_url, finish_webhook_registrar
-from bulk.config import Settings
 from bulk.errors import WebhookSubscriptionError
 from service.container import build_services
 from service.ports import ShopCredentials
@@ -68,24 +68,24 @@ def queue(simulator: SimulatorServer) -> SubscriptionCountingQueue:
     return SubscriptionCountingQueue(simulator)
 
 
-def _settings(database_url: str, **overrides: Any) -> Settings:
+def _settings(database_url: str, **overrides: Any) -> ApiSettings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "http_timeout_s": 5.0,
         "public_url": PUBLIC_URL,
         "webhook_secret": SecretStr(SECRET),
     }
-    return Settings(**(values | overrides))
+    return ApiSettings(**(values | overrides))
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str) -> ApiSettings:
     return _settings(database_url)
 
 
 @pytest.fixture
 async def client(
-    settings: Settings, queue: SubscriptionCountingQueue
+    settings: ApiSettings, queue: SubscriptionCountingQueue
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its real verifier and real registrar, both talking to the simulator."""
     app: Starlette = create_app(settings, queue=queue)
@@ -157,7 +157,7 @@ def _accept(credentials: ShopCredentials) -> str:
 
 async def test_a_failed_subscription_does_not_fail_the_connection(
     simulator: SimulatorServer,
-    settings: Settings,
+    settings: ApiSettings,
     queue: SubscriptionCountingQueue,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import FakeVerifier, RecordingQueue, api_client, connect_shop
 from workers.scheduler.prune import PruneWebhookDeliveries
 
@@ -54,7 +54,7 @@ def _finish(operation_id: str = OPERATION, status: str = "completed") -> dict[st
 async def hook_client(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, webhook_secret=SecretStr(SECRET))
+    settings = ApiSettings(database_url=database_url, webhook_secret=SecretStr(SECRET))
     app: Starlette = create_app(settings, queue=queue, verifier=verifier)
     async with api_client(app) as c:
         yield c
@@ -192,7 +192,7 @@ async def test_a_replay_after_a_restart_is_ignored(
     queue: RecordingQueue,
     verifier: FakeVerifier,
 ) -> None:
-    settings = Settings(database_url=database_url, webhook_secret=SecretStr(SECRET))
+    settings = ApiSettings(database_url=database_url, webhook_secret=SecretStr(SECRET))
     body, headers = _signed(_finish())
     headers["X-Shopify-Webhook-Id"] = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
     answers = []

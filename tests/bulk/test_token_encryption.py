@@ -9,14 +9,13 @@ import pytest
 from click.testing import CliRunner, Result
 from pydantic import SecretStr
 
-from bulk.config import Settings
 from bulk.errors import TokenKeyError
 from bulk.shops import get_shop, list_shops, upsert_shop
 from bulk.token_crypto import DEVELOPMENT_KEY, TokenCipher, token_cipher
 from bulk.types import JobStatus
-from bulk.workflow import JobRunner
 from cli.main import cli
-from tests.support.shopify_sim import job_of, new_job, open_pool
+from service.settings import CommonSettings
+from tests.support.shopify_sim import job_of, make_runner, new_job, open_pool
 from tests.support.token_keys import OLD_PRODUCTION_KEY, PRODUCTION_KEY
 
 Conn = psycopg.Connection[Any]
@@ -107,9 +106,9 @@ def test_a_wrong_key_is_a_clear_error_and_rotate_changes_nothing(
 
 def test_a_worker_with_the_wrong_key_fails_the_job_readably(conn: Conn, database_url: str) -> None:
     job_id = new_job(conn, _store(conn, OLD))
-    settings = Settings(database_url=database_url, shop_token_keys=SecretStr(PRODUCTION_KEY))
+    settings = CommonSettings(database_url=database_url, shop_token_keys=SecretStr(PRODUCTION_KEY))
     with open_pool(database_url) as pool:
-        step = JobRunner(pool, settings).advance(job_id)
+        step = make_runner(pool, settings).advance(job_id)
     job = job_of(conn, job_id)
     assert step.done and job.status is JobStatus.FAILED
     assert job.error is not None and "cannot be decrypted with SHOP_TOKEN_KEYS" in job.error
@@ -133,19 +132,22 @@ def test_migrate_encrypts_tokens_stored_before_encryption(conn: Conn, database_u
 
 def test_production_refuses_to_start_without_a_usable_key(database_url: str) -> None:
     with pytest.raises(TokenKeyError, match="production needs SHOP_TOKEN_KEYS"):
-        token_cipher(Settings(database_url=database_url, environment="production"))
+        token_cipher("", production=True)
     with pytest.raises(TokenKeyError, match="development token key"):
-        token_cipher(Settings(environment="production", shop_token_keys=DEVELOPMENT_KEY))
+        token_cipher(DEVELOPMENT_KEY, production=True)
     with pytest.raises(TokenKeyError, match="key 2 is not a Fernet key") as raised:
-        token_cipher(Settings(shop_token_keys=SecretStr(f"{PRODUCTION_KEY},not-a-key")))
+        token_cipher(f"{PRODUCTION_KEY},not-a-key", production=False)
     assert PRODUCTION_KEY not in str(raised.value)
     with (
         open_pool(database_url) as pool,
         pytest.raises(TokenKeyError, match="production needs SHOP_TOKEN_KEYS"),
     ):
-        JobRunner(pool, Settings(database_url=database_url, environment="production"))
+        make_runner(pool, CommonSettings(database_url=database_url, environment="production"))
     # Development runs with the development key.
-    assert token_cipher(Settings()).decrypt(TokenCipher([DEVELOPMENT_KEY]).encrypt("x")) == "x"
+    assert (
+        token_cipher("", production=False).decrypt(TokenCipher([DEVELOPMENT_KEY]).encrypt("x"))
+        == "x"
+    )
 
 
 def test_keys_generate_prints_a_usable_key() -> None:

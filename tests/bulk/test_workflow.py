@@ -18,7 +18,7 @@ from bulk.retry import TRANSIENT_STEP
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shops import upsert_shop
 from bulk.types import JobStatus, SyncMode
-from bulk.workflow import JobRunner, Step, cancel_job
+from bulk.workflow import Step, cancel_job
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     DEV_POLICY,
@@ -27,6 +27,7 @@ from tests.support.shopify_sim import (
     add_fault,
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     run_job,
@@ -201,7 +202,7 @@ def test_ingest_in_slices_can_be_continued_by_another_worker(
     job_id = new_job(conn, shop_id)
     settings = {"ingest_slice_s": 0.0, "batch_bytes": 8 * 1024}
     with open_pool(database_url) as pool:
-        first = JobRunner(pool, fast_settings(database_url, **settings))
+        first = make_runner(pool, fast_settings(database_url, **settings))
         for _ in range(50):  # submit, poll, then one ingest slice (one batch)
             first.advance(job_id)
             if job_of(conn, job_id).checkpoint_byte > 0:
@@ -262,7 +263,7 @@ def test_duplicate_messages_and_held_leases_are_harmless(
         (job_id,),
     )
     with open_pool(database_url) as pool:
-        runner = JobRunner(pool, fast_settings(database_url))
+        runner = make_runner(pool, fast_settings(database_url))
         held = runner.advance(job_id)
         assert not held.done and 25 < held.delay_s <= 30
         assert job_of(conn, job_id).status is JobStatus.QUEUED  # nothing happened
@@ -299,7 +300,7 @@ def test_cancel_job_cancels_the_shopify_operation(
         shop_id = store_shop(conn, slow)
         job_id = new_job(conn, shop_id)
         with open_pool(database_url) as pool:
-            runner = JobRunner(pool, fast_settings(database_url))
+            runner = make_runner(pool, fast_settings(database_url))
             assert not runner.advance(job_id).done  # submitted
             # Clients default to production's policy: the loopback simulator needs development's.
             dev_clients = functools.partial(ShopifyClient, policy=DEV_POLICY)
@@ -323,7 +324,7 @@ def test_someone_elses_running_operation_delays_the_submit(
             )
             job_id = new_job(conn, shop_id)
             with open_pool(database_url) as pool:
-                step = JobRunner(pool, fast_settings(database_url)).advance(job_id)
+                step = make_runner(pool, fast_settings(database_url)).advance(job_id)
             assert step == Step(done=False, delay_s=30.0)
             job = job_of(conn, job_id)
             assert job.status is JobStatus.RUNNING and job.bulk_operation_id is None

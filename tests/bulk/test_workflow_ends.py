@@ -13,12 +13,13 @@ import pytest
 from bulk.lease import LeasedJob, cancel_job_row, take_lease
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus
-from bulk.workflow import JobRunner, Step
+from bulk.workflow import Step
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     DEV_POLICY,
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     run_job,
@@ -92,7 +93,7 @@ def test_a_step_that_crashes_then_recovers_completes_however_long_the_job(
     job_id = new_job(conn, store_shop(conn, server))
     settings = fast_settings(database_url, max_deliveries=2)
     with open_pool(database_url) as pool:
-        runner = JobRunner(pool, settings, client_factory=CrashingClients(crashes=1))
+        runner = make_runner(pool, settings, client_factory=CrashingClients(crashes=1))
         assert not runner.advance(job_id).done  # crashes: recorded, retried
         crashed = _row(conn, job_id)
         assert crashed["deliveries"] == 1 and crashed["step_error"] == crashed["error"]
@@ -117,7 +118,7 @@ def test_a_crash_after_the_job_was_cancelled_sends_no_further_message(
         raise RuntimeError("bug after the cancel")
 
     with open_pool(database_url) as pool:
-        runner = JobRunner(
+        runner = make_runner(
             pool, fast_settings(database_url), client_factory=cancelled_then_crashing
         )
         assert runner.advance(job_id) == Step(done=True)
@@ -152,12 +153,12 @@ def test_the_failure_names_the_last_recorded_error_after_a_silent_death(
     job_id = new_job(conn, store_shop(conn, server))
     with open_pool(database_url) as pool:
         settings = fast_settings(database_url, max_deliveries=2)
-        crashing = JobRunner(pool, settings, client_factory=CrashingClients(crashes=None))
+        crashing = make_runner(pool, settings, client_factory=CrashingClients(crashes=None))
         first = crashing.advance(job_id)  # crashes; its error is recorded on the job
         assert not first.done and first.delay_s > 0
         assert _row(conn, job_id)["step_error"].startswith("RuntimeError: bug in a step")
         _die_holding_the_lease(conn, job_id)  # then a delivery killed mid-step
-        assert JobRunner(pool, settings).advance(job_id).done
+        assert make_runner(pool, settings).advance(job_id).done
     job = job_of(conn, job_id)
     assert job.status is JobStatus.FAILED and job.error is not None
     assert "2 deliveries" in job.error and "RuntimeError: bug in a step" in job.error, job.error

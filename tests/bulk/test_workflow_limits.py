@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bulk.config import Settings
+from bulk.settings import EngineSettings
 from bulk.types import JobStatus
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
@@ -52,12 +52,12 @@ def test_running_too_long_is_cancelled_and_the_job_fails_readably(
 
 
 def test_the_limits_default_to_an_hour_ten_days_and_an_hour() -> None:
-    settings = Settings()
+    settings = EngineSettings()
     assert settings.bulk_created_limit_s == 3600
     assert settings.bulk_running_limit_s == 10 * 24 * 3600
     assert settings.bulk_canceling_limit_s == 3600
     with pytest.raises(ValueError):
-        Settings(bulk_running_limit_s=0)
+        EngineSettings(bulk_running_limit_s=0)
 
 
 def test_stuck_in_canceling_fails_the_job_readably(

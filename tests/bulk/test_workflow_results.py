@@ -10,12 +10,12 @@ import psycopg
 import pytest
 
 from bulk.types import JobStatus
-from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     add_fault,
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     run_job,
@@ -57,7 +57,7 @@ def test_a_resumed_download_reads_past_a_short_file_size_to_the_stream_end(
         )
 
     with open_pool(database_url) as pool:
-        run_until_done(JobRunner(pool, settings), job_id, between=shrink_file_size)
+        run_until_done(make_runner(pool, settings), job_id, between=shrink_file_size)
     job = job_of(conn, job_id)
     assert job.status is JobStatus.COMPLETED, job.error
     (op,) = sim_operations(server)
@@ -164,7 +164,7 @@ def test_a_stream_that_ends_short_of_file_size_is_resumed_then_fails(
             grown.extend(row[0] for row in cur.fetchall())
 
     with open_pool(database_url) as pool:
-        runner = JobRunner(pool, settings, max_transient_failures=2)
+        runner = make_runner(pool, settings, max_transient_failures=2)
         run_until_done(runner, job_id, between=overstate_file_size)
     job = job_of(conn, job_id)
     assert grown and job.status is JobStatus.FAILED and job.error is not None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from cli.demo import watch_job
 from cli.graphql_client import GraphQLClient
 from cli.graphql_ws import SubscriptionError, subscribe, websocket_url
@@ -27,7 +27,7 @@ from tests.support.api_server import (
 
 @pytest.fixture
 def server(database_url: str) -> Iterator[ApiServer]:
-    settings = Settings(database_url=database_url, environment="development")
+    settings = ApiSettings(database_url=database_url, environment="development")
     app = create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier(), pool_max_size=2)
     with ApiServer(app) as running:
         yield running

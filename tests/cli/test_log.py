@@ -20,7 +20,7 @@ from cli.main import cli
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     SHOP,
-    fast_settings,
+    fast_worker_settings,
     job_of,
     new_job,
     run_job,
@@ -71,7 +71,7 @@ def test_production_worker_logs_json_with_job_context_and_a_start_line(
     shop_id = store_shop(conn, server)
     job_id = new_job(conn, shop_id)
     queue_name = f"shopsync_test_{uuid.uuid4().hex[:10]}"
-    settings = fast_settings(database_url, broker_url=redis_url, queue_name=queue_name)
+    settings = fast_worker_settings(database_url, broker_url=redis_url, queue_name=queue_name)
     configure_logging("INFO", environment="production")  # no json flag
     capfd.readouterr()
     stop = threading.Event()

@@ -10,10 +10,10 @@ import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
-from bulk.config import Settings
 from bulk.tenants import hash_token
 from cli.main import cli
 from cli.services import local_services
+from service.settings import CommonSettings
 
 Conn = psycopg.Connection[Any]
 
@@ -57,7 +57,7 @@ def test_revoke_stops_authentication_and_last_use_is_recorded(
     database_url: str, conn: Conn
 ) -> None:
     token = _run(database_url, "create", "--tenant", "acme").stdout.strip()
-    with local_services(Settings(database_url=database_url)) as services:
+    with local_services(CommonSettings(database_url=database_url)) as services:
         principal = services.tokens.authenticate(token)
         assert principal is not None and principal.role.value == "admin"
         assert services.tokens.authenticate(token + "x") is None
@@ -69,7 +69,7 @@ def test_revoke_stops_authentication_and_last_use_is_recorded(
     again = _run(database_url, "revoke", "1")
     assert revoked.exit_code == 0 and revoked.stdout.strip() == "revoked token 1"
     assert again.exit_code == 1 and "no active token with id 1" in again.output
-    with local_services(Settings(database_url=database_url)) as services:
+    with local_services(CommonSettings(database_url=database_url)) as services:
         assert services.tokens.authenticate(token) is None
     assert "revoked" in _run(database_url, "list").stdout
 

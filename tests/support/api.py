@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bulk.config import Settings
+from api.settings import ApiSettings
 from bulk.errors import AuthenticationError, ShopifyUnreachableError
 from cli.services import issue_token
 from service.ports import ShopCredentials
@@ -59,7 +59,7 @@ class FakeVerifier:
 
 def token_for(database_url: str, tenant: str = "tenant-a", role: str = "admin") -> str:
     """A fresh API token of the tenant (created on first use)."""
-    return issue_token(Settings(database_url=database_url), tenant=tenant, role=role)
+    return issue_token(ApiSettings(database_url=database_url), tenant=tenant, role=role)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -32,9 +32,9 @@ import dramatiq
 import psycopg
 from dramatiq.middleware import Middleware
 
-from bulk.config import Settings
 from cli.log import configure_logging
 from workers import main as worker_main
+from workers.settings import WorkerSettings
 
 BARRIER_TIMEOUT_S = 30.0
 
@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--barrier-dir", type=Path)
     args = parser.parse_args()
     configure_logging("INFO")
-    settings = Settings()
+    settings = WorkerSettings()
 
     middleware: list[Middleware] = []
     if args.record is not None:

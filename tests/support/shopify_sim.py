@@ -11,16 +11,17 @@ import httpx
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from bulk.config import Settings
 from bulk.jobs import JobRequest, SyncJob, create_job, get_job
 from bulk.net import NetPolicy
 from bulk.shops import upsert_shop
 from bulk.token_crypto import TokenCipher
 from bulk.types import SyncMode
 from bulk.workflow import JobRunner, Step
+from service.settings import CommonSettings
 from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.support.token_keys import TEST_CIPHER
+from workers.settings import WorkerSettings
 
 SHOP = DEFAULT_SHOP_DOMAIN
 TOKEN = DEFAULT_ACCESS_TOKEN
@@ -84,18 +85,30 @@ def job_of(conn: psycopg.Connection[Any], job_id: int) -> SyncJob:
     return job
 
 
-def fast_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "poll_initial_delay_s": 0.01,
-        "poll_backoff_factor": 1.5,
-        "poll_max_delay_s": 0.05,
-        "batch_bytes": 16 * 1024,
-        "ingest_slice_s": 60.0,
-        "max_request_retries": 2,
-    }
-    values.update(overrides)
-    return Settings(**values)
+# Short polls and small batches: jobs end in a fraction of a second against the simulator.
+_FAST: dict[str, Any] = {
+    "poll_initial_delay_s": 0.01,
+    "poll_backoff_factor": 1.5,
+    "poll_max_delay_s": 0.05,
+    "batch_bytes": 16 * 1024,
+    "ingest_slice_s": 60.0,
+    "max_request_retries": 2,
+}
+
+
+def fast_settings(database_url: str, **overrides: Any) -> CommonSettings:
+    return CommonSettings(**(_FAST | {"database_url": database_url} | overrides))
+
+
+def fast_worker_settings(database_url: str, **overrides: Any) -> WorkerSettings:
+    """``fast_settings`` of a whole worker process (its broker and queue among ``overrides``)."""
+    return WorkerSettings(**(_FAST | {"database_url": database_url} | overrides))
+
+
+def make_runner(pool: ConnectionPool[Any], settings: CommonSettings, **kwargs: Any) -> JobRunner:
+    """A runner composed from ``settings`` as the worker composes it (``cipher`` may be given)."""
+    kwargs.setdefault("cipher", settings.token_cipher())
+    return JobRunner(pool, settings.engine(), net_policy=settings.net_policy(), **kwargs)
 
 
 @contextmanager
@@ -135,5 +148,5 @@ def run_job(
 ) -> list[Step]:
     """Run the job to the end with a fresh pool and runner (fast settings plus ``settings``)."""
     with open_pool(database_url) as pool:
-        runner = JobRunner(pool, fast_settings(database_url, **(settings or {})), **runner_kwargs)
+        runner = make_runner(pool, fast_settings(database_url, **(settings or {})), **runner_kwargs)
         return run_until_done(runner, job_id)

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 
-from bulk.config import Settings
 from cli.demo import CONNECT_SHOP, GET_JOB, START_JOB, TERMINAL
 from cli.graphql_client import GraphQLClient
 from cli.processes import ManagedProcess, ProcessGroup
 from cli.services import issue_token
+from service.settings import CommonSettings
 
 
 def free_port() -> int:
@@ -84,7 +84,7 @@ class Stack:
                 )
             self._workers = 0
             self._start_worker(group)
-            self.api_token = issue_token(Settings(database_url=database_url), tenant="e2e")
+            self.api_token = issue_token(CommonSettings(database_url=database_url), tenant="e2e")
             with GraphQLClient(f"{self.api_url}/graphql", token=self.api_token) as api:
                 self._group, self._api = group, api
                 try:

@@ -14,11 +14,11 @@ from dramatiq.brokers.stub import StubBroker
 
 from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.types import JobStatus
-from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     sim_config,
@@ -60,7 +60,7 @@ def test_a_step_over_the_time_limit_is_counted_and_then_fails_the_job(
     job_id = new_job(conn, store_shop(conn, server))
     settings = fast_settings(database_url, max_deliveries=2)
     with open_pool(database_url) as pool:
-        runner = JobRunner(pool, settings, client_factory=_endless_step)
+        runner = make_runner(pool, settings, client_factory=_endless_step)
         actor = register_actors(stub_broker, runner, "tl", time_limit_s=0.2)
         # Dramatiq's own retries, shortened: it gives up after three deliveries in all.
         actor.options.update(max_retries=2, min_backoff=10, max_backoff=20)

@@ -18,7 +18,9 @@ from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     fast_settings,
+    fast_worker_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     sim_config,
@@ -54,7 +56,7 @@ def job_id(server: SimulatorServer, conn: psycopg.Connection[Any]) -> int:
 @pytest.fixture
 def runner(database_url: str) -> Iterator[JobRunner]:
     with open_pool(database_url) as pool:
-        yield JobRunner(pool, fast_settings(database_url))
+        yield make_runner(pool, fast_settings(database_url))
 
 
 def _orders(conn: psycopg.Connection[Any], shop_id: int) -> int:
@@ -124,7 +126,7 @@ def test_run_worker_over_a_real_broker_completes_an_enqueued_job(
 ) -> None:
     broker_url: str = request.getfixturevalue(broker_fixture)
     queue_name = f"shopsync_test_{uuid.uuid4().hex[:10]}"
-    settings = fast_settings(database_url, broker_url=broker_url, queue_name=queue_name)
+    settings = fast_worker_settings(database_url, broker_url=broker_url, queue_name=queue_name)
     stop = threading.Event()
     failure: list[BaseException] = []
 

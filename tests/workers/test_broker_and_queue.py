@@ -9,10 +9,10 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
-from bulk.config import Settings
 from bulk.errors import ConfigurationError
 from workers.broker import build_broker
 from workers.queue import ACTOR_NAME, DramatiqJobQueue, make_broker
+from workers.settings import WorkerSettings
 
 
 def test_build_broker_by_scheme_without_connecting(redis_url: str) -> None:
@@ -74,12 +74,12 @@ def test_redis_broker_takes_the_dead_worker_settings(redis_url: str) -> None:
 def test_settings_read_the_dead_worker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BROKER_HEARTBEAT_TIMEOUT_S", "3")
     monkeypatch.setenv("BROKER_MAINTENANCE_CHANCE", "250000")
-    settings = Settings()
+    settings = WorkerSettings()
     assert settings.broker_heartbeat_timeout_s == 3.0
     assert settings.broker_maintenance_chance == 250_000
     monkeypatch.delenv("BROKER_HEARTBEAT_TIMEOUT_S")
     monkeypatch.delenv("BROKER_MAINTENANCE_CHANCE")
-    settings = Settings()
+    settings = WorkerSettings()
     # Ours, not Dramatiq's (60 s, 1,000): a crashed worker's job resumes within ~half a minute.
     assert settings.broker_heartbeat_timeout_s == 15.0
     assert settings.broker_maintenance_chance == 50_000

@@ -16,10 +16,16 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bulk.types import JobStatus
-from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 from tests.conftest import ADMIN_URL
-from tests.support.shopify_sim import fast_settings, job_of, new_job, sim_config, store_shop
+from tests.support.shopify_sim import (
+    fast_settings,
+    job_of,
+    make_runner,
+    new_job,
+    sim_config,
+    store_shop,
+)
 from workers.actors import register_actors
 from workers.queue import DramatiqJobQueue
 from workers.scheduler.loop import PeriodicTask, run_periodic
@@ -123,7 +129,7 @@ def test_a_database_outage_longer_than_the_retry_window_is_recovered_by_the_swee
         database_url, min_size=1, max_size=3, timeout=0.5, kwargs={"autocommit": True}
     ) as pool:
         pool.wait()
-        actor = register_actors(stub_broker, JobRunner(pool, settings), "outage")
+        actor = register_actors(stub_broker, make_runner(pool, settings), "outage")
         actor.options.update(max_retries=2, min_backoff=10, max_backoff=20)
         worker = dramatiq.Worker(stub_broker, worker_threads=1, worker_timeout=50)
         worker.start()

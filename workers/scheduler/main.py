@@ -8,7 +8,7 @@ import threading
 import structlog
 from psycopg_pool import ConnectionPool
 
-from bulk.config import Settings
+from workers.settings import SchedulerSettings
 
 from ..broker import build_broker
 from ..queue import DramatiqJobQueue
@@ -22,7 +22,7 @@ from .sweep import SweepLostJobs
 log = structlog.get_logger(__name__)
 
 
-def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) -> None:
+def run_scheduler(settings: SchedulerSettings, *, stop: threading.Event | None = None) -> None:
     """Run the periodic tasks until SIGTERM/SIGINT (or ``stop`` is set).
 
     Several schedulers may run at once (the sweeper claims rows), so one can be started per

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import FakeVerifier, RecordingQueue, api_client
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +37,7 @@ class Chunks:
 async def limited(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         webhook_secret=SecretStr("shpss_limits"),
         graphql_max_body_bytes=LIMIT,

@@ -12,8 +12,8 @@ from psycopg_pool import ConnectionPool
 from starlette.applications import Starlette
 
 from api.app import create_app
+from api.settings import ApiSettings
 from bulk import jobs, shops, tenants
-from bulk.config import Settings
 from bulk.jobs import JobRequest
 from tests.support.api import FakeVerifier, RecordingQueue, api_client, graphql
 from tests.support.token_keys import TEST_CIPHER
@@ -100,7 +100,7 @@ CHUNK = """query($id: ID!, $offset: Int, $length: Int) {
 async def chunked(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, dead_letter_chunk_max_chars=3000)
+    settings = ApiSettings(database_url=database_url, dead_letter_chunk_max_chars=3000)
     app = create_app(settings, queue=queue, verifier=verifier)
     async with api_client(app) as c:
         yield c
@@ -159,7 +159,9 @@ def counted_app(
     pool: ConnectionPool[Any] = ConnectionPool(
         database_url, min_size=1, max_size=4, open=False, kwargs={"cursor_factory": CountingCursor}
     )
-    yield create_app(Settings(database_url=database_url), pool=pool, queue=queue, verifier=verifier)
+    yield create_app(
+        ApiSettings(database_url=database_url), pool=pool, queue=queue, verifier=verifier
+    )
 
 
 async def test_nested_dead_letters_take_one_statement_for_all_jobs(

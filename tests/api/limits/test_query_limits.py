@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import FakeVerifier, RecordingQueue, api_client, graphql
 
 pytestmark = pytest.mark.anyio
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anyio
 async def limited(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         graphql_max_depth=3,
         graphql_max_aliases=2,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import CONNECT, RecordingQueue, bearer, graphql, token_for
 
 pytestmark = pytest.mark.anyio
@@ -72,7 +72,7 @@ def slow() -> Iterator[SlowShopify]:
 async def test_fifty_slow_connects_do_not_delay_healthz_or_queries(
     database_url: str, queue: RecordingQueue, slow: SlowShopify
 ) -> None:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         verify_shops=True,  # the real verifier, over HTTP to the slow host
         verify_max_concurrency=CONCURRENCY,

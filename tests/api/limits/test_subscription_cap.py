@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
 from api.server import server_options
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import FakeVerifier, RecordingQueue
 from tests.support.api_server import (
     JOB_EVENTS,
@@ -26,7 +26,7 @@ from tests.support.token_keys import PRODUCTION
 
 @pytest.fixture
 def capped(database_url: str, queue: RecordingQueue, verifier: FakeVerifier) -> Iterator[ApiServer]:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         **PRODUCTION,
         max_subscriptions_per_connection=2,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from bulk.config import Settings
+from api.settings import ApiSettings
 from tests.support.api import (
     CONNECT,
     START,
@@ -41,7 +41,7 @@ def _limited(body: dict[str, Any]) -> dict[str, Any] | None:
 async def test_each_tenant_has_its_own_budget_of_expensive_mutations(
     database_url: str, queue: RecordingQueue, verifier: FakeVerifier
 ) -> None:
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url,
         connect_shop_per_minute=2,
         start_sync_job_per_minute=2,
@@ -78,7 +78,7 @@ async def test_each_tenant_has_its_own_budget_of_expensive_mutations(
 
 @pytest.fixture
 def capped(database_url: str, queue: RecordingQueue, verifier: FakeVerifier) -> Iterator[ApiServer]:
-    settings = Settings(database_url=database_url, max_subscriptions_per_tenant=2)
+    settings = ApiSettings(database_url=database_url, max_subscriptions_per_tenant=2)
     app = create_app(settings, queue=queue, verifier=verifier, pool_max_size=2)
     with ApiServer(app) as server:
         yield server

@@ -14,7 +14,6 @@ from bulk.deadletters import list_dead_letters, retry_dead_letters
 from bulk.errors import LeaseLost
 from bulk.ingest import Checkpoint
 from bulk.types import JobStatus, SyncMode
-from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 from tests.support.ingest import (
     assert_identity,
@@ -35,6 +34,7 @@ from tests.support.shopify_sim import (
     add_fault,
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     run_job,
@@ -294,7 +294,7 @@ def test_a_new_operation_after_a_reset_counts_its_file_once(conn: Conn, database
         shop_id = store_shop(conn, server)
         job_id = new_job(conn, shop_id)
         with open_pool(database_url) as pool:
-            runner = JobRunner(pool, fast_settings(database_url, **settings))
+            runner = make_runner(pool, fast_settings(database_url, **settings))
             for _ in range(50):  # submit, poll, then one ingest slice (one batch)
                 runner.advance(job_id)
                 if job_of(conn, job_id).checkpoint_byte > 0:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bulk.config import Settings
 from bulk.ingest.lines import batch_lines, count_lines, split_lines
+from bulk.settings import EngineSettings
 
 
 def _chunks(data: bytes, size: int) -> list[bytes]:
@@ -96,5 +96,5 @@ def test_a_line_over_the_limit_is_cut_to_a_prefix_in_bounded_memory() -> None:
 
 
 def test_the_line_limit_is_a_setting() -> None:
-    assert Settings().max_line_bytes == 16 << 20
-    assert Settings(max_line_bytes=1024).max_line_bytes == 1024
+    assert EngineSettings().max_line_bytes == 16 << 20
+    assert EngineSettings(max_line_bytes=1024).max_line_bytes == 1024

@@ -21,7 +21,6 @@ from bulk.shopify import ShopifyClient, ShopifyEndpoint
 from bulk.shopify.responses import unknown_input_field
 from bulk.shopify.subscriptions import address_field, subscription_id
 from bulk.types import JobStatus
-from bulk.workflow import JobRunner
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     DEV_POLICY,
@@ -30,6 +29,7 @@ from tests.support.shopify_sim import (
     add_fault,
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     run_until_done,
@@ -189,7 +189,7 @@ def test_an_early_wake_up_only_schedules_the_next_poll(
     job_id = new_job(conn, shop_id)
     settings = fast_settings(database_url, poll_initial_delay_s=5.0, poll_max_delay_s=5.0)
     with open_pool(database_url) as pool:
-        runner = JobRunner(pool, settings)
+        runner = make_runner(pool, settings)
         submitted = runner.advance(job_id)
         assert not submitted.done and submitted.delay_s == 5.0
         # The operation has finished inside "Shopify" and the webhook has gone out...

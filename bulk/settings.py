@@ -1,0 +1,45 @@
+"""The engine's tunables as a frozen value object: polling, status limits, ingest, retries.
+
+It reads no environment: each entry point reads its own settings and hands these values in.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EngineFields(BaseModel):
+    """The engine's fields, declared once: ``EngineSettings`` and the entry points' environment
+    settings (same names, upper case: ``POLL_INITIAL_DELAY_S``) both inherit them."""
+
+    # Polling of a running bulk operation: first delay, growth factor, ceiling.
+    poll_initial_delay_s: float = 1.0
+    poll_backoff_factor: float = 1.5
+    poll_max_delay_s: float = 60.0
+    # How long an operation may stay in one status before it is cancelled (CREATED, RUNNING) and
+    # the job FAILED. Shopify stops a bulk query itself after 10 days.
+    bulk_created_limit_s: float = Field(default=3600.0, gt=0)
+    bulk_running_limit_s: float = Field(default=10 * 24 * 3600.0, gt=0)
+    bulk_canceling_limit_s: float = Field(default=3600.0, gt=0)
+    # Ingest: bytes per committed batch, and how long one worker message may ingest before it
+    # re-enqueues itself from the checkpoint (fairness, and Dramatiq's time limit).
+    batch_bytes: int = 4 * 1024 * 1024
+    # A result line longer than this becomes a dead letter ("line too long") without being held
+    # in memory: its bytes are skipped as they stream by. At least batch_bytes.
+    max_line_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    ingest_slice_s: float = 120.0
+    # Resubmissions of a failed/cancelled bulk operation before the job fails.
+    max_bulk_attempts: int = 3
+    # Retries of one Shopify request on transient errors before giving up on this message.
+    max_request_retries: int = 5
+    # Deliveries of a job in a row that may end without a clean step (a crash, the time limit,
+    # a killed worker) before the job fails; a clean step starts the count over.
+    max_deliveries: int = Field(default=5, ge=1)
+    # Timeout of one request to Shopify (Admin API call or result download read).
+    http_timeout_s: float = 30.0
+
+
+class EngineSettings(EngineFields):
+    """What ``JobRunner`` is tuned with; unknown fields are refused (a typo is not a default)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
