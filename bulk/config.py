@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     # of their own (the API's default threads and /healthz never wait behind them).
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
+    # -- deletions --
+    # A RECONCILE that would mark more than this share of its window's orders deleted marks
+    # none and fails: a token without read_all_orders sees only 60 days, and nothing else
+    # should make most of a shop vanish at once.
+    reconcile_max_deleted_ratio: float = Field(default=0.5, gt=0, le=1)
 
     @field_validator(
         "admin_url_hosts",

@@ -25,6 +25,7 @@ from .errors import (
     DownloadInterruptedError,
     LeaseLost,
     OperationInProgressError,
+    ReconcileRefused,
     ResultUrlExpiredError,
     ResultUrlRefusedError,
     ShopifyError,
@@ -474,7 +475,11 @@ class JobRunner:
         raise _Resubmit(bulk_status, f"the result URL could not be used: {exc}")
 
     def _finish(self, job: LeasedJob, ingestor: Ingestor, *, eof_only: bool = False) -> Step:
-        ingestor.finish()
+        try:
+            ingestor.finish()
+        except ReconcileRefused as exc:  # rolled back: nothing was marked deleted
+            job.fail(f"reconcile marked nothing deleted: {exc}")
+            return Step(done=True)
         job.complete()
         log.info("job.completed", job_id=job.job.id, empty=eof_only)
         return Step(done=True)
@@ -507,6 +512,7 @@ def _ingestor(job: LeasedJob, settings: Settings) -> Ingestor:
         lease_token=job.lease,
         batch_bytes=settings.batch_bytes,
         max_line_bytes=settings.max_line_bytes,
+        max_deleted_ratio=settings.reconcile_max_deleted_ratio,
     )
 
 
