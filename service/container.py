@@ -15,6 +15,7 @@ from bulk.token_crypto import TokenCipher
 
 from .deadletters import DeadLetterService
 from .jobs import JobService
+from .orders import OrderService
 from .ports import JobQueue, ShopVerifier
 from .shops import ShopService, WebhookRegistrar
 from .tokens import TokenService
@@ -29,6 +30,7 @@ class Services:
     jobs: JobService
     dead_letters: DeadLetterService
     tokens: TokenService
+    orders: OrderService
 
     def database_is_up(self, *, timeout_s: float = 2.0) -> bool:
         """One round trip to Postgres through the pool."""
@@ -76,4 +78,5 @@ def build_services(
         ),
         dead_letters=DeadLetterService(pool=pool),
         tokens=TokenService(pool=pool),
+        orders=OrderService(pool=pool),
     )
