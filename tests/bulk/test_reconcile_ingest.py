@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from bulk.errors import LeaseLost, ReconcileRefused
+from bulk.deadletters import retry_dead_letters
+from bulk.errors import InvalidArgument, LeaseLost, ReconcileRefused
 from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
 
@@ -93,6 +94,11 @@ def test_an_export_that_may_lack_ids_marks_nothing(
     with pytest.raises(ReconcileRefused, match=reason):
         _reconcile(conn, shop_id, job_id, data)
     assert _deleted(conn) == []
+    # A RECONCILE's dead letters are ids: a retry would insert empty orders, so it refuses.
+    conn.execute("UPDATE sync_jobs SET status = 'FAILED' WHERE id = %s", (job_id,))
+    with pytest.raises(InvalidArgument, match="is a RECONCILE"):
+        retry_dead_letters(conn, job_id, finished_only=True)
+    assert conn.execute("SELECT count(*) FROM orders").fetchone() == (6,)
 
 
 def test_finish_before_the_end_of_the_file_marks_nothing(conn: psycopg.Connection[Any]) -> None:
