@@ -509,6 +509,8 @@ CREATE INDEX dead_letters_open ON public.dead_letters USING btree (job_id, paren
 
 CREATE INDEX line_items_order ON public.line_items USING btree (shop_id, order_id);
 
+CREATE INDEX orders_shop_created_live ON public.orders USING btree (shop_id, created_at) WHERE (deleted_at IS NULL);
+
 CREATE INDEX orders_shop_legacy_id ON public.orders USING btree (shop_id, legacy_resource_id);
 
 CREATE INDEX orders_shop_updated ON public.orders USING btree (shop_id, updated_at);

@@ -9,6 +9,8 @@ ALTER TABLE sync_jobs ADD COLUMN bulk_created_at timestamptz;
 
 -- A webhook names an order by its legacy numeric id.
 CREATE INDEX orders_shop_legacy_id ON orders (shop_id, legacy_resource_id);
+-- A RECONCILE's window: the shop's live orders by creation.
+CREATE INDEX orders_shop_created_live ON orders (shop_id, created_at) WHERE deleted_at IS NULL;
 
 -- The default read path: every reader of the mirror uses these, never the tables.
 CREATE VIEW live_orders AS SELECT * FROM orders WHERE deleted_at IS NULL;
