@@ -167,7 +167,8 @@ class Ingestor:
     def finish(self) -> IngestStats:
         """At EOF: parked line items whose parent never came → dead letters; line items of the
         orders this job wrote that the kept version does not list → deleted (not for an order
-        with an open dead letter). Fenced; idempotent."""
+        with an open dead letter). RECONCILE: the window's orders the export did not list are
+        marked deleted, or ReconcileRefused with nothing written. Fenced; idempotent."""
         expected = self._checkpoint.byte if self._checkpoint is not None else None
         with self._transaction() as cur:
             cur.execute(_Q["fence_job"], {**self._fence_params(), "expected_byte": expected})
