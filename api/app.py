@@ -236,7 +236,9 @@ def create_app(
     if settings.webhook_secret is not None:
         # Without a secret nothing could be verified: the route does not exist.
         secret = settings.webhook_secret.get_secret_value().encode()
-        webhook = ShopifyWebhookEndpoint(secret=secret, service=services.jobs)
+        webhook = ShopifyWebhookEndpoint(
+            secret=secret, service=services.jobs, orders=services.orders
+        )
         routes.append(Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]))
     limit_bodies = body_limit_middleware(
         settings, graphql_path="/graphql", webhook_path=WEBHOOK_PATH

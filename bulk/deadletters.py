@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import tuple_row
 
-from bulk.errors import JobNotFound, JobStillActive
+from bulk.errors import InvalidArgument, JobNotFound, JobStillActive
 from bulk.ingest import merge_batch, parse_lines, stage_batch
 from bulk.sql import queries
 from bulk.types import JobStatus, SyncMode
@@ -151,6 +151,13 @@ def retry_dead_letters(
         finished = bool(job[3])
         if finished_only and status.is_active:
             raise JobStillActive(f"sync job {job_id} is still {status.value}", status=status.value)
+        if mode is SyncMode.RECONCILE:
+            # Its lines are order ids: merged as orders they would insert empty ones.
+            raise InvalidArgument(
+                "jobId",
+                f"sync job {job_id} is a RECONCILE: its lines are order ids, nothing to retry; "
+                "start a new RECONCILE",
+            )
         letters = cur.execute(_Q["open_dead_letters"], params).fetchall()
         if not letters:
             return RetryResult(0, 0, 0)

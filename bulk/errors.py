@@ -119,6 +119,11 @@ class JobStillActive(JobError):
         self.status = status
 
 
+class ReconcileRefused(JobError):
+    """A RECONCILE cannot trust its export to list every order of its window (a bad line, a
+    count that does not match Shopify's, too many orders missing): it marks nothing deleted."""
+
+
 class LeaseLost(JobError):
     """This worker may no longer write to the job: stop quietly, without writing.
 

@@ -19,6 +19,8 @@ _SQL = queries("jobs")
 # Bounds that keep a request meaningful: Shopify keeps orders for years, not centuries.
 MAX_DAYS = 36_500
 MAX_STALE_AFTER_MINS = MAX_DAYS * 24 * 60
+# Modes whose export may be limited to the orders created in the last ``days``.
+_WINDOWED = frozenset({SyncMode.POPULATE, SyncMode.RECONCILE})
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,8 @@ class JobRequest:
             raise InvalidArgument("staleAfterMins", "staleAfterMins is required for UPDATE")
         if self.sync_mode is not SyncMode.UPDATE and self.stale_after_mins is not None:
             raise InvalidArgument("staleAfterMins", "staleAfterMins only applies to UPDATE")
-        if self.sync_mode is not SyncMode.POPULATE and self.days is not None:
-            raise InvalidArgument("days", "days only applies to POPULATE")
+        if self.sync_mode not in _WINDOWED and self.days is not None:
+            raise InvalidArgument("days", "days only applies to POPULATE and RECONCILE")
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,7 @@ class LeasedJob:
             file_size=operation.file_size,
             object_count=operation.object_count,
             root_object_count=operation.root_object_count,
+            created_at=operation.created_at,
         )
 
     def refresh_url(self, operation: BulkOperation) -> None:

@@ -48,7 +48,7 @@ def orders_arguments(mode: SyncMode, filter_since: datetime | None) -> str:
             raise ConfigurationError("an UPDATE sync needs the instant it filters from")
         # Single quotes: the filter sits inside a double-quoted GraphQL string.
         return f"query: \"updated_at:>='{search_instant(filter_since)}'\", sortKey: UPDATED_AT"
-    if mode is SyncMode.POPULATE:
+    if mode in (SyncMode.POPULATE, SyncMode.RECONCILE):
         if filter_since is None:
             return "sortKey: CREATED_AT"
         return f"query: \"created_at:>='{search_instant(filter_since)}'\", sortKey: CREATED_AT"
@@ -56,7 +56,18 @@ def orders_arguments(mode: SyncMode, filter_since: datetime | None) -> str:
 
 
 def build_orders_query(mode: SyncMode, filter_since: datetime | None) -> str:
-    """The bulk query document for ``mode``; orders and their line items (2 connections)."""
+    """The bulk query document for ``mode``; orders and their line items (2 connections), or
+    for RECONCILE the orders' ids only (no connection: cheap, one short line per order)."""
+    if mode is SyncMode.RECONCILE:
+        return f"""{{
+  orders({orders_arguments(mode, filter_since)}) {{
+    edges {{
+      node {{
+        id
+      }}
+    }}
+  }}
+}}"""
     return f"""{{
   orders({orders_arguments(mode, filter_since)}) {{
     edges {{

@@ -37,6 +37,10 @@ class EngineFields(BaseModel):
     max_deliveries: int = Field(default=5, ge=1)
     # Timeout of one request to Shopify (Admin API call or result download read).
     http_timeout_s: float = 30.0
+    # A RECONCILE that would mark more than this share of its window's orders deleted marks
+    # none and fails: a token without read_all_orders sees only 60 days, and nothing else
+    # should make most of a shop vanish at once.
+    reconcile_max_deleted_ratio: float = Field(default=0.5, gt=0, le=1)
 
 
 class EngineSettings(EngineFields):

@@ -25,6 +25,7 @@ from .errors import (
     DownloadInterruptedError,
     LeaseLost,
     OperationInProgressError,
+    ReconcileRefused,
     ResultUrlExpiredError,
     ResultUrlRefusedError,
     ShopFrozenError,
@@ -481,7 +482,11 @@ class JobRunner:
         raise _Resubmit(bulk_status, f"the result URL could not be used: {exc}")
 
     def _finish(self, job: LeasedJob, ingestor: Ingestor, *, eof_only: bool = False) -> Step:
-        ingestor.finish()
+        try:
+            ingestor.finish()
+        except ReconcileRefused as exc:  # rolled back: nothing was marked deleted
+            job.fail(f"reconcile marked nothing deleted: {exc}")
+            return Step(done=True)
         with job.conn.transaction():  # a completed manual sync lifts a frozen shop's pause
             job.complete()
             schedules.resume_after_completed(job.conn, job.job)
@@ -516,6 +521,7 @@ def _ingestor(job: LeasedJob, settings: EngineSettings) -> Ingestor:
         lease_token=job.lease,
         batch_bytes=settings.batch_bytes,
         max_line_bytes=settings.max_line_bytes,
+        max_deleted_ratio=settings.reconcile_max_deleted_ratio,
     )
 
 

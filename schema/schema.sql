@@ -79,12 +79,22 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION public.sync_jobs_drop_reconcile_ids() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM reconcile_ids WHERE job_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION public.sync_jobs_reset_ingest() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
     DELETE FROM job_orders WHERE job_id = NEW.id;
     DELETE FROM pending_line_items WHERE job_id = NEW.id;
+    DELETE FROM reconcile_ids WHERE job_id = NEW.id;
     UPDATE dead_letters
        SET resolved_at = now(), resolution = 'superseded'
      WHERE job_id = NEW.id AND resolved_at IS NULL;
@@ -101,6 +111,7 @@ BEGIN
     NEW.line_items_deleted := 0;
     NEW.failed_lines := 0;
     NEW.lines_superseded := 0;
+    NEW.orders_deleted := 0;
     RETURN NEW;
 END
 $$;
@@ -178,7 +189,8 @@ CREATE TABLE public.line_items (
     raw jsonb NOT NULL,
     synced_job_id bigint,
     synced_at timestamp with time zone DEFAULT now() NOT NULL,
-    synced_version bigint
+    synced_version bigint,
+    deleted_at timestamp with time zone
 );
 
 CREATE TABLE public.orders (
@@ -206,8 +218,63 @@ CREATE TABLE public.orders (
     tags text[],
     raw jsonb NOT NULL,
     synced_job_id bigint,
-    synced_at timestamp with time zone DEFAULT now() NOT NULL
+    synced_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone
 );
+
+CREATE VIEW public.live_line_items AS
+ SELECT li.shop_id,
+    li.id,
+    li.order_id,
+    li.sku,
+    li.name,
+    li.title,
+    li.variant_title,
+    li.vendor,
+    li.quantity,
+    li.current_quantity,
+    li.original_unit_price,
+    li.discounted_total,
+    li.currency_code,
+    li.raw,
+    li.synced_job_id,
+    li.synced_at,
+    li.synced_version,
+    li.deleted_at
+   FROM public.line_items li
+  WHERE ((li.deleted_at IS NULL) AND (NOT (EXISTS ( SELECT 1
+           FROM public.orders o
+          WHERE ((o.shop_id = li.shop_id) AND (o.id = li.order_id) AND (o.deleted_at IS NOT NULL))))));
+
+CREATE VIEW public.live_orders AS
+ SELECT orders.shop_id,
+    orders.id,
+    orders.legacy_resource_id,
+    orders.name,
+    orders.email,
+    orders.created_at,
+    orders.updated_at,
+    orders.processed_at,
+    orders.cancelled_at,
+    orders.cancel_reason,
+    orders.closed,
+    orders.closed_at,
+    orders.test,
+    orders.currency_code,
+    orders.display_financial_status,
+    orders.display_fulfillment_status,
+    orders.total_price,
+    orders.subtotal_price,
+    orders.total_tax,
+    orders.total_discounts,
+    orders.customer_id,
+    orders.tags,
+    orders.raw,
+    orders.synced_job_id,
+    orders.synced_at,
+    orders.deleted_at
+   FROM public.orders
+  WHERE (orders.deleted_at IS NULL);
 
 CREATE TABLE public.pending_line_items (
     job_id bigint NOT NULL,
@@ -216,6 +283,11 @@ CREATE TABLE public.pending_line_items (
     line_number bigint NOT NULL,
     doc jsonb NOT NULL,
     byte_offset bigint
+);
+
+CREATE TABLE public.reconcile_ids (
+    job_id bigint NOT NULL,
+    order_id text NOT NULL
 );
 
 CREATE TABLE public.schedule_slots (
@@ -318,6 +390,8 @@ CREATE TABLE public.sync_jobs (
     checkpoint_cleared_at timestamp with time zone,
     checkpoint_cleared_reason text,
     resumed_from_job_id bigint,
+    orders_deleted bigint DEFAULT 0 NOT NULL,
+    bulk_created_at timestamp with time zone,
     CONSTRAINT sync_jobs_check CHECK (((sync_mode <> 'UPDATE'::text) OR (stale_after_mins IS NOT NULL))),
     CONSTRAINT sync_jobs_days_check CHECK (((days IS NULL) OR (days > 0))),
     CONSTRAINT sync_jobs_job_type_check CHECK ((job_type = 'ORDERS'::text)),
@@ -407,6 +481,9 @@ ALTER TABLE ONLY public.orders
 ALTER TABLE ONLY public.pending_line_items
     ADD CONSTRAINT pending_line_items_pkey PRIMARY KEY (job_id, id);
 
+ALTER TABLE ONLY public.reconcile_ids
+    ADD CONSTRAINT reconcile_ids_pkey PRIMARY KEY (job_id, order_id);
+
 ALTER TABLE ONLY public.schedule_slots
     ADD CONSTRAINT schedule_slots_pkey PRIMARY KEY (shop_id, kind, slot_at);
 
@@ -443,6 +520,10 @@ CREATE INDEX dead_letters_open ON public.dead_letters USING btree (job_id, paren
 
 CREATE INDEX line_items_order ON public.line_items USING btree (shop_id, order_id);
 
+CREATE INDEX orders_shop_created_live ON public.orders USING btree (shop_id, created_at) WHERE (deleted_at IS NULL);
+
+CREATE INDEX orders_shop_legacy_id ON public.orders USING btree (shop_id, legacy_resource_id);
+
 CREATE INDEX orders_shop_updated ON public.orders USING btree (shop_id, updated_at);
 
 CREATE INDEX pending_line_items_parent ON public.pending_line_items USING btree (job_id, parent_id);
@@ -475,6 +556,8 @@ CREATE TRIGGER orders_truncate_line_items AFTER TRUNCATE ON public.orders FOR EA
 
 CREATE TRIGGER sync_jobs_finished_clears_result_url BEFORE INSERT OR UPDATE ON public.sync_jobs FOR EACH ROW WHEN (((new.status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (new.result_url IS NOT NULL))) EXECUTE FUNCTION public.sync_jobs_clear_result_url();
 
+CREATE TRIGGER sync_jobs_finished_drops_reconcile_ids AFTER UPDATE OF status ON public.sync_jobs FOR EACH ROW WHEN (((new.sync_mode = 'RECONCILE'::text) AND (new.status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (old.status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text])))) EXECUTE FUNCTION public.sync_jobs_drop_reconcile_ids();
+
 CREATE TRIGGER sync_jobs_new_operation_resets_ingest BEFORE UPDATE OF bulk_operation_id ON public.sync_jobs FOR EACH ROW WHEN (((new.bulk_operation_id IS NOT NULL) AND (old.bulk_operation_id IS DISTINCT FROM new.bulk_operation_id) AND (old.lines_read > 0))) EXECUTE FUNCTION public.sync_jobs_reset_ingest();
 
 CREATE TRIGGER sync_jobs_notify_insert AFTER INSERT ON public.sync_jobs FOR EACH ROW EXECUTE FUNCTION public.notify_sync_job_event();
@@ -495,6 +578,9 @@ ALTER TABLE ONLY public.orders
 
 ALTER TABLE ONLY public.pending_line_items
     ADD CONSTRAINT pending_line_items_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.sync_jobs(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.reconcile_ids
+    ADD CONSTRAINT reconcile_ids_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.sync_jobs(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.schedule_slots
     ADD CONSTRAINT schedule_slots_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.sync_jobs(id) ON DELETE SET NULL;

@@ -15,6 +15,7 @@ from bulk.token_crypto import TokenCipher
 
 from .deadletters import DeadLetterService
 from .jobs import JobService
+from .orders import OrderService
 from .ports import JobQueue, ShopVerifier
 from .schedules import ScheduleService
 from .shops import ShopService, WebhookRegistrar
@@ -31,6 +32,7 @@ class Services:
     dead_letters: DeadLetterService
     tokens: TokenService
     schedules: ScheduleService
+    orders: OrderService
 
     def database_is_up(self, *, timeout_s: float = 2.0) -> bool:
         """One round trip to Postgres through the pool."""
@@ -79,4 +81,5 @@ def build_services(
         dead_letters=DeadLetterService(pool=pool),
         tokens=TokenService(pool=pool),
         schedules=ScheduleService(pool=pool, queue=queue),
+        orders=OrderService(pool=pool),
     )

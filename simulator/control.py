@@ -182,6 +182,8 @@ class ControlAPI:
         gid = _order_gid(request.path_params["order_id"])
         if request.method == "DELETE":
             shop.store.delete_order(gid)
+            # Shopify tells subscribers by the order's legacy (numeric) id.
+            self.sim.webhooks.order_deleted(shop.domain, int(gid.rsplit("/", 1)[-1]))
             return JSONResponse({"deleted": gid})
         if request.method == "PATCH":
             body = await _json(request)

@@ -23,7 +23,7 @@ FAULT_KINDS = frozenset(
         "ignore_range",  # Range is ignored: 200 with the full body
         "truncate_body",  # params: missing_bytes; Content-Length larger than what is sent
         "url_expired",  # the signed URL answers 403 as if expired
-        "webhook_drop",  # the finish webhook is never delivered
+        "webhook_drop",  # the finish (or an orders/delete) webhook is never delivered
         "webhook_duplicate",  # params: times (total deliveries)
         "webhook_delay",  # params: delay (seconds), lets later webhooks overtake this one
         "webhook_early",  # webhook sent before the operation reads as finished

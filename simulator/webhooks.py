@@ -1,4 +1,5 @@
-"""Webhook subscriptions and the background ``bulk_operations/finish`` delivery worker."""
+"""Webhook subscriptions and the background delivery worker (``bulk_operations/finish``,
+``orders/delete``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from simulator.faults import FaultRegistry
 from simulator.operations import BulkOperation
 
 TOPIC = "bulk_operations/finish"
+ORDERS_DELETE_TOPIC = "orders/delete"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -152,6 +154,35 @@ class WebhookDispatcher:
                         due, next(self._seq), sub.uri, payload, dict(headers), 1, op.shop, op.id
                     )
                     heapq.heappush(self._queue, delivery)
+                self._cond.notify_all()
+
+    def order_deleted(self, shop: str, legacy_id: int) -> None:
+        """Queue a signed ``orders/delete`` (``{"id": legacy_id}``) per ORDERS_DELETE
+        subscription of the shop."""
+        payload = json.dumps({"id": legacy_id}, separators=(",", ":")).encode()
+        triggered = _ts(self._config.now()) or ""
+        event_id = str(uuid.uuid4())
+        for sub in self.subscriptions(shop):
+            if sub.topic != "ORDERS_DELETE":
+                continue
+            if self._faults.take("webhook_drop", shop) is not None:
+                self._record(sub.uri, None, 0, "dropped (fault)", event_id)
+                continue
+            headers = {
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": ORDERS_DELETE_TOPIC,
+                "X-Shopify-Hmac-Sha256": sign(self._config.webhook_secret, payload),
+                "X-Shopify-Shop-Domain": shop,
+                "X-Shopify-API-Version": sub.api_version,
+                "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                "X-Shopify-Event-Id": event_id,
+                "X-Shopify-Triggered-At": triggered,
+            }
+            with self._cond:
+                delivery = _Delivery(
+                    time.monotonic(), next(self._seq), sub.uri, payload, headers, 1, shop, ""
+                )
+                heapq.heappush(self._queue, delivery)
                 self._cond.notify_all()
 
     def _record(

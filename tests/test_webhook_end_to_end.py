@@ -115,9 +115,10 @@ def test_the_finish_webhook_wakes_the_initial_populate(stack: Stack, database_ur
     assert elapsed < WOKEN_WITHIN_S, f"took {elapsed:.1f} s: woken by polling, not the webhook"
     _assert_exact_import(stack, job, database_url)
     hooks = stack.sim_get("/_sim/webhooks")
-    (subscription,) = hooks["subscriptions"]
-    assert subscription["topic"] == "BULK_OPERATIONS_FINISH"
-    assert subscription["uri"] == f"{stack.api_url}/webhooks/shopify"
+    subscriptions = {s["topic"]: s["uri"] for s in hooks["subscriptions"]}
+    assert subscriptions == dict.fromkeys(
+        ("BULK_OPERATIONS_FINISH", "ORDERS_DELETE"), f"{stack.api_url}/webhooks/shopify"
+    )
     (delivery,) = _wait_for_deliveries(stack, job["bulkOperationId"], 1)
     assert delivery["outcome"] == "200" and delivery["attempt"] == 1
 

@@ -51,6 +51,12 @@ class SyncJobStats:
         )
     )
     bytes_read: BigInt
+    orders_deleted: int = strawberry.field(
+        description=(
+            "RECONCILE: orders of the export's window it no longer listed, marked deleted (with "
+            "their line items) once the whole export was read; 0 for the other modes."
+        )
+    )
 
     @classmethod
     def from_domain(cls, stats: IngestStats) -> SyncJobStats:

@@ -21,12 +21,14 @@ from bulk.types import SyncMode
 from .lines import LineBatch, batch_lines
 from .merge import merge_batch, stage_batch
 from .parse import BadLine, ParsedBatch, parse_batch
+from .reconcile import mark_deleted, stage_ids
 from .stats import IngestStats
 
 _Q = queries("ingest")
 
 DEFAULT_BATCH_BYTES = 4 << 20
 DEFAULT_MAX_LINE_BYTES = 16 << 20
+DEFAULT_MAX_DELETED_RATIO = 0.5
 
 # A committed batch, its stats and how many of its lines were dead-lettered.
 _Committed = tuple[LineBatch, IngestStats, int]
@@ -71,6 +73,10 @@ class Ingestor:
 
     A line longer than ``max_line_bytes`` is a dead letter ("line too long") and is never held in
     memory whole. The stats obey the identity documented on ``IngestStats``.
+
+    RECONCILE (an ids-only export): each batch's order ids are staged in ``reconcile_ids`` with
+    the same fenced checkpoints, and ``finish`` marks the window's orders it did not list
+    deleted, only after checking the export is whole (see ``reconcile.mark_deleted``).
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class Ingestor:
         lease_token: uuid.UUID | None = None,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_deleted_ratio: float = DEFAULT_MAX_DELETED_RATIO,
     ) -> None:
         if batch_bytes <= 0:
             raise ConfigurationError("batch_bytes must be positive")
@@ -95,6 +102,7 @@ class Ingestor:
         self._operation_id = operation_id
         self._lease_token = lease_token
         self._batch_bytes = batch_bytes
+        self._max_deleted_ratio = max_deleted_ratio
         self._checkpoint: Checkpoint | None = None  # last one this ingestor committed
 
     def ingest(
@@ -159,18 +167,22 @@ class Ingestor:
     def finish(self) -> IngestStats:
         """At EOF: parked line items whose parent never came → dead letters; line items of the
         orders this job wrote that the kept version does not list → deleted (not for an order
-        with an open dead letter). Fenced; idempotent."""
+        with an open dead letter). RECONCILE: the window's orders the export did not list are
+        marked deleted, or ReconcileRefused with nothing written. Fenced; idempotent."""
         expected = self._checkpoint.byte if self._checkpoint is not None else None
         with self._transaction() as cur:
             cur.execute(_Q["fence_job"], {**self._fence_params(), "expected_byte": expected})
             if cur.fetchone() is None:
                 raise LeaseLost(f"job {self._job_id}: lease or checkpoint moved on before finish")
             params = {"job_id": self._job_id, "shop_id": self._shop_id}
-            cur.execute(_Q["dead_letter_orphans"], params)
-            row = cur.fetchone()
-            orphans = int(row[0]) if row else 0
-            cur.execute(_Q["delete_removed_line_items"], params)
-            stats = IngestStats(failed_lines=orphans, line_items_deleted=max(cur.rowcount, 0))
+            if self._mode is SyncMode.RECONCILE:
+                stats = mark_deleted(cur, **params, max_deleted_ratio=self._max_deleted_ratio)
+            else:
+                cur.execute(_Q["dead_letter_orphans"], params)
+                row = cur.fetchone()
+                orphans = int(row[0]) if row else 0
+                cur.execute(_Q["delete_removed_line_items"], params)
+                stats = IngestStats(failed_lines=orphans, line_items_deleted=max(cur.rowcount, 0))
             cur.execute(_Q["add_stats"], {**stats.as_params(), "job_id": self._job_id})
             cur.execute(_Q["mark_ingest_finished"], params)
         return stats
@@ -216,6 +228,12 @@ class Ingestor:
             stage_batch(cur, parsed.rows)
             if merging is not None:
                 merging.set()
+            if self._mode is SyncMode.RECONCILE:
+                staged = stage_ids(cur, job_id=self._job_id, parsed=parsed)
+                self._write_dead_letters(cur, parsed.bad)
+                delta = replace(staged, failed_lines=len(parsed.bad))
+                cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
+                return batch, read + delta, len(parsed.bad)
             merged = merge_batch(
                 self._conn,
                 cur,

@@ -14,7 +14,8 @@ class IngestStats:
     skipped (one per order, whatever its number of lines) + line items written + skipped +
     ``failed_lines`` (open dead letters) + ``lines_superseded`` (an order's other lines, a line
     item's earlier line for the same order line); ``line_items_deleted`` counts rows, not lines.
-    Mid-file, parked line items are the missing term.
+    Mid-file, parked line items are the missing term. A RECONCILE job reads ids only: its
+    ``lines_read`` = ids staged + ``failed_lines``, and ``orders_deleted`` counts orders.
     """
 
     lines_read: int = 0
@@ -28,6 +29,8 @@ class IngestStats:
     line_items_deleted: int = 0
     failed_lines: int = 0
     lines_superseded: int = 0
+    # RECONCILE: mirrored orders its export no longer listed, marked deleted (not lines).
+    orders_deleted: int = 0
 
     def __add__(self, other: IngestStats) -> IngestStats:
         return IngestStats(*(getattr(self, name) + getattr(other, name) for name in STAT_FIELDS))

@@ -284,23 +284,30 @@ class ShopifyClient:
         reconnect): that is success, but Shopify does not say which subscription it is.
         Other userErrors raise ``WebhookSubscriptionError``.
         """
+        return self._subscribe_topic(documents.SUBSCRIBE_BULK_FINISH, callback_url)
+
+    def subscribe_orders_delete(self, callback_url: str) -> str | None:
+        """Subscribe ``orders/delete`` to ``callback_url``; as for bulk_operations/finish."""
+        return self._subscribe_topic(documents.SUBSCRIBE_ORDERS_DELETE, callback_url)
+
+    def _subscribe_topic(self, document: str, callback_url: str) -> str | None:
         field_name = subscriptions.address_field(self.endpoint.api_version)
         try:
-            data = self._subscribe(field_name, callback_url)
+            data = self._subscribe(document, field_name, callback_url)
         except UnknownInputFieldError as exc:
             if exc.field_name != field_name:
                 raise
             fallback = subscriptions.other_address_field(field_name)
             log.info("shopify.webhook_address_field_fallback", rejected=field_name, used=fallback)
-            data = self._subscribe(fallback, callback_url)
+            data = self._subscribe(document, fallback, callback_url)
         sub_id = subscriptions.subscription_id(data.get("webhookSubscriptionCreate"))
         log.info("shopify.webhook_subscribed", subscription_id=sub_id, already=sub_id is None)
         return sub_id
 
-    def _subscribe(self, field_name: str, callback_url: str) -> dict[str, Any]:
+    def _subscribe(self, document: str, field_name: str, callback_url: str) -> dict[str, Any]:
         variables = {"subscription": subscriptions.subscription_input(field_name, callback_url)}
         # A repeated create is answered "already taken", which counts as success: retry freely.
-        return self._post(documents.SUBSCRIBE_BULK_FINISH, variables)
+        return self._post(document, variables)
 
     def latest_operation_ids(self) -> list[str]:
         """Ids of the app's newest bulk query operations (just the current one before 2026-01)."""

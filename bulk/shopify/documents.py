@@ -77,3 +77,12 @@ mutation SubscribeBulkOperationsFinish($subscription: WebhookSubscriptionInput!)
   }
 }
 """
+
+SUBSCRIBE_ORDERS_DELETE = """
+mutation SubscribeOrdersDelete($subscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: ORDERS_DELETE, webhookSubscription: $subscription) {
+    webhookSubscription { id }
+    userErrors { field message }
+  }
+}
+"""

@@ -67,7 +67,8 @@ ORDER BY s.line_no
 -- The whole batch in one statement. Orders (one staged row per order: the batch's newest line):
 -- new ones are inserted; a stored one is rewritten when the incoming updatedAt is newer (UPDATE,
 -- FULL; POPULATE only for orders this job wrote), or equal when this job wrote it (the later line
--- wins a tie; not on a dead-letter retry). Every order's decision follows from what the upsert
+-- wins a tie; not on a dead-letter retry); one marked deleted only by a version newer than its
+-- deletion (it comes back, its line items with it). Every order's decision follows from what the upsert
 -- did and the job's earlier decision for it, and is recorded in job_orders with the version the
 -- job keeps (win_version) and the order's last line so far. A line item belongs to one line of
 -- its order (see bulk/ingest/parse.py): its staged occ_line, else the order's last line of an
@@ -110,8 +111,12 @@ WITH epoch AS (
         {{order_updates}},
         raw = EXCLUDED.raw,
         synced_job_id = EXCLUDED.synced_job_id,
-        synced_at = EXCLUDED.synced_at
+        synced_at = EXCLUDED.synced_at,
+        deleted_at = NULL
     WHERE (%(mode)s::text <> 'POPULATE' OR o.synced_job_id = %(job_id)s)
+      -- An order marked deleted comes back only with a version newer than the deletion: an
+      -- export that began before it was deleted still lists it, and must not undo that.
+      AND (o.deleted_at IS NULL OR EXCLUDED.updated_at > o.deleted_at)
       AND (EXCLUDED.updated_at > o.updated_at
            OR (o.updated_at IS NULL AND EXCLUDED.updated_at IS NOT NULL)
            OR (%(park)s::boolean AND o.synced_job_id = %(job_id)s
@@ -234,7 +239,8 @@ WITH epoch AS (
         raw = EXCLUDED.raw,
         synced_job_id = EXCLUDED.synced_job_id,
         synced_version = EXCLUDED.synced_version,
-        synced_at = EXCLUDED.synced_at
+        synced_at = EXCLUDED.synced_at,
+        deleted_at = NULL
     RETURNING 1
 ), parked AS (
     INSERT INTO pending_line_items AS p (job_id, id, parent_id, line_number, byte_offset, doc)
@@ -299,6 +305,7 @@ SET orders_created = orders_created + %(orders_created)s,
     line_items_deleted = line_items_deleted + %(line_items_deleted)s,
     failed_lines = failed_lines + %(failed_lines)s,
     lines_superseded = lines_superseded + %(lines_superseded)s,
+    orders_deleted = orders_deleted + %(orders_deleted)s,
     lines_read = lines_read + %(lines_read)s,
     bytes_read = bytes_read + %(bytes_read)s,
     updated_at = now()
@@ -306,7 +313,8 @@ WHERE id = %(job_id)s
 
 -- name: job_stats
 SELECT lines_read, bytes_read, orders_created, orders_updated, orders_unchanged, orders_skipped,
-       line_items_written, line_items_skipped, line_items_deleted, failed_lines, lines_superseded
+       line_items_written, line_items_skipped, line_items_deleted, failed_lines, lines_superseded,
+       orders_deleted
 FROM sync_jobs
 WHERE id = %(job_id)s
 

@@ -4,7 +4,7 @@ INSERT INTO sync_jobs (shop_id, job_type, sync_mode, trigger, days, stale_after_
 VALUES (
     %(shop_id)s, %(job_type)s, %(sync_mode)s, %(trigger)s, %(days)s, %(stale_after_mins)s,
     CASE
-        WHEN %(sync_mode)s = 'POPULATE' AND %(days)s::integer IS NOT NULL
+        WHEN %(sync_mode)s IN ('POPULATE', 'RECONCILE') AND %(days)s::integer IS NOT NULL
             THEN now() - make_interval(days => %(days)s::integer)
         WHEN %(sync_mode)s = 'UPDATE'
             THEN now() - make_interval(mins => %(stale_after_mins)s::integer)

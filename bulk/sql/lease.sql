@@ -144,6 +144,7 @@ UPDATE sync_jobs
        result_file_size = %(file_size)s,
        object_count = %(object_count)s,
        root_object_count = %(root_object_count)s,
+       bulk_created_at = %(created_at)s,
        transient_failures = 0,
        updated_at = now()
  WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'

@@ -53,7 +53,7 @@ type SyncJob { id: ID! shopId: ID! jobType: JobType! syncMode: SyncMode! status:
   checkpointClearedAt: DateTime checkpointClearedReason: String resumedFromJobId: ID }
 type SyncJobStats { linesRead: Int! ordersCreated: Int! ordersUpdated: Int! ordersSkipped: Int!
   lineItemsWritten: Int! failedLines: Int! bytesRead: BigInt!
-  ordersUnchanged: Int! lineItemsSkipped: Int! lineItemsDeleted: Int! }
+  ordersUnchanged: Int! lineItemsSkipped: Int! lineItemsDeleted: Int! ordersDeleted: Int! }
 union ConnectShopResult = ShopConnected | ValidationError | ShopConnectionFailed
 type ShopConnected { shop: Shop! initialJob: SyncJob }
 type Shop { id: ID! domain: String! apiVersion: String! schedule: SyncSchedule }

@@ -69,6 +69,23 @@ async def test_populate_with_days_and_update_with_staleness(
     assert update["job"]["staleAfterMins"] == 90
 
 
+async def test_reconcile_with_an_optional_days_window(
+    client: httpx.AsyncClient, conn: psycopg.Connection[Any]
+) -> None:
+    shop_id = await _idle_shop(client, conn)
+
+    windowed = await _start(client, shopId=shop_id, syncMode="RECONCILE", days=7)
+    assert windowed["__typename"] == "SyncJobStarted"
+    job = windowed["job"]
+    assert (job["syncMode"], job["days"]) == ("RECONCILE", 7) and job["filterSince"] is not None
+    assert job["stats"]["ordersDeleted"] == 0
+
+    conn.execute("UPDATE sync_jobs SET status = 'COMPLETED'")
+    whole = await _start(client, shopId=shop_id, syncMode="RECONCILE")
+    assert whole["__typename"] == "SyncJobStarted"
+    assert whole["job"]["days"] is None and whole["job"]["filterSince"] is None
+
+
 async def test_a_second_request_gets_the_active_job_and_no_new_message(
     client: httpx.AsyncClient, queue: RecordingQueue
 ) -> None:
@@ -216,7 +233,7 @@ async def test_big_counters_serialise_above_32_bits(
               SET bytes_read = 5000000000, object_count = 4294967297, lines_read = 123,
                   orders_created = 1, orders_updated = 2, orders_unchanged = 3,
                   orders_skipped = 4, line_items_written = 5, line_items_skipped = 6,
-                  line_items_deleted = 7, failed_lines = 8,
+                  line_items_deleted = 7, failed_lines = 8, orders_deleted = 9,
                   bulk_operation_id = 'gid://shopify/BulkOperation/1', bulk_status = 'RUNNING',
                   status = 'RUNNING', started_at = now()"""
     )
@@ -242,6 +259,7 @@ async def test_big_counters_serialise_above_32_bits(
         "lineItemsDeleted": 7,
         "failedLines": 8,
         "bytesRead": 5_000_000_000,
+        "ordersDeleted": 9,
     }
 
 

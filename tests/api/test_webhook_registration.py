@@ -118,16 +118,18 @@ async def test_connect_subscribes_before_the_initial_job_is_enqueued(
 ) -> None:
     result = await _connect(client, simulator)
 
-    (sub,) = _subscriptions(simulator)
-    assert (sub.topic, sub.uri, sub.format, sub.api_version) == (
+    finish, deletes = _subscriptions(simulator)
+    assert (finish.topic, finish.uri, finish.format, finish.api_version) == (
         "BULK_OPERATIONS_FINISH",
         CALLBACK,
         "JSON",
         "2026-04",
     )
-    # The GraphQL answer is unchanged; the initial job went out after the subscription.
+    # Deleted orders too (issue #9), at the same address.
+    assert (deletes.topic, deletes.uri, deletes.format) == ("ORDERS_DELETE", CALLBACK, "JSON")
+    # The GraphQL answer is unchanged; the initial job went out after the subscriptions.
     assert set(result) == {"__typename", "shop", "initialJob"}
-    assert queue.enqueued == [(int(result["initialJob"]["id"]), 1)]
+    assert queue.enqueued == [(int(result["initialJob"]["id"]), 2)]
 
 
 async def test_a_reconnect_subscribes_again_and_still_connects(
@@ -138,7 +140,7 @@ async def test_a_reconnect_subscribes_again_and_still_connects(
 
     assert again["initialJob"] is None
     # Real Shopify answers "already taken" (success); the simulator simply adds one.
-    assert [s.uri for s in _subscriptions(simulator)] == [CALLBACK, CALLBACK]
+    assert [s.uri for s in _subscriptions(simulator)] == [CALLBACK] * 4
 
 
 async def test_an_old_version_subscribes_with_callback_url(
@@ -146,8 +148,11 @@ async def test_an_old_version_subscribes_with_callback_url(
 ) -> None:
     await _connect(client, simulator, version="2025-04")
 
-    (sub,) = _subscriptions(simulator)
-    assert (sub.uri, sub.api_version) == (CALLBACK, "2025-04")
+    subs = _subscriptions(simulator)
+    assert [(s.topic, s.uri, s.api_version) for s in subs] == [
+        ("BULK_OPERATIONS_FINISH", CALLBACK, "2025-04"),
+        ("ORDERS_DELETE", CALLBACK, "2025-04"),
+    ]
 
 
 def _accept(credentials: ShopCredentials) -> str:

@@ -79,6 +79,8 @@ def test_a_finished_job_frees_the_slot(conn: psycopg.Connection[Any]) -> None:
         ({"sync_mode": SyncMode.POPULATE, "days": -1}, "days"),
         ({"sync_mode": SyncMode.FULL, "days": 3}, "days"),
         ({"sync_mode": SyncMode.POPULATE, "stale_after_mins": 3}, "staleAfterMins"),
+        ({"sync_mode": SyncMode.RECONCILE, "days": 0}, "days"),
+        ({"sync_mode": SyncMode.RECONCILE, "stale_after_mins": 3}, "staleAfterMins"),
     ],
 )
 def test_invalid_requests_name_the_field(
@@ -89,3 +91,13 @@ def test_invalid_requests_name_the_field(
         create_job(conn, JobRequest(shop_id, **request_kwargs))
     assert info.value.field == field
     assert list_jobs(conn, shop_id=shop_id) == []
+
+
+def test_a_reconcile_takes_an_optional_days_window(conn: psycopg.Connection[Any]) -> None:
+    shop_id = _shop(conn)
+    windowed = create_job(conn, JobRequest(shop_id, SyncMode.RECONCILE, days=30)).job
+    assert windowed.days == 30 and windowed.filter_since is not None
+    assert (windowed.created_at - windowed.filter_since).days == 30
+    conn.execute("UPDATE sync_jobs SET status = 'COMPLETED' WHERE id = %s", (windowed.id,))
+    whole = create_job(conn, JobRequest(shop_id, SyncMode.RECONCILE)).job
+    assert whole.days is None and whole.filter_since is None

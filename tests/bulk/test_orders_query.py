@@ -49,7 +49,7 @@ def test_instants_are_utc_z_at_second_precision() -> None:
         search_instant(datetime(2026, 1, 1))
 
 
-@pytest.mark.parametrize("mode", list(SyncMode))
+@pytest.mark.parametrize("mode", [m for m in SyncMode if m is not SyncMode.RECONCILE])
 def test_query_parses_and_selects_what_the_ingest_stores(mode: SyncMode) -> None:
     query = build_orders_query(mode, SINCE)
     parse(query)
@@ -73,6 +73,14 @@ def test_query_parses_and_selects_what_the_ingest_stores(mode: SyncMode) -> None
     ):
         assert field in query
     assert "lineItems {" in query and query.count("edges {") == 2
+
+
+def test_reconcile_selects_order_ids_only_in_its_created_at_window() -> None:
+    query = build_orders_query(SyncMode.RECONCILE, SINCE)
+    parse(query)
+    assert "orders(query: \"created_at:>='2026-11-01T12:30:15Z'\", sortKey: CREATED_AT)" in query
+    assert " ".join(query.split()).endswith("node { id } } } }")
+    assert "orders(sortKey: CREATED_AT)" in build_orders_query(SyncMode.RECONCILE, None)
 
 
 @pytest.mark.parametrize("mode", list(SyncMode))

@@ -8,7 +8,7 @@ import re
 import httpx
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import ORDERS_QUERY, Api
+from tests.simulator.conftest import ORDERS_QUERY, SHOP, Api
 
 
 def test_run_poll_download(api: Api, server: SimulatorServer) -> None:
@@ -40,3 +40,19 @@ def test_run_poll_download(api: Api, server: SimulatorServer) -> None:
     roots = [line for line in lines if "__parentId" not in line]
     assert len(roots) == 200
     assert all(line["id"].startswith("gid://shopify/") for line in lines)
+
+
+def test_an_ids_only_query_answers_ids_only_without_deleted_orders(api: Api) -> None:
+    listed = api.client.get(f"/_sim/shops/{SHOP}/orders", params={"limit": 3}).json()
+    deleted = listed["orders"][1]["id"]
+    assert api.client.delete(f"/_sim/shops/{SHOP}/orders/{deleted}").is_success
+    inner = "{ orders(sortKey: CREATED_AT) { edges { node { id } } } }"
+    op = api.wait(api.run(inner)["bulkOperation"]["id"])
+    assert op["status"] == "COMPLETED"
+    assert op["objectCount"] == op["rootObjectCount"] == "199"
+
+    with httpx.Client() as plain:
+        lines = [json.loads(line) for line in plain.get(op["url"]).content.splitlines()]
+    assert all(set(line) == {"id"} for line in lines)
+    ids = [line["id"] for line in lines]
+    assert len(set(ids)) == 199 and deleted not in ids

@@ -96,3 +96,32 @@ def test_delayed_webhook_is_overtaken(
     receiver.wait_for(2)
     order = [json.loads(body)["admin_graphql_api_id"] for _, body in receiver.received]
     assert order == [second["id"], first["id"]]
+
+
+def test_deleting_an_order_sends_a_signed_orders_delete(
+    server: SimulatorServer, api: Api, receiver: Receiver
+) -> None:
+    subscribe = SUBSCRIBE.replace("BULK_OPERATIONS_FINISH", "ORDERS_DELETE")
+    created = api.gql(subscribe, {"uri": receiver.url})["data"]["webhookSubscriptionCreate"]
+    assert created["userErrors"] == []
+    _subscribe(api, receiver.url)  # a finish subscription alone gets no orders/delete
+    first = api.client.get(f"/_sim/shops/{SHOP}/orders", params={"limit": 1}).json()
+    legacy = int(first["orders"][0]["legacyResourceId"])
+    response = api.client.delete(f"/_sim/shops/{SHOP}/orders/{legacy}")
+    assert response.status_code == 200
+    receiver.wait_for(1)
+    # One thread delivers in queue order: once a later finish webhook is in, a second
+    # orders/delete (queued with the first) would have been too.
+    api.wait(api.run()["bulkOperation"]["id"])
+    receiver.wait_for(2)
+    topics = [h["x-shopify-topic"] for h, _ in receiver.received]
+    assert topics == ["orders/delete", "bulk_operations/finish"]
+    headers, body = receiver.received[0]
+    assert json.loads(body) == {"id": legacy}
+    secret = server.config.webhook_secret.encode()
+    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(headers["x-shopify-hmac-sha256"], expected)
+    assert headers["x-shopify-topic"] == "orders/delete"
+    assert headers["x-shopify-shop-domain"] == SHOP
+    assert headers["x-shopify-webhook-id"]
+    assert api.client.get(f"/_sim/shops/{SHOP}/orders/{legacy}").status_code == 404

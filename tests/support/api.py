@@ -111,7 +111,7 @@ JOB_FIELDS = """
   createdAt startedAt finishedAt error bulkOperationId bulkOperationStatus objectCount
   stats {
     linesRead ordersCreated ordersUpdated ordersUnchanged ordersSkipped
-    lineItemsWritten lineItemsSkipped lineItemsDeleted failedLines bytesRead
+    lineItemsWritten lineItemsSkipped lineItemsDeleted failedLines bytesRead ordersDeleted
   }
 """
 

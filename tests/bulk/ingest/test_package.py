@@ -33,7 +33,7 @@ def test_the_ingest_is_a_package_whose_surface_is_what_its_callers_use() -> None
     for name in bulk.ingest.__all__:
         assert getattr(bulk.ingest, name).__module__.startswith("bulk.ingest.")
     stages = {module.name for module in pkgutil.iter_modules(bulk.ingest.__path__)}
-    assert stages == {"engine", "lines", "merge", "parse", "stats"}
+    assert stages == {"engine", "lines", "merge", "parse", "reconcile", "stats"}
     top = {module.name for module in pkgutil.iter_modules(bulk.__path__)}
     assert not top & {"lines", "ingest_parse", "ingest_stage", "ingest_merge", "ingest_stats"}
 
