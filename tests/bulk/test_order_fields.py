@@ -29,6 +29,7 @@ _ENGINE_COLUMNS = {
     "synced_job_id",
     "synced_at",
     "synced_version",
+    "deleted_at",  # set by RECONCILE and the orders/delete webhook, not read from a line
 }
 _TABLES = (("orders", ORDER_FIELDS), ("line_items", LINE_ITEM_FIELDS))
 _PG_TYPES = {"timestamptz": "timestamp with time zone"}

@@ -12,13 +12,14 @@ import pytest
 
 from bulk.jobs import JobRequest, create_job
 from bulk.types import JobStatus, SyncMode
-from bulk.workflow import JobRunner, Step, cancel_job
+from bulk.workflow import Step, cancel_job
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
     SHOP,
     add_fault,
     fast_settings,
     job_of,
+    make_runner,
     new_job,
     open_pool,
     run_job,
@@ -171,7 +172,7 @@ def test_a_cancelled_reconcile_deletes_nothing(
             assert cancel_job(conn, job_id, TEST_CIPHER)
 
     with open_pool(database_url) as pool:
-        run_until_done(JobRunner(pool, settings), job_id, between=cancel_mid_file)
+        run_until_done(make_runner(pool, settings), job_id, between=cancel_mid_file)
 
     job = job_of(conn, job_id)
     assert job.status is JobStatus.CANCELLED
