@@ -1,9 +1,4 @@
-"""Bearer-token authentication: the HTTP gate in front of /graphql and the WebSocket check.
-
-HTTP requests carry ``Authorization: Bearer <token>``; WebSocket clients put the same
-``Authorization`` value in their ``connection_init`` payload (browsers cannot set headers on
-a WebSocket handshake). Tokens are never logged.
-"""
+"""Bearer-token authentication: the HTTP gate in front of /graphql and the WebSocket check."""
 
 from __future__ import annotations
 
@@ -18,6 +13,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bulk.errors import AuthUnavailable
 from service.principal import Principal
 from service.tokens import TokenService
+
+# HTTP requests carry ``Authorization: Bearer <token>``; WebSocket clients put the same
+# ``Authorization`` value in their ``connection_init`` payload (browsers cannot set headers on
+# a WebSocket handshake). Tokens are never logged.
 
 log = structlog.get_logger(__name__)
 

@@ -1,12 +1,4 @@
-"""Live sync-job updates: one LISTEN connection per API process, fanned out to subscribers.
-
-Postgres triggers ``pg_notify('sync_job_events', '{"job_id": …, "shop_id": …, "status": …}')``
-on every job change. ``JobEventHub.running()`` (entered in the app's lifespan) keeps one
-autocommit connection listening, reconnecting with backoff; a single loader task reads the
-changed rows through the API's pool, one read at a time, so every subscriber sees the states of
-a job in the order they were read. Each subscriber has a bounded mailbox holding only the
-latest unread state per job: a slow reader skips intermediate states, never the last one.
-"""
+"""Live sync-job updates: one LISTEN connection per API process, fanned out to subscribers."""
 
 from __future__ import annotations
 
@@ -26,6 +18,13 @@ from psycopg import sql
 from bulk.errors import EventStreamEnded
 from bulk.jobs import SyncJob
 from bulk.retry import Backoff, reconnect_backoff
+
+# Postgres triggers ``pg_notify('sync_job_events', '{"job_id": …, "shop_id": …, "status": …}')``
+# on every job change. ``JobEventHub.running()`` (entered in the app's lifespan) keeps one
+# autocommit connection listening, reconnecting with backoff; a single loader task reads the
+# changed rows through the API's pool, one read at a time, so every subscriber sees the states of
+# a job in the order they were read. Each subscriber has a bounded mailbox holding only the
+# latest unread state per job: a slow reader skips intermediate states, never the last one.
 
 log = structlog.get_logger(__name__)
 

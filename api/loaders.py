@@ -1,8 +1,4 @@
-"""Per-request DataLoaders, so a nested list field is one statement for all its parents.
-
-They batch but do not cache: a WebSocket connection keeps one context for every state its
-subscriptions push, and a cached list would go stale.
-"""
+"""Per-request DataLoaders, so a nested list field is one statement for all its parents."""
 
 from __future__ import annotations
 
@@ -19,6 +15,9 @@ from service.principal import Principal
 from service.schedules import ScheduleView
 
 from .limits import ApiLimits
+
+# They batch but do not cache: a WebSocket connection keeps one context for every state its
+# subscriptions push, and a cached list would go stale.
 
 
 @dataclass(frozen=True)

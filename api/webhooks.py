@@ -1,11 +1,5 @@
 """``POST /webhooks/shopify``: a signed ``bulk_operations/finish`` wakes the job it concerns; a
-signed ``orders/delete`` marks that shop's order deleted.
-
-The finish webhook is only a hint (delivery is not guaranteed and the worker re-polls the
-operation before trusting it), so the receiver answers 200 fast, even for operations it does not
-know; an orders/delete for an unknown shop or order is answered 200 too, with nothing written.
-``finish_webhook_registrar`` subscribes each connected shop to both topics at this endpoint.
-"""
+signed ``orders/delete`` marks that shop's order deleted."""
 
 from __future__ import annotations
 
@@ -29,6 +23,11 @@ from service.principal import SYSTEM
 from service.shops import WebhookRegistrar
 
 from .settings import ApiSettings
+
+# The finish webhook is only a hint (delivery is not guaranteed and the worker re-polls the
+# operation before trusting it), so the receiver answers 200 fast, even for operations it does not
+# know; an orders/delete for an unknown shop or order is answered 200 too, with nothing written.
+# ``finish_webhook_registrar`` subscribes each connected shop to both topics at this endpoint.
 
 log = structlog.get_logger(__name__)
 

@@ -1,14 +1,13 @@
 """A crashed step's exception as a short, safe text for the job's error and the logs; the
-error of a job whose delivery budget is spent.
-
-An unexpected exception may quote anything it saw: signed result URLs (credentials for the
-shop's data) and access tokens are cut out, and the text is bounded.
-"""
+error of a job whose delivery budget is spent."""
 
 from __future__ import annotations
 
 import re
 import traceback
+
+# An unexpected exception may quote anything it saw: signed result URLs (credentials for the
+# shop's data) and access tokens are cut out, and the text is bounded.
 
 MAX_ERROR_CHARS = 500
 

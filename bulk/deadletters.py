@@ -1,23 +1,4 @@
-"""Dead letters of a job: list them, and retry the open ones through the ingest's merge.
-
-A retry re-parses each open dead letter's line and merges it exactly as the ingest would, with
-the job's mode and decisions, in one transaction: lines that now go in are resolved (a value an
-operator fixed, a line item whose order has since been decided), the others stay open with
-their current reason. A line item whose order is still undecided is not parked: it stays open.
-Of two open lines of one node the later is merged and the earlier counts as resolved (the
-ingest, too, drops an earlier line of a repeated id).
-A retry never goes back in time: an order line goes in only if newer than the stored order (as
-in the ingest; POPULATE only over an order this job wrote), a line item only while the stored
-order is still the version this job wrote and the line belongs to that version (the nearest
-preceding line of its order, as in the ingest); a line a later job overtook so is resolved as
-``superseded``, the others that go in as ``ingested``. Once the job's file was read to its end,
-an order whose lines are now all in loses the line items its kept version does not list (the
-end-of-file cleanup, held back while the order had an open dead letter).
-The job's stats change with it. The checkpoint does not move; an advisory lock per job keeps two
-retries of one job apart, and the job row lock orders a retry with the ingest's batch commits.
-With ``finished_only`` a queued or running job is refused (``JobStillActive``), checked under
-that row lock: a job's status never returns to active, so no ingest can start under the retry.
-"""
+"""Dead letters of a job: list them, and retry the open ones through the ingest's merge."""
 
 from __future__ import annotations
 
@@ -32,6 +13,24 @@ from bulk.errors import InvalidArgument, JobNotFound, JobStillActive
 from bulk.ingest import merge_batch, parse_lines, stage_batch
 from bulk.sql import queries
 from bulk.types import JobStatus, SyncMode
+
+# A retry re-parses each open dead letter's line and merges it exactly as the ingest would, with
+# the job's mode and decisions, in one transaction: lines that now go in are resolved (a value an
+# operator fixed, a line item whose order has since been decided), the others stay open with
+# their current reason. A line item whose order is still undecided is not parked: it stays open.
+# Of two open lines of one node the later is merged and the earlier counts as resolved (the
+# ingest, too, drops an earlier line of a repeated id).
+# A retry never goes back in time: an order line goes in only if newer than the stored order (as
+# in the ingest; POPULATE only over an order this job wrote), a line item only while the stored
+# order is still the version this job wrote and the line belongs to that version (the nearest
+# preceding line of its order, as in the ingest); a line a later job overtook so is resolved as
+# ``superseded``, the others that go in as ``ingested``. Once the job's file was read to its end,
+# an order whose lines are now all in loses the line items its kept version does not list (the
+# end-of-file cleanup, held back while the order had an open dead letter).
+# The job's stats change with it. The checkpoint does not move; an advisory lock per job keeps two
+# retries of one job apart, and the job row lock orders a retry with the ingest's batch commits.
+# With ``finished_only`` a queued or running job is refused (``JobStillActive``), checked under
+# that row lock: a job's status never returns to active, so no ingest can start under the retry.
 
 _Q = queries("deadletters")
 _INGEST = queries("ingest")

@@ -1,17 +1,4 @@
-"""Streaming a bulk result file from its signed URL, resuming from a byte offset with Range.
-
-Offsets count bytes of the file itself (what the checkpoint stores): a resumed request asks
-for ``identity`` encoding so Range addresses those bytes; a fresh one lets httpx decode gzip.
-The URL is a bearer credential, so no message or log line here ever includes it.
-
-Without a client passed in, the file is fetched under a NetPolicy (production's by default):
-https from Shopify's storage hosts only, at a public address checked when connecting; a refused
-URL raises ResultUrlRefusedError, which retrying cannot cure.
-
-The stream's end is the truth: ``fileSize`` is only a hint. A file longer than it is read to its
-end. A stream that ends cleanly before it is the one truncation signal we have, so it counts as
-interrupted (the caller resumes from its checkpoint, a bounded number of times), not as the end.
-"""
+"""Streaming a bulk result file from its signed URL, resuming from a byte offset with Range."""
 
 from __future__ import annotations
 
@@ -31,6 +18,18 @@ from .errors import (
     ResultUrlRefusedError,
 )
 from .net import STRICT, NetPolicy, guarded_client
+
+# Offsets count bytes of the file itself (what the checkpoint stores): a resumed request asks
+# for ``identity`` encoding so Range addresses those bytes; a fresh one lets httpx decode gzip.
+# The URL is a bearer credential, so no message or log line here ever includes it.
+#
+# Without a client passed in, the file is fetched under a NetPolicy (production's by default):
+# https from Shopify's storage hosts only, at a public address checked when connecting; a refused
+# URL raises ResultUrlRefusedError, which retrying cannot cure.
+#
+# The stream's end is the truth: ``fileSize`` is only a hint. A file longer than it is read to its
+# end. A stream that ends cleanly before it is the one truncation signal we have, so it counts as
+# interrupted (the caller resumes from its checkpoint, a bounded number of times), not as the end.
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _EXPIRED_STATUSES = frozenset({400, 401, 403, 404, 410})

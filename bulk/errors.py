@@ -1,52 +1,51 @@
-"""The exceptions of shopsync, one tree; adapters translate third-party errors into these.
-
-ShopsyncError
-├── InvalidArgument                  a caller's argument cannot work; .field names it
-├── ConfigurationError               bad settings; never retried
-│   └── TokenKeyError                token keys missing, malformed, or unable to decrypt
-├── Forbidden                        the caller may read but not change this (a viewer)
-├── AuthUnavailable                  the token store cannot be asked: nobody is let in
-├── ShopTaken                        the shop domain is connected by another tenant
-├── ShopVerificationFailed           connecting a shop: Shopify refused or could not check; .code
-├── EventStreamEnded                 a job-event subscriber's stream stopped; .lagged
-├── JobError
-│   ├── JobNotFound
-│   ├── JobStillActive               .status: QUEUED or RUNNING, where finished jobs are expected
-│   └── LeaseLost                    the lease moved to another worker, or a fenced write changed
-│                                    nothing (job cancelled/finished): stop quietly
-├── DestinationRefusedError          the network policy refuses a URL or the address it resolves
-│                                    to (bulk/net); adapters translate it, never retried
-├── TransientError                   expected to pass: retry with backoff
-│   ├── ShopifyTransientError        (also a ShopifyError)
-│   │   ├── ThrottledError           .retry_after_s from the cost bucket or Retry-After
-│   │   ├── ShopifyUnreachableError  5xx, timeouts, connection failures
-│   │   ├── OperationInProgressError the shop's concurrency limit is reached; .operation_ids
-│   │   └── BulkLimitReachedError    userErrors code LIMIT_REACHED: try later
-│   └── DownloadInterruptedError     (also a DownloadError) resume from the last checkpoint
-├── ShopifyError
-│   ├── ShopifyTransientError        see TransientError
-│   └── ShopifyPermanentError        retrying the same request cannot help
-│       ├── AuthenticationError      401: token invalid or revoked
-│       ├── ShopFrozenError          402/423: shop frozen or locked
-│       ├── AccessDeniedError        403 / ACCESS_DENIED: missing scope or bulk access
-│       ├── InvalidBulkQueryError    userErrors code INVALID
-│       ├── QueryCostExceededError   MAX_COST_EXCEEDED: the request itself is too expensive
-│       ├── WebhookSubscriptionError webhookSubscriptionCreate userErrors
-│       ├── AdminApiRefusedError     the shop's Admin API address is refused by the network policy
-│       └── UnexpectedResponseError  a shape or status we have no branch for
-│           └── UnknownInputFieldError  the API version has no such input field; .field_name
-└── DownloadError
-    ├── DownloadInterruptedError     see TransientError
-    ├── ResultUnusableError          the host answered something we cannot read (204, 3xx, ...)
-    │   └── ResultUrlExpiredError    the signed URL is dead
-    │   (either way: fetch a fresh URL once, then resubmit within max_bulk_attempts)
-    └── ResultUrlRefusedError        the network policy refuses the URL: the job fails at once
-
-A few module-private signals (e.g. the workflow's resubmit) live beside their only user, but
-derive from ShopsyncError too (tests/test_error_tree.py checks every class).
-"""
+"""The exceptions of shopsync, one tree; adapters translate third-party errors into these."""
 
 from __future__ import annotations
+
+# ShopsyncError
+# ├── InvalidArgument                  a caller's argument cannot work; .field names it
+# ├── ConfigurationError               bad settings; never retried
+# │   └── TokenKeyError                token keys missing, malformed, or unable to decrypt
+# ├── Forbidden                        the caller may read but not change this (a viewer)
+# ├── AuthUnavailable                  the token store cannot be asked: nobody is let in
+# ├── ShopTaken                        the shop domain is connected by another tenant
+# ├── ShopVerificationFailed           connecting a shop: Shopify refused or could not check; .code
+# ├── EventStreamEnded                 a job-event subscriber's stream stopped; .lagged
+# ├── JobError
+# │   ├── JobNotFound
+# │   ├── JobStillActive               .status: QUEUED or RUNNING, where finished jobs are expected
+# │   └── LeaseLost                    the lease moved to another worker, or a fenced write changed
+# │                                    nothing (job cancelled/finished): stop quietly
+# ├── DestinationRefusedError          the network policy refuses a URL or the address it resolves
+# │                                    to (bulk/net); adapters translate it, never retried
+# ├── TransientError                   expected to pass: retry with backoff
+# │   ├── ShopifyTransientError        (also a ShopifyError)
+# │   │   ├── ThrottledError           .retry_after_s from the cost bucket or Retry-After
+# │   │   ├── ShopifyUnreachableError  5xx, timeouts, connection failures
+# │   │   ├── OperationInProgressError the shop's concurrency limit is reached; .operation_ids
+# │   │   └── BulkLimitReachedError    userErrors code LIMIT_REACHED: try later
+# │   └── DownloadInterruptedError     (also a DownloadError) resume from the last checkpoint
+# ├── ShopifyError
+# │   ├── ShopifyTransientError        see TransientError
+# │   └── ShopifyPermanentError        retrying the same request cannot help
+# │       ├── AuthenticationError      401: token invalid or revoked
+# │       ├── ShopFrozenError          402/423: shop frozen or locked
+# │       ├── AccessDeniedError        403 / ACCESS_DENIED: missing scope or bulk access
+# │       ├── InvalidBulkQueryError    userErrors code INVALID
+# │       ├── QueryCostExceededError   MAX_COST_EXCEEDED: the request itself is too expensive
+# │       ├── WebhookSubscriptionError webhookSubscriptionCreate userErrors
+# │       ├── AdminApiRefusedError     the shop's Admin API address is refused by the network policy
+# │       └── UnexpectedResponseError  a shape or status we have no branch for
+# │           └── UnknownInputFieldError  the API version has no such input field; .field_name
+# └── DownloadError
+#     ├── DownloadInterruptedError     see TransientError
+#     ├── ResultUnusableError          the host answered something we cannot read (204, 3xx, ...)
+#     │   └── ResultUrlExpiredError    the signed URL is dead
+#     │   (either way: fetch a fresh URL once, then resubmit within max_bulk_attempts)
+#     └── ResultUrlRefusedError        the network policy refuses the URL: the job fails at once
+#
+# A few module-private signals (e.g. the workflow's resubmit) live beside their only user, but
+# derive from ShopsyncError too (tests/test_error_tree.py checks every class).
 
 
 class ShopsyncError(Exception):

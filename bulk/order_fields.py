@@ -1,18 +1,17 @@
 """The one list of the order and line item fields shopsync stores: where each is in a bulk result
 line and which column (of which Postgres type) holds it; adding a field is one line here plus a
-migration adding its column.
-
-The bulk query's selection (``orders_query``), the merge's column lists, extractions and casts
-(the ``{{fragments}}`` of bulk/sql/ingest.sql, filled in by ``bulk.sql`` at load time) and the
-cast diagnosis' paths and types (bound values) are all derived from it. Derived rather than a
-static .sql checked by a test, because with ~40 more fields coming, a check could only say which
-of four places a new field is still missing from.
-"""
+migration adding its column."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
+
+# The bulk query's selection (``orders_query``), the merge's column lists, extractions and casts
+# (the ``{{fragments}}`` of bulk/sql/ingest.sql, filled in by ``bulk.sql`` at load time) and the
+# cast diagnosis' paths and types (bound values) are all derived from it. Derived rather than a
+# static .sql checked by a test, because with ~40 more fields coming, a check could only say which
+# of four places a new field is still missing from.
 
 # Types a JSON text can fail to cast to (every other declared type is text or text[]).
 CAST_TYPES: Final = frozenset({"bigint", "integer", "numeric", "boolean", "timestamptz"})

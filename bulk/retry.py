@@ -1,8 +1,4 @@
-"""The one retry policy: jittered exponential backoff for the n-th failure, capped.
-
-In-process retry loops hand a ``Backoff`` to stamina (``retry_context``); places that schedule
-a delayed message instead of sleeping use ``Backoff.delay_s``, the same formula as stamina's.
-"""
+"""The one retry policy: jittered exponential backoff for the n-th failure, capped."""
 
 from __future__ import annotations
 
@@ -11,6 +7,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import stamina
+
+# In-process retry loops hand a ``Backoff`` to stamina (``retry_context``); places that schedule
+# a delayed message instead of sleeping use ``Backoff.delay_s``, the same formula as stamina's.
 
 
 @dataclass(frozen=True)

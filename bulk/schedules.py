@@ -1,8 +1,4 @@
-"""Per-shop sync schedules: slot arithmetic, the slot ledger, and starting one job per slot.
-
-Slots of a kind are the boundaries ``anchor + k * every``; a turn runs the latest boundary not
-yet in the ledger, so slots missed while no scheduler ran are run once, not once each.
-"""
+"""Per-shop sync schedules: slot arithmetic, the slot ledger, and starting one job per slot."""
 
 from __future__ import annotations
 
@@ -19,6 +15,9 @@ from psycopg.rows import dict_row
 from .jobs import MAX_STALE_AFTER_MINS, JobRequest, SyncJob, create_job
 from .sql import queries
 from .types import JobTrigger, SyncMode
+
+# Slots of a kind are the boundaries ``anchor + k * every``; a turn runs the latest boundary not
+# yet in the ledger, so slots missed while no scheduler ran are run once, not once each.
 
 _SQL = queries("schedules")
 

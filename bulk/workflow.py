@@ -1,9 +1,4 @@
-"""The sync job state machine: one bounded step per ``JobRunner.advance`` call, framework-free.
-
-QUEUED → RUNNING → submit (operation id persisted first) → poll with growing delay → ingest in
-time-bounded slices from the checkpoint → COMPLETED; FAILED with a readable error on permanent
-errors or exhausted retries. The caller re-enqueues the job after ``Step.delay_s`` until done.
-"""
+"""The sync job state machine: one bounded step per ``JobRunner.advance`` call, framework-free."""
 
 from __future__ import annotations
 
@@ -52,9 +47,13 @@ from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyE
 from .shops import get_shop
 from .token_crypto import TokenCipher
 
+# QUEUED → RUNNING → submit (operation id persisted first) → poll with growing delay → ingest in
+# time-bounded slices from the checkpoint → COMPLETED; FAILED with a readable error on permanent
+# errors or exhausted retries. The caller re-enqueues the job after ``Step.delay_s`` until done.
+
 log = structlog.get_logger(__name__)
 
-# Error codes of a FAILED operation that a resubmission may cure (reference §3, §11).
+# Error codes of a FAILED operation that a resubmission may cure (Shopify's own advice for them).
 RETRYABLE_ERROR_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
 IN_PROGRESS_DELAY_S = 30.0
 # Pinned so behaviour does not change with the API version: the ingest handles ungrouped files.

@@ -1,9 +1,4 @@
-"""``shopsync demo``: a real POPULATE then UPDATE sync against the simulator, end to end.
-
-Starts the simulator, the API and a worker as child processes, drives them only through their
-HTTP interfaces (GraphQL API, simulator control API), prints progress and each job's final
-stats, and stops everything it started.
-"""
+"""``shopsync demo``: a real POPULATE then UPDATE sync against the simulator, end to end."""
 
 from __future__ import annotations
 
@@ -26,6 +21,10 @@ from .graphql_client import GraphQLClient
 from .graphql_ws import SubscriptionError, subscribe, websocket_url
 from .processes import ManagedProcess, ProcessGroup
 from .services import issue_token
+
+# Starts the simulator, the API and a worker as child processes, drives them only through their
+# HTTP interfaces (GraphQL API, simulator control API), prints progress and each job's final
+# stats, and stops everything it started.
 
 DEMO_DOMAIN = "demo.myshopify.com"
 DEMO_TOKEN = "shpat_demo_0123456789abcdef"

@@ -1,8 +1,4 @@
-"""Dumps the schema the migrations build as the deterministic text kept in ``schema/schema.sql``.
-
-``make schema`` (``python -m schema.dump``) migrates a scratch database and rewrites the file;
-``tests/schema/test_schema_sql.py`` compares a migrated database with it.
-"""
+"""Dumps the schema the migrations build as the deterministic text kept in ``schema/schema.sql``."""
 
 from __future__ import annotations
 
@@ -18,6 +14,9 @@ import psycopg
 from psycopg import conninfo, sql
 
 from schema.migrate import migrate_url
+
+# ``make schema`` (``python -m schema.dump``) migrates a scratch database and rewrites the file;
+# ``tests/schema/test_schema_sql.py`` compares a migrated database with it.
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 

@@ -1,8 +1,4 @@
-"""Applies the ordered SQL migrations in ``schema/migrations`` exactly once each.
-
-Safe when several processes start at once: the whole run holds a transaction-level advisory
-lock, so a second process waits and then finds nothing left to apply.
-"""
+"""Applies the ordered SQL migrations in ``schema/migrations`` exactly once each."""
 
 from __future__ import annotations
 
@@ -11,6 +7,9 @@ from importlib import resources
 from typing import Any, LiteralString
 
 import psycopg
+
+# Safe when several processes start at once: the whole run holds a transaction-level advisory
+# lock, so a second process waits and then finds nothing left to apply.
 
 # Arbitrary, fixed key of the advisory lock that serialises migration runs.
 _LOCK_KEY = 0x5305_5E1C

@@ -1,8 +1,4 @@
-"""Sync jobs: start, cancel, read, and wake the one following a finished bulk operation.
-
-Jobs are enqueued only after their row is committed, so a worker never receives an id it
-cannot read.
-"""
+"""Sync jobs: start, cancel, read, and wake the one following a finished bulk operation."""
 
 from __future__ import annotations
 
@@ -26,6 +22,9 @@ from bulk.types import JobStatus
 from .ports import JobQueue
 from .principal import Principal
 from .scope import visible_job, visible_shop
+
+# Jobs are enqueued only after their row is committed, so a worker never receives an id it
+# cannot read.
 
 log = structlog.get_logger(__name__)
 

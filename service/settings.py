@@ -1,9 +1,4 @@
-"""The environment settings every shopsync process shares, and what the engine is built from.
-
-It lives on the entry-point side (pydantic-settings reads the environment; ``bulk`` must not),
-below api/ and workers/ so that each process's own settings class extends it, and the CLI's
-shared commands (tokens, keys, dead letters, migrate) read nothing more.
-"""
+"""The environment settings every shopsync process shares, and what the engine is built from."""
 
 from __future__ import annotations
 
@@ -15,6 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bulk.net import SHOPIFY_RESULT_HOSTS, NetPolicy
 from bulk.settings import EngineFields, EngineSettings
 from bulk.token_crypto import TokenCipher, token_cipher
+
+# It lives on the entry-point side (pydantic-settings reads the environment; ``bulk`` must not),
+# below api/ and workers/ so that each process's own settings class extends it, and the CLI's
+# shared commands (tokens, keys, dead letters, migrate) read nothing more.
 
 
 def split_commas(value: Any) -> Any:

@@ -1,8 +1,4 @@
-"""Subscriptions over sync jobs: live states pushed from the process's ``JobEventHub``.
-
-The hub reads every tenant's jobs; each subscription passes on only what its caller may see
-(a job's shop never changes tenant, so a shop's visibility is looked up once).
-"""
+"""Subscriptions over sync jobs: live states pushed from the process's ``JobEventHub``."""
 
 from __future__ import annotations
 
@@ -17,6 +13,9 @@ from bulk.jobs import SyncJob as SyncJobRecord
 from ..context import Info, call
 from ..ids import parse_id
 from .types import SyncJob
+
+# The hub reads every tenant's jobs; each subscription passes on only what its caller may see
+# (a job's shop never changes tenant, so a shop's visibility is looked up once).
 
 
 def _bad_id(field: str, message: str) -> GraphQLError:

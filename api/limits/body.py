@@ -1,9 +1,4 @@
-"""An ASGI middleware that refuses request bodies past a per-path size with 413.
-
-A declared Content-Length over the limit is refused before the app runs; a chunked body is
-counted as the app reads it and cut off at the first chunk past the limit, so no more than the
-limit plus one chunk is ever held, and nothing past the limit is parsed or HMAC-checked.
-"""
+"""An ASGI middleware that refuses request bodies past a per-path size with 413."""
 
 from __future__ import annotations
 
@@ -16,6 +11,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bulk.errors import ShopsyncError
 
 from ..settings import ApiSettings
+
+# A declared Content-Length over the limit is refused before the app runs; a chunked body is
+# counted as the app reads it and cut off at the first chunk past the limit, so no more than the
+# limit plus one chunk is ever held, and nothing past the limit is parsed or HMAC-checked.
 
 
 class BodyTooLarge(ShopsyncError):

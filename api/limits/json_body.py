@@ -1,14 +1,13 @@
-"""Strict JSON decoding of GraphQL requests: anything not a JSON object (or batch) is a 400.
-
-Strawberry catches only ``JSONDecodeError``; invalid UTF-8, nesting deeper than the decoder's
-recursion limit, and a bare string, number or null would otherwise escape as a 500.
-"""
+"""Strict JSON decoding of GraphQL requests: anything not a JSON object (or batch) is a 400."""
 
 from __future__ import annotations
 
 import json
 
 from cross_web import HTTPException
+
+# Strawberry catches only ``JSONDecodeError``; invalid UTF-8, nesting deeper than the decoder's
+# recursion limit, and a bare string, number or null would otherwise escape as a 500.
 
 
 class StrictJsonDecoding:

@@ -1,10 +1,4 @@
-"""An in-process rate limiter keyed by a string: a token bucket per key.
-
-Meant for per-tenant limits on mutations (``connectShop``, ``startSyncJob``,
-``retryDeadLetters``): the caller picks the key (a tenant id, a client address) and asks
-``acquire(key)`` before the work. One process only; buckets idle long enough to be full again
-are dropped, so memory follows the active keys, capped at ``max_keys``.
-"""
+"""An in-process rate limiter keyed by a string: a token bucket per key."""
 
 from __future__ import annotations
 
@@ -12,6 +6,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+# Meant for per-tenant limits on mutations (``connectShop``, ``startSyncJob``,
+# ``retryDeadLetters``): the caller picks the key (a tenant id, a client address) and asks
+# ``acquire(key)`` before the work. One process only; buckets idle long enough to be full again
+# are dropped, so memory follows the active keys, capped at ``max_keys``.
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,4 @@
-"""Limits on a GraphQL document's shape: depth, aliases, and cost (objects a response may hold).
-
-Cost: every object field counts 1 per object it may return; a list field multiplies its
-selection by its ``first`` (a literal, a variable, or the argument's default) or, without one,
-by ``unbounded_list_size``. Depth counts field levels (``{ shops { id } }`` is 2); aliases are
-counted as the fragments expand. Introspection fields are not measured (the token limit and
-production's introspection switch bound them).
-
-Strawberry's QueryDepthLimiter and MaxAliasesLimiter walk every fragment spread again, so a
-few hundred tokens of fragments spreading the previous one twice keep them busy for minutes;
-here each fragment is measured once, and the whole document in time linear in its size.
-"""
+"""Limits on a GraphQL document's shape: depth, aliases, and cost (objects a response may hold)."""
 
 from __future__ import annotations
 
@@ -37,6 +26,16 @@ from graphql import (
     get_named_type,
 )
 from strawberry.extensions import SchemaExtension
+
+# Cost: every object field counts 1 per object it may return; a list field multiplies its
+# selection by its ``first`` (a literal, a variable, or the argument's default) or, without one,
+# by ``unbounded_list_size``. Depth counts field levels (``{ shops { id } }`` is 2); aliases are
+# counted as the fragments expand. Introspection fields are not measured (the token limit and
+# production's introspection switch bound them).
+#
+# Strawberry's QueryDepthLimiter and MaxAliasesLimiter walk every fragment spread again, so a
+# few hundred tokens of fragments spreading the previous one twice keep them busy for minutes;
+# here each fragment is measured once, and the whole document in time linear in its size.
 
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 

@@ -1,11 +1,4 @@
-"""Per-tenant limits of one API process: mutation rates and subscriptions held at once.
-
-A tenant's token can ask for Shopify calls (``connectShop``), bulk operations
-(``startSyncJob``) and merges (``retryDeadLetters``) that cost far more than the request:
-each has a token bucket per tenant. Subscriptions hold a LISTEN fan-out slot each: a cap per
-tenant across its connections. In-process, like the other limits: with N API processes a
-tenant gets N times these (documented in README "Limits").
-"""
+"""Per-tenant limits of one API process: mutation rates and subscriptions held at once."""
 
 from __future__ import annotations
 
@@ -21,6 +14,12 @@ from ..settings import ApiSettings
 from .rate import TokenBucketLimiter
 from .shape import LIMIT_EXCEEDED
 from .slots import ConcurrencyCap
+
+# A tenant's token can ask for Shopify calls (``connectShop``), bulk operations
+# (``startSyncJob``) and merges (``retryDeadLetters``) that cost far more than the request:
+# each has a token bucket per tenant. Subscriptions hold a LISTEN fan-out slot each: a cap per
+# tenant across its connections. In-process, like the other limits: with N API processes a
+# tenant gets N times these (documented in README "Limits").
 
 
 def tenant_key(principal: Principal) -> str:

@@ -1,8 +1,4 @@
-"""Stage a parsed batch with one COPY, then merge it into orders and line items, set-based.
-
-One statement merges (``merge_batch`` in sql/ingest.sql); a value Postgres cannot cast sets its
-lines aside and the merge runs again without them.
-"""
+"""Stage a parsed batch with one COPY, then merge it into orders and line items, set-based."""
 
 from __future__ import annotations
 
@@ -17,6 +13,9 @@ from bulk.types import SyncMode
 
 from .parse import ORDER, BadLine
 from .stats import IngestStats
+
+# One statement merges (``merge_batch`` in sql/ingest.sql); a value Postgres cannot cast sets its
+# lines aside and the merge runs again without them.
 
 _Q = queries("ingest")
 

@@ -1,10 +1,4 @@
-"""The outbound network policy: which admin and result URLs, and which addresses, are allowed.
-
-Production: the Admin API is https on the shop's own domain or an allow-listed host; result
-files are https on Shopify's storage hosts; every address must be public. Development also
-allows loopback (the simulator) and, at private addresses, the host names it is given
-(``DEV_PRIVATE_HOSTS``: the simulator's container); nothing else private. Pure rules: no I/O.
-"""
+"""The outbound network policy: which admin and result URLs, and which addresses, are allowed."""
 
 from __future__ import annotations
 
@@ -16,7 +10,12 @@ from bulk.errors import DestinationRefusedError
 
 from .addresses import address_refusal, parse_address
 
-# Where Shopify's signed result and partialData URLs point (reference §5: Google Cloud Storage).
+# Production: the Admin API is https on the shop's own domain or an allow-listed host; result
+# files are https on Shopify's storage hosts; every address must be public. Development also
+# allows loopback (the simulator) and, at private addresses, the host names it is given
+# (``DEV_PRIVATE_HOSTS``: the simulator's container); nothing else private. Pure rules: no I/O.
+
+# Where Shopify's signed result and partialData URLs point: Google Cloud Storage.
 SHOPIFY_RESULT_HOSTS = ("storage.googleapis.com",)
 
 _LOOPBACK_NAMES = frozenset({"localhost"})

@@ -1,11 +1,4 @@
-"""httpx clients that connect only to addresses the NetPolicy allows.
-
-The host is resolved once, every address it resolves to is checked, and the socket is opened to
-a checked address: there is no second lookup that a rebinding DNS could answer differently.
-This sits in httpcore's network backend, so it covers every new connection of the client
-(TLS still verifies the certificate against the host name). Proxies from the environment are
-ignored, and redirects are not followed.
-"""
+"""httpx clients that connect only to addresses the NetPolicy allows."""
 
 from __future__ import annotations
 
@@ -19,6 +12,12 @@ from bulk.errors import DestinationRefusedError
 
 from .addresses import parse_address
 from .policy import NetPolicy
+
+# The host is resolved once, every address it resolves to is checked, and the socket is opened to
+# a checked address: there is no second lookup that a rebinding DNS could answer differently.
+# This sits in httpcore's network backend, so it covers every new connection of the client
+# (TLS still verifies the certificate against the host name). Proxies from the environment are
+# ignored, and redirects are not followed.
 
 UrlCheck = Callable[[str], None]
 _LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)

@@ -1,10 +1,4 @@
-"""ShopifyClient: a gql Client over the sync HTTPX transport, one per shop, with bounded retries.
-
-Retries (stamina with bulk.retry's policy, keyed on bulk.errors types) cover throttling, 429, 5xx,
-timeouts and connection failures for reads and cancels; a server-given wait is honoured.
-``bulkOperationRunQuery`` is retried only when Shopify provably did not execute it (THROTTLED /
-429): after a transport error the caller must reconcile first.
-"""
+"""ShopifyClient: a gql Client over the sync HTTPX transport, one per shop, with bounded retries."""
 
 from __future__ import annotations
 
@@ -47,6 +41,11 @@ from .responses import (
     raise_for_status,
     raise_for_user_errors,
 )
+
+# Retries (stamina with bulk.retry's policy, keyed on bulk.errors types) cover throttling, 429, 5xx,
+# timeouts and connection failures for reads and cancels; a server-given wait is honoured.
+# ``bulkOperationRunQuery`` is retried only when Shopify provably did not execute it (THROTTLED /
+# 429): after a transport error the caller must reconcile first.
 
 log = structlog.get_logger(__name__)
 

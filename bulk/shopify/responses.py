@@ -1,8 +1,4 @@
-"""Translation of Admin API answers (HTTP status, GraphQL errors, userErrors) into bulk.errors.
-
-Messages are built here from safe parts only: status codes, error codes and Shopify's own error
-texts (which never echo the token); never a URL, a header or a request body.
-"""
+"""Translation of Admin API answers (HTTP status, GraphQL errors, userErrors) into bulk.errors."""
 
 from __future__ import annotations
 
@@ -23,6 +19,9 @@ from bulk.errors import (
     UnexpectedResponseError,
     UnknownInputFieldError,
 )
+
+# Messages are built here from safe parts only: status codes, error codes and Shopify's own error
+# texts (which never echo the token); never a URL, a header or a request body.
 
 _OPERATION_ID = re.compile(r"gid://shopify/BulkOperation/\d+")
 _MAX_TEXT = 300

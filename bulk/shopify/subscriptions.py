@@ -1,9 +1,4 @@
-"""Subscribing to ``bulk_operations/finish``: which input field to send, what the answer means.
-
-``WebhookSubscriptionInput`` took ``callbackUrl`` on older API versions and ``uri`` later; the
-cut-over version is not documented ([U] in the reference), so the client starts from
-:data:`WEBHOOK_URI_SINCE` and falls back to the other field once if the server rejects it.
-"""
+"""Subscribing to ``bulk_operations/finish``: which input field to send, what the answer means."""
 
 from __future__ import annotations
 
@@ -14,6 +9,10 @@ from bulk.errors import WebhookSubscriptionError
 
 from .endpoint import version_at_least
 from .responses import fail_shape
+
+# ``WebhookSubscriptionInput`` took ``callbackUrl`` on older API versions and ``uri`` later; the
+# cut-over version is not documented ([U] in the reference), so the client starts from
+# :data:`WEBHOOK_URI_SINCE` and falls back to the other field once if the server rejects it.
 
 # [U] Matches the simulator's default ``webhook_uri_since``; a wrong guess costs one request.
 WEBHOOK_URI_SINCE = "2025-01"

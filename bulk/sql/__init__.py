@@ -1,11 +1,5 @@
 """The engine's named SQL queries, kept in the ``.sql`` files beside this module and loaded once:
-``queries("jobs")`` is the mapping of ``jobs.sql`` (as procrastinate's queries.sql).
-
-A file holds blocks introduced by a ``-- name: <query_name>`` line; the block's text up to the
-next marker is the query. Values are always bound by the caller (``%(name)s`` placeholders); a
-``{{fragment}}`` is filled in at load time with identifiers and casts rendered from the order
-field list (``bulk.sql.fields``), never with a value.
-"""
+``queries("jobs")`` is the mapping of ``jobs.sql`` (as procrastinate's queries.sql)."""
 
 from __future__ import annotations
 
@@ -16,6 +10,11 @@ from importlib import resources
 from typing import LiteralString
 
 from .fields import FRAGMENTS
+
+# A file holds blocks introduced by a ``-- name: <query_name>`` line; the block's text up to the
+# next marker is the query. Values are always bound by the caller (``%(name)s`` placeholders); a
+# ``{{fragment}}`` is filled in at load time with identifiers and casts rendered from the order
+# field list (``bulk.sql.fields``), never with a value.
 
 _MARKER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _FRAGMENT = re.compile(r"\{\{(?P<name>[a-z_]+)\}\}")

@@ -1,8 +1,5 @@
 """The SQL fragments rendered from the order field list (``bulk.order_fields``) that ingest.sql's
-``{{placeholders}}`` take: column lists, JSON extractions with their casts, upsert assignments.
-
-Every extraction reads the line's parsed jsonb as ``d``, so the queries name it that way.
-"""
+``{{placeholders}}`` take: column lists, JSON extractions with their casts, upsert assignments."""
 
 from __future__ import annotations
 
@@ -10,6 +7,8 @@ from collections.abc import Mapping
 from typing import Final
 
 from bulk.order_fields import CAST_TYPES, LINE_ITEM_FIELDS, ORDER_FIELDS, Field, stored
+
+# Every extraction reads the line's parsed jsonb as ``d``, so the queries name it that way.
 
 
 def _text_at(path: str) -> str:
