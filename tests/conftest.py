@@ -14,13 +14,7 @@ from psycopg import sql
 
 from cli.log import route_structlog_through_logging
 from schema.migrate import migrate
-
-# The test entry point reads its configuration here, once.
-ADMIN_URL = os.environ.get(
-    "SHOPSYNC_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("SHOPSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-RABBITMQ_URL = os.environ.get("SHOPSYNC_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+from tests.support.services import ADMIN_URL, RABBITMQ_URL, REDIS_URL
 
 
 def _database_url(name: str) -> str:

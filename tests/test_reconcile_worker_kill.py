@@ -13,8 +13,9 @@ import psycopg
 import pytest
 
 from cli.demo import START_JOB
+from tests.support.broker import delete_queues
+from tests.support.kill import JobRow, job_row, wait_for_row
 from tests.support.stack import Stack
-from tests.test_worker_kill import JobRow, _delete_queues, _job_row, _wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -89,10 +90,10 @@ def test_worker_killed_mid_reconcile_resumes_and_deletes_exactly_the_deleted_ord
                     and row.lease_held
                 )
 
-            _wait_for(stack, database_url, job_id, mid_file)
+            wait_for_row(stack, database_url, job_id, mid_file)
             stack.kill_worker()
             time.sleep(0.5)  # a batch whose COMMIT was already sent may still land
-            killed_at = _job_row(database_url, job_id)
+            killed_at = job_row(database_url, job_id)
             assert killed_at.result_file_size is not None
             assert 0 < killed_at.checkpoint_byte < killed_at.result_file_size, killed_at
             assert _deleted(database_url) == set()  # nothing before the whole file is read
@@ -101,7 +102,7 @@ def test_worker_killed_mid_reconcile_resumes_and_deletes_exactly_the_deleted_ord
             job = stack.wait(job_id, timeout_s=60)
             assert job["status"] == "COMPLETED", job
             stats = stack.api.execute(STATS, {"id": job_id})["syncJob"]["stats"]
-            row = _job_row(database_url, job_id)
+            row = job_row(database_url, job_id)
             assert stats == {
                 "linesRead": ORDERS - GONE,  # every id once: resumed at the checkpoint
                 "bytesRead": row.result_file_size,
@@ -111,4 +112,4 @@ def test_worker_killed_mid_reconcile_resumes_and_deletes_exactly_the_deleted_ord
             assert len(stack.sim_get("/_sim/operations", shop=DOMAIN)) == 2  # initial + this
     finally:
         if stack.env:
-            _delete_queues(rabbitmq_url, stack.queue_name)
+            delete_queues(rabbitmq_url, stack.queue_name)

@@ -10,7 +10,7 @@ from psycopg import conninfo, sql
 
 from cli.main import cli
 from schema.migrate import available_migrations
-from tests.conftest import ADMIN_URL
+from tests.support.services import ADMIN_URL
 
 
 def test_migrate_creates_the_database_and_is_idempotent() -> None:

@@ -11,7 +11,7 @@ import pytest
 from psycopg import conninfo, sql
 
 from schema.dump import SCHEMA_SQL, dump_schema, normalize
-from tests.conftest import ADMIN_URL
+from tests.support.services import ADMIN_URL
 
 _FIX = "schema/schema.sql is not the schema the migrations build: run `make schema` and commit it"
 

@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bulk.types import JobStatus
 from simulator.server import SimulatorServer
-from tests.conftest import ADMIN_URL
+from tests.support.services import ADMIN_URL
 from tests.support.shopify_sim import (
     fast_settings,
     job_of,
