@@ -1,0 +1,586 @@
+"""The rich part of a generated order: addresses, customer, taxes, discounts, shipping, payments,
+fulfilments, refunds, risk and metafields, derived from the order's core figures.
+
+It draws from its own random stream, so the core fields of an order stay what they always were.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.addresses import customer_address, random_address
+
+Money = dict[str, Any]
+Presentment = tuple[str, float] | None
+
+_FIRST = ("Ana", "Zoë", "José", "Åsa", "Søren", "Mei", "Sakura", "Liam", "Noah", "Olivia", "Émile")
+_LAST = ("García", "Müller", "O'Brien", "Smith", "Nguyen", "Kowalski", "Tanaka", "Dubois", "Rossi")
+_CUSTOMER_TAGS = ("vip", "newsletter", "wholesale", "returning")
+_CUSTOMER_EPOCH = 1_577_836_800  # 2020-01-01: every customer exists before the oldest order
+_APPS = {
+    "web": ("580111", "Online Store"),
+    "580111": ("580111", "Online Store"),
+    "pos": ("129785", "Point of Sale"),
+    "shopify_draft_order": ("1354745", "Draft Orders"),
+    "iphone": ("1193295", "Shopify Mobile for iPhone"),
+    "android": ("1193297", "Shopify Mobile for Android"),
+}
+_CODES = ("SAVE10", "WELCOME10", "BFCM10")
+_CARRIERS = (
+    ("UPS", "1Z{n:012d}", "https://www.ups.com/track?tracknum={number}"),
+    ("DHL Express", "JD{n:014d}", "https://www.dhl.com/track?tracking-id={number}"),
+    ("USPS", "9400{n:018d}", "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"),
+)
+_TAX_TITLES = {"US": "State Tax", "CA": "GST", "AU": "GST", "JP": "JCT"}
+_LOCALES = {"US": "en", "CA": "en", "GB": "en", "AU": "en", "DE": "de", "FR": "fr", "JP": "ja"}
+
+
+@dataclass(frozen=True)
+class LineFigures:
+    """What the core generator decided for one line item (amounts in cents)."""
+
+    unit: int
+    discount_unit: int
+    percent: int
+
+
+@dataclass(frozen=True)
+class OrderFigures:
+    """What the core generator decided for the order (amounts in cents)."""
+
+    seed: int
+    numeric_id: int
+    created: int
+    updated: int
+    currency: str
+    present: Presentment
+    subtotal: int
+    shipping: int
+    tax_rate: int
+    tax: int
+    total: int
+    refunded: int
+    customer_no: int | None
+    cancelled: bool
+
+
+def _money(cents: int, currency: str, present: Presentment) -> Money:
+    # Local twin of generator.money (importing it would be circular).
+    shop = {"amount": str(cents / 100), "currencyCode": currency}
+    if present is None:
+        return {"shopMoney": shop, "presentmentMoney": dict(shop)}
+    code, rate = present
+    return {
+        "shopMoney": shop,
+        "presentmentMoney": {"amount": str(round(cents * rate) / 100), "currencyCode": code},
+    }
+
+
+def _ts(ts: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def customer(no: int, seed: int, currency: str) -> dict[str, Any]:
+    """Customer ``no`` of the shop: the same on every order it places."""
+    rng = random.Random(seed * 7_919 + no * 104_729)
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    created = _CUSTOMER_EPOCH + rng.randrange(3 * 365 * 86_400)
+    address = customer_address(no, seed, first, last)
+    email = f"customer{no}@example.com"
+    state = "ENABLED" if rng.random() < 0.7 else rng.choice(("DISABLED", "INVITED", "DECLINED"))
+    marketing = rng.choice(("SUBSCRIBED", "NOT_SUBSCRIBED", "UNSUBSCRIBED", "PENDING"))
+    orders = rng.randint(1, 40)
+    return {
+        "__typename": "Customer",
+        "id": f"gid://shopify/Customer/{no}",
+        "legacyResourceId": str(no),
+        "firstName": first,
+        "lastName": last,
+        "displayName": f"{first} {last}",
+        "email": email,
+        "phone": address["phone"],
+        "defaultEmailAddress": {"emailAddress": email, "marketingState": marketing},
+        "tags": sorted(set(rng.sample(_CUSTOMER_TAGS, rng.choice((0, 0, 1, 2))))),
+        "note": "Prefers morning delivery" if rng.random() < 0.1 else None,
+        "state": state,
+        "verifiedEmail": rng.random() < 0.9,
+        "validEmailAddress": True,
+        "taxExempt": rng.random() < 0.03,
+        "locale": _LOCALES.get(str(address["countryCodeV2"]), "en"),
+        "createdAt": _ts(created),
+        "updatedAt": _ts(created + rng.randrange(365 * 86_400)),
+        "numberOfOrders": str(orders),
+        "amountSpent": {
+            "amount": str(orders * rng.randrange(1_000, 20_000) / 100),
+            "currencyCode": currency,
+        },
+        "lifetimeDuration": f"about {rng.randint(1, 6)} years",
+        "defaultAddress": address,
+        "addresses": [address],
+    }
+
+
+def _discount_applications(
+    rng: random.Random, lines: list[LineFigures], currency: str, source: str
+) -> list[dict[str, Any]]:
+    """One application per distinct line discount percentage (10 %: a code, 25 %: other kinds)."""
+    apps: list[dict[str, Any]] = []
+    for percent in sorted({line.percent for line in lines if line.percent}):
+        base = {
+            "allocationMethod": "ACROSS",
+            "index": len(apps),
+            "targetSelection": "ENTITLED",
+            "targetType": "LINE_ITEM",
+            "value": {"__typename": "PricingPercentageValue", "percentage": float(percent)},
+        }
+        if percent == 10:
+            apps.append(
+                {**base, "__typename": "DiscountCodeApplication", "code": rng.choice(_CODES)}
+            )
+        elif source == "pos":
+            apps.append(
+                {
+                    **base,
+                    "__typename": "ManualDiscountApplication",
+                    "title": "Staff discount",
+                    "description": "Applied at the till",
+                    "allocationMethod": "EACH",
+                }
+            )
+        elif rng.random() < 0.2:
+            apps.append({**base, "__typename": "ScriptDiscountApplication", "title": "Bundle 25%"})
+        else:
+            apps.append(
+                {**base, "__typename": "AutomaticDiscountApplication", "title": "Summer sale 25%"}
+            )
+    del currency  # percentage values carry no currency
+    return apps
+
+
+def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigures) -> None:
+    """Add the rich fields to ``order`` (and its line items) in place."""
+    rng = random.Random(fig.seed * 2_654_435_761 + fig.numeric_id)
+    cur, pres = fig.currency, fig.present
+
+    def money(cents: int) -> Money:
+        return _money(cents, cur, pres)
+
+    items: list[dict[str, Any]] = order["lineItems"]
+    financial = order["displayFinancialStatus"]
+    fulfillment = order["displayFulfillmentStatus"]
+    source = str(order.get("sourceName") or "web")
+
+    # Customer and addresses: a registered customer ships to its default address most times.
+    buyer = None if fig.customer_no is None else customer(fig.customer_no, fig.seed, cur)
+    if buyer is not None:
+        billing = dict(buyer["defaultAddress"])
+    else:
+        billing = random_address(rng, fig.numeric_id * 10 + 1)
+    requires_shipping = any(item["requiresShipping"] for item in items)
+    if not requires_shipping or source == "pos":
+        shipping_address = None
+    elif rng.random() < 0.8:
+        shipping_address = dict(billing)
+    else:
+        shipping_address = random_address(rng, fig.numeric_id * 10 + 2)
+    country = str(billing["countryCodeV2"])
+
+    # Taxes: one rate over the taxable lines; the last taxable line takes the rounding rest.
+    title = _TAX_TITLES.get(country, "VAT")
+    taxable = [i for i, item in enumerate(items) if item["taxable"]]
+    remaining = fig.tax
+    for i, item in enumerate(items):
+        line_total = (lines[i].unit - lines[i].discount_unit) * item["quantity"]
+        share = 0
+        if fig.tax_rate and i in taxable:
+            share = remaining if i == taxable[-1] else line_total * fig.tax_rate // 100
+            remaining -= share
+        item["taxLines"] = (
+            [_tax_line(title, fig.tax_rate, share, cur, pres)] if fig.tax_rate and share else []
+        )
+    tax_lines = [_tax_line(title, fig.tax_rate, fig.tax, cur, pres)] if fig.tax_rate else []
+    tax_exempt = fig.tax_rate == 0 and (
+        (buyer is not None and buyer["taxExempt"]) or rng.random() < 0.25
+    )
+
+    # Discounts: applications plus one allocation per discounted line, summing to the total.
+    apps = _discount_applications(rng, lines, cur, source)
+    by_percent = {int(app["value"]["percentage"]): app for app in apps}
+    for i, item in enumerate(items):
+        line = lines[i]
+        amount = line.discount_unit * item["quantity"]
+        item["discountAllocations"] = (
+            [{"allocatedAmountSet": money(amount), "discountApplication": by_percent[line.percent]}]
+            if amount
+            else []
+        )
+    codes = [str(app["code"]) for app in apps if app["__typename"] == "DiscountCodeApplication"]
+
+    # Line item extras.
+    current_qty = current_subtotal = current_discounts = weight = current_weight = 0
+    for i, item in enumerate(items):
+        line = lines[i]
+        net_unit = line.unit - line.discount_unit
+        unfulfilled = item["unfulfilledQuantity"]
+        item["nonFulfillableQuantity"] = item["quantity"] - item["currentQuantity"]
+        item["discountedUnitPriceAfterAllDiscountsSet"] = money(net_unit)
+        item["unfulfilledOriginalTotalSet"] = money(line.unit * unfulfilled)
+        item["unfulfilledDiscountedTotalSet"] = money(net_unit * unfulfilled)
+        item["restockable"] = item["requiresShipping"] and item["currentQuantity"] > 0
+        number = item["product"]["id"].rsplit("/", 1)[1]
+        item["image"] = {
+            "id": f"gid://shopify/ProductImage/{number}1",
+            "altText": item["title"],
+            "url": f"https://cdn.shopify.com/s/files/1/0000/0001/products/{number}.jpg",
+            "width": 1024,
+            "height": 1024,
+        }
+        item["product"].update(
+            title=item["title"],
+            vendor=item["vendor"] or "",
+            handle=f"product-{number}",
+            productType="Gift Card" if item["isGiftCard"] else "Merchandise",
+        )
+        item["variant"].update(
+            sku=item["sku"],
+            title=item["variantTitle"] or "Default Title",
+            price=str(line.unit / 100),
+            product=item["product"],
+        )
+        grams = 0 if item["isGiftCard"] else 150 + (line.unit % 7) * 100
+        weight += grams * item["quantity"]
+        current_weight += grams * item["currentQuantity"]
+        current_qty += item["currentQuantity"]
+        current_subtotal += net_unit * item["currentQuantity"]
+        current_discounts += line.discount_unit * item["currentQuantity"]
+
+    # Shipping line.
+    shipping_lines: list[dict[str, Any]] = []
+    if requires_shipping and source != "pos":
+        name = "Free shipping" if fig.shipping == 0 else rng.choice(("Standard", "Express"))
+        shipping_lines.append(
+            {
+                "id": f"gid://shopify/ShippingLine/{fig.numeric_id * 10}",
+                "title": name,
+                "code": name,
+                "carrierIdentifier": None,
+                "source": "shopify",
+                "deliveryCategory": "shipping",
+                "custom": False,
+                "phone": None,
+                "shippingRateHandle": f"shopify-{name.replace(' ', '%20')}-{fig.shipping / 100}",
+                "isRemoved": False,
+                "originalPriceSet": money(fig.shipping),
+                "discountedPriceSet": money(fig.shipping),
+                "currentDiscountedPriceSet": money(fig.shipping),
+                "discountAllocations": [],
+                "taxLines": [],
+            }
+        )
+
+    # Payments.
+    if financial in ("PAID", "PARTIALLY_REFUNDED", "REFUNDED"):
+        received = fig.total
+    elif financial == "PARTIALLY_PAID":
+        received = fig.total // 2
+    else:
+        received = 0
+    outstanding = fig.total - received if financial in ("PENDING", "PARTIALLY_PAID") else 0
+    gateway = "manual" if source == "shopify_draft_order" else "shopify_payments"
+    has_gift_card_payment = received and rng.random() < 0.05
+    transactions = _transactions(rng, fig, financial, gateway, received, money)
+
+    # Fulfilments (several for some orders) and refunds (with refunded line items).
+    fulfillments = _fulfillments(rng, order, items, fig)
+    refunds = order["refunds"]
+    for refund in refunds:
+        refund["legacyResourceId"] = refund["id"].rsplit("/", 1)[1]
+        refund["updatedAt"] = refund["createdAt"]
+        refund["refundLineItems"] = [
+            {
+                "id": f"gid://shopify/RefundLineItem/{item['id'].rsplit('/', 1)[1]}",
+                "lineItem": item,
+                "quantity": item["quantity"] - item["currentQuantity"],
+                "restockType": "RETURN" if item["requiresShipping"] else "NO_RESTOCK",
+                "restocked": item["requiresShipping"],
+                "priceSet": money(lines[i].unit - lines[i].discount_unit),
+                "subtotalSet": money(
+                    (lines[i].unit - lines[i].discount_unit)
+                    * (item["quantity"] - item["currentQuantity"])
+                ),
+                "totalTaxSet": money(0),
+                "location": None,
+            }
+            for i, item in enumerate(items)
+            if item["quantity"] > item["currentQuantity"]
+        ]
+        refund["transactions"] = [t for t in transactions if t["kind"] == "REFUND"]
+
+    # Risk: FRAUD cancellations were high risk.
+    if order["cancelReason"] == "FRAUD":
+        level = "HIGH"
+    else:
+        level = "LOW" if rng.random() < 0.9 else rng.choice(("MEDIUM", "HIGH"))
+    recommendation = {"LOW": "ACCEPT", "MEDIUM": "INVESTIGATE", "HIGH": "CANCEL"}[level]
+    fact = {
+        "LOW": ("Characteristics of this order are similar to non-fraudulent orders", "POSITIVE"),
+        "MEDIUM": ("Billing address does not match credit card country", "NEUTRAL"),
+        "HIGH": ("There were 5 payment attempts", "NEGATIVE"),
+    }[level]
+
+    app_id, app_name = _APPS.get(source, ("580111", "Online Store"))
+    confirmation = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
+    attributes = (
+        [
+            {"key": "gift_message", "value": "Happy birthday! 🎂"},
+            {"key": "how_did_you_hear", "value": "Instagram"},
+        ]
+        if rng.random() < 0.1
+        else []
+    )
+    metafields = (
+        [
+            _metafield(fig, 1, "custom", "gift_wrap", "true", "boolean"),
+            _metafield(fig, 2, "erp", "export_id", str(fig.numeric_id * 3), "number_integer"),
+        ]
+        if rng.random() < 0.3
+        else []
+    )
+    closed = bool(order["closed"])
+    order.update(
+        {
+            "confirmationNumber": confirmation,
+            "returnStatus": "RETURNED"
+            if refunds and refunds[0]["refundLineItems"]
+            else "NO_RETURN",
+            "originalTotalPriceSet": money(fig.total),
+            "currentSubtotalPriceSet": money(current_subtotal),
+            "currentTotalTaxSet": money(current_subtotal * fig.tax_rate // 100),
+            "currentTotalDiscountsSet": money(current_discounts),
+            "currentShippingPriceSet": money(fig.shipping),
+            "currentCartDiscountAmountSet": money(0),
+            "cartDiscountAmountSet": None,
+            "currentTotalAdditionalFeesSet": None,
+            "originalTotalAdditionalFeesSet": None,
+            "currentTotalDutiesSet": None,
+            "originalTotalDutiesSet": None,
+            "totalReceivedSet": money(received),
+            "totalOutstandingSet": money(outstanding),
+            "totalCapturableSet": money(fig.total if financial == "AUTHORIZED" else 0),
+            "totalTipReceivedSet": money(0),
+            "totalRefundedShippingSet": money(fig.shipping if financial == "REFUNDED" else 0),
+            "netPaymentSet": money(received - fig.refunded),
+            "refundDiscrepancySet": money(0),
+            "subtotalLineItemsQuantity": sum(item["quantity"] for item in items),
+            "currentSubtotalLineItemsQuantity": current_qty,
+            "totalWeight": str(weight),
+            "currentTotalWeight": str(current_weight),
+            "taxLines": tax_lines,
+            "currentTaxLines": (
+                [_tax_line(title, fig.tax_rate, current_subtotal * fig.tax_rate // 100, cur, pres)]
+                if fig.tax_rate
+                else []
+            ),
+            "taxExempt": tax_exempt,
+            # Totals add tax on top (total = subtotal + shipping + tax), so taxes are never
+            # included in prices here.
+            "taxesIncluded": False,
+            "estimatedTaxes": False,
+            "dutiesIncluded": False,
+            "additionalFees": [],
+            "customer": buyer,
+            "customerAcceptsMarketing": bool(
+                buyer is not None and buyer["defaultEmailAddress"]["marketingState"] == "SUBSCRIBED"
+            ),
+            "customerLocale": _LOCALES.get(country, "en"),
+            "billingAddress": billing,
+            "shippingAddress": shipping_address,
+            "displayAddress": shipping_address or billing,
+            "billingAddressMatchesShippingAddress": shipping_address is None
+            or shipping_address == billing,
+            "shippingLine": shipping_lines[0] if shipping_lines else None,
+            "shippingLines": shipping_lines,
+            "discountCode": codes[0] if codes else None,
+            "discountCodes": codes,
+            "discountApplications": apps,
+            "customAttributes": attributes,
+            "sourceIdentifier": None if source == "web" else f"{source}-{fig.numeric_id}",
+            "app": {"id": f"gid://shopify/App/{app_id}", "name": app_name},
+            "channelInformation": {
+                "id": f"gid://shopify/ChannelInformation/{fig.numeric_id}",
+                "channelId": f"gid://shopify/Channel/{app_id}",
+                "displayName": app_name,
+            },
+            "merchantOfRecordApp": None,
+            "clientIp": None if source == "pos" else f"203.0.113.{fig.numeric_id % 250 + 1}",
+            "registeredSourceUrl": None,
+            "statusPageUrl": f"https://shop.example/{fig.seed}/orders/{fig.numeric_id:x}/"
+            f"authenticate?key={confirmation.lower()}",
+            "poNumber": f"PO-{fig.numeric_id}" if source == "shopify_draft_order" else None,
+            "paymentGatewayNames": (["gift_card", gateway] if has_gift_card_payment else [gateway]),
+            "riskLevel": level,
+            "risks": [{"display": level != "LOW", "level": level, "message": fact[0]}],
+            "risk": {
+                "recommendation": recommendation,
+                "assessments": [
+                    {"riskLevel": level, "facts": [{"description": fact[0], "sentiment": fact[1]}]}
+                ],
+            },
+            "canMarkAsPaid": financial in ("PENDING", "PARTIALLY_PAID") and not fig.cancelled,
+            "canNotifyCustomer": order["email"] is not None,
+            "capturable": financial == "AUTHORIZED",
+            "edited": rng.random() < 0.03,
+            "fulfillable": fulfillment in ("UNFULFILLED", "PARTIALLY_FULFILLED", "OPEN")
+            and not closed,
+            "fullyPaid": financial in ("PAID", "PARTIALLY_REFUNDED", "REFUNDED"),
+            "unpaid": financial in ("PENDING", "AUTHORIZED", "EXPIRED", "VOIDED"),
+            "refundable": financial in ("PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED"),
+            "restockable": any(item["restockable"] for item in items),
+            "requiresShipping": requires_shipping,
+            "merchantEditable": not closed,
+            "merchantEditableErrors": ["Order is closed."] if closed else [],
+            "hasTimelineComment": rng.random() < 0.05,
+            "fulfillments": fulfillments,
+            "fulfillmentsCount": {"count": len(fulfillments), "precision": "EXACT"},
+            "transactions": transactions,
+            "transactionsCount": {"count": len(transactions), "precision": "EXACT"},
+            "metafields": metafields,
+        }
+    )
+
+
+def _tax_line(title: str, rate: int, cents: int, currency: str, present: Presentment) -> Money:
+    return {
+        "title": title,
+        "rate": rate / 100,
+        "ratePercentage": float(rate),
+        "priceSet": _money(cents, currency, present),
+        "channelLiable": False,
+        "source": "Shopify",
+    }
+
+
+def _metafield(
+    fig: OrderFigures, k: int, namespace: str, key: str, value: str, type_: str
+) -> dict[str, Any]:
+    return {
+        "id": f"gid://shopify/Metafield/{fig.numeric_id * 10 + k}",
+        "namespace": namespace,
+        "key": key,
+        "value": value,
+        "type": type_,
+        "createdAt": _ts(fig.created),
+        "updatedAt": _ts(fig.updated),
+    }
+
+
+def _transactions(
+    rng: random.Random,
+    fig: OrderFigures,
+    financial: str | None,
+    gateway: str,
+    received: int,
+    money: Any,
+) -> list[dict[str, Any]]:
+    base_id = fig.numeric_id * 10
+    test = False
+
+    def tx(k: int, kind: str, status: str, cents: int, at: int) -> dict[str, Any]:
+        return {
+            "id": f"gid://shopify/OrderTransaction/{base_id + k}",
+            "kind": kind,
+            "status": status,
+            "gateway": gateway,
+            "formattedGateway": "Shopify Payments" if gateway == "shopify_payments" else "Manual",
+            "amountSet": money(cents),
+            "createdAt": _ts(at),
+            "processedAt": _ts(at),
+            "test": test,
+            "authorizationCode": f"{rng.randrange(10**6):06d}" if kind != "REFUND" else None,
+            "accountNumber": f"•••• •••• •••• {rng.randrange(10**4):04d}"
+            if gateway == "shopify_payments"
+            else None,
+        }
+
+    out: list[dict[str, Any]] = []
+    if financial in ("AUTHORIZED", "EXPIRED", "VOIDED"):
+        out.append(tx(1, "AUTHORIZATION", "SUCCESS", fig.total, fig.created))
+        if financial == "VOIDED":
+            out.append(tx(2, "VOID", "SUCCESS", fig.total, fig.updated))
+    elif financial == "PENDING":
+        out.append(tx(1, "SALE", "PENDING", fig.total, fig.created))
+    elif received:
+        out.append(tx(1, "SALE", "SUCCESS", received, fig.created))
+    if fig.refunded:
+        out.append(tx(3, "REFUND", "SUCCESS", fig.refunded, fig.updated))
+    return out
+
+
+def _fulfillments(
+    rng: random.Random, order: dict[str, Any], items: list[dict[str, Any]], fig: OrderFigures
+) -> list[dict[str, Any]]:
+    """Extend the core fulfilment; FULFILLED orders with several lines ship in two parcels."""
+    existing: list[dict[str, Any]] = order["fulfillments"]
+    if not existing:
+        return existing
+    core = existing[0]
+    shippable = [item for item in items if item["requiresShipping"]] or items
+    if order["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED":
+        parcels = [shippable[: max(1, len(shippable) // 2)]]
+    elif len(shippable) > 1 and rng.random() < 0.4:
+        parcels = [shippable[:1], shippable[1:]]
+    else:
+        parcels = [shippable]
+    out: list[dict[str, Any]] = []
+    for k, parcel in enumerate(parcels):
+        carrier, pattern, url = _CARRIERS[0 if k == 0 else fig.numeric_id % len(_CARRIERS)]
+        # The core fulfilment keeps its UPS tracking number.
+        number = core["trackingInfo"][0]["number"] if k == 0 else pattern.format(n=fig.numeric_id)
+        fulfilment_id = fig.numeric_id * 10 + k
+        # The first parcel keeps the core fulfilment's createdAt; later ones follow an hour apart.
+        created = fig.updated + k * 3_600
+        delivered = rng.random() < 0.7
+        fulfilment = dict(core) if k == 0 else {}
+        fulfilment.update(
+            {
+                "id": core["id"] if k == 0 else f"gid://shopify/Fulfillment/{fulfilment_id}",
+                "legacyResourceId": str(fulfilment_id),
+                "name": f"{order['name']}.{k + 1}",
+                "status": "SUCCESS",
+                "displayStatus": "DELIVERED" if delivered else "IN_TRANSIT",
+                "createdAt": _ts(created),
+                "updatedAt": _ts(created),
+                "deliveredAt": _ts(created + 2 * 86_400) if delivered else None,
+                "estimatedDeliveryAt": _ts(created + 3 * 86_400),
+                "inTransitAt": _ts(created + 3_600),
+                "requiresShipping": True,
+                "totalQuantity": sum(item["currentQuantity"] for item in parcel),
+                "location": {"id": "gid://shopify/Location/1", "name": "Main warehouse"},
+                "trackingInfo": [
+                    {"company": carrier, "number": number, "url": url.format(number=number)}
+                ],
+                "fulfillmentLineItems": [
+                    {
+                        "id": f"gid://shopify/FulfillmentLineItem/{item['id'].rsplit('/', 1)[1]}",
+                        "quantity": item["currentQuantity"],
+                        "lineItem": item,
+                        "originalTotalSet": item["originalTotalSet"],
+                        "discountedTotalSet": item["discountedTotalSet"],
+                    }
+                    for item in parcel
+                ],
+                "events": [
+                    {
+                        "id": f"gid://shopify/FulfillmentEvent/{fulfilment_id * 10 + 1}",
+                        "status": "IN_TRANSIT",
+                        "happenedAt": _ts(created + 3_600),
+                        "message": None,
+                    }
+                ],
+            }
+        )
+        out.append(fulfilment)
+    return out
