@@ -24,6 +24,7 @@ from simulator import order_resolvers as orders
 from simulator.bulkquery import compile_bulk_query, validate_bulk_query
 from simulator.operations import BulkOperation
 from simulator.opsearch import filter_operations
+from simulator.rest import shop_number
 from simulator.runtime import Shop, Simulator
 from simulator.search import SearchSyntaxError, parse_search
 
@@ -98,7 +99,7 @@ def _ctx(info: GraphQLResolveInfo[Any]) -> RequestContext:
 def resolve_shop(_root: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
     """``shop { id name myshopifyDomain }``."""
     shop = _ctx(info).shop
-    number = 60_000_000_000 + zlib.crc32(shop.domain.encode()) % 1_000_000_000
+    number = shop_number(shop.domain)
     return {
         "__typename": "Shop",
         "id": f"gid://shopify/Shop/{number}",

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.config import ShopConfig, SimulatorConfig
+from simulator.config import LEGACY_VERSIONS, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 
 TOKEN = "shpat_test_token"
@@ -32,7 +32,12 @@ POLL = (
 def make_config(**overrides: Any) -> SimulatorConfig:
     """A small, fast configuration (200 orders, run_seconds 0)."""
     shop = ShopConfig(domain=SHOP, access_token=TOKEN, orders=200, seed=7)
-    values: dict[str, Any] = {"shops": [shop], "run_seconds": 0.0}
+    # Version tests exercise pre-2026-01 behaviour, so retired versions answer as they were.
+    values: dict[str, Any] = {
+        "shops": [shop],
+        "run_seconds": 0.0,
+        "legacy_versions": LEGACY_VERSIONS,
+    }
     values.update(overrides)
     return SimulatorConfig(**values)
 
