@@ -396,13 +396,17 @@ def _walk_abstract(
 ) -> Variants:
     """Walk the selection once per possible concrete type (fragments decide what each gets)."""
     own = abstract.fields if isinstance(abstract, GraphQLInterfaceType) else {}
-    for selected in selection.selections if selection else ():
-        if (
-            isinstance(selected, FieldNode)
-            and selected.name.value != "__typename"
-            and selected.name.value not in own
-        ):
-            state.error(f"Field '{selected.name.value}' doesn't exist on type '{abstract.name}'")
+    unknown = [
+        selected.name.value
+        for selected in (selection.selections if selection else ())
+        if isinstance(selected, FieldNode)
+        and selected.name.value != "__typename"
+        and selected.name.value not in own
+    ]
+    for name in unknown:
+        state.error(f"Field '{name}' doesn't exist on type '{abstract.name}'")
+    if unknown:
+        return ()
     variants: list[tuple[str, tuple[FieldPlan, ...]]] = []
     for concrete in SCHEMA.get_possible_types(abstract):
         variants.append(

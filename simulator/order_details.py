@@ -173,6 +173,8 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
     fulfillment = order["displayFulfillmentStatus"]
     source = str(order.get("sourceName") or "web")
 
+    _refund_units(items, financial)
+
     # Customer and addresses: a registered customer ships to its default address most times.
     buyer = None if fig.customer_no is None else customer(fig.customer_no, fig.seed, cur)
     if buyer is not None:
@@ -450,6 +452,23 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
             "metafields": metafields,
         }
     )
+
+
+def _refund_units(items: list[dict[str, Any]], financial: str | None) -> None:
+    """Make the refunded units agree with the financial status: a full refund takes every unit
+    back, a partial one at least one unit (the refund amount may also cover other things)."""
+    if financial == "REFUNDED":
+        refunded = list(items)
+    elif financial == "PARTIALLY_REFUNDED" and all(
+        i["currentQuantity"] == i["quantity"] for i in items
+    ):
+        refunded = items[:1]
+    else:
+        return
+    for item in refunded:
+        current = 0 if financial == "REFUNDED" else item["quantity"] - 1
+        item["currentQuantity"] = item["refundableQuantity"] = current
+        item["unfulfilledQuantity"] = min(item["unfulfilledQuantity"], current)
 
 
 def _tax_line(title: str, rate: int, cents: int, currency: str, present: Presentment) -> Money:
