@@ -182,7 +182,9 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
     else:
         billing = random_address(rng, fig.numeric_id * 10 + 1)
     requires_shipping = any(item["requiresShipping"] for item in items)
-    if not requires_shipping or source == "pos":
+    # Point-of-sale orders are taken away unless shipping was charged.
+    ships = fig.shipping > 0 or (requires_shipping and source != "pos")
+    if not ships:
         shipping_address = None
     elif rng.random() < 0.8:
         shipping_address = dict(billing)
@@ -261,7 +263,7 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
 
     # Shipping line.
     shipping_lines: list[dict[str, Any]] = []
-    if requires_shipping and source != "pos":
+    if ships:
         name = "Free shipping" if fig.shipping == 0 else rng.choice(("Standard", "Express"))
         shipping_lines.append(
             {
