@@ -107,6 +107,7 @@ def _build(rng: random.Random, number: int, first: str | None, last: str | None)
         "formatted": [" ".join(line.split()) for line in lines] + [country],
         "formattedArea": area,
         "timeZone": zone,
+        "validationResultSummary": "NO_ISSUES" if rng.random() < 0.9 else "WARNING",
     }
 
 

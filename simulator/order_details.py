@@ -234,6 +234,7 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
         item["unfulfilledOriginalTotalSet"] = money(line.unit * unfulfilled)
         item["unfulfilledDiscountedTotalSet"] = money(net_unit * unfulfilled)
         item["restockable"] = item["requiresShipping"] and item["currentQuantity"] > 0
+        item["duties"] = []  # no cross-border duties are generated (dutiesIncluded is false)
         number = item["product"]["id"].rsplit("/", 1)[1]
         item["image"] = {
             "id": f"gid://shopify/ProductImage/{number}1",
@@ -317,6 +318,14 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
                 ),
                 "totalTaxSet": money(0),
                 "location": None,
+                # The deprecated Money scalars beside the *Set fields.
+                "price": str((lines[i].unit - lines[i].discount_unit) / 100),
+                "subtotal": str(
+                    (lines[i].unit - lines[i].discount_unit)
+                    * (item["quantity"] - item["currentQuantity"])
+                    / 100
+                ),
+                "totalTax": "0.0",
             }
             for i, item in enumerate(items)
             if item["quantity"] > item["currentQuantity"]
@@ -412,7 +421,43 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
             "discountApplications": apps,
             "customAttributes": attributes,
             "sourceIdentifier": None if source == "web" else f"{source}-{fig.numeric_id}",
-            "app": {"id": f"gid://shopify/App/{app_id}", "name": app_name},
+            "app": {
+                "id": f"gid://shopify/App/{app_id}",
+                "name": app_name,
+                "icon": {
+                    "id": f"gid://shopify/ImageSource/{app_id}",
+                    "altText": None,
+                    "url": f"https://cdn.shopify.com/app-store/listing_images/{app_id}/icon.png",
+                    "width": 64,
+                    "height": 64,
+                },
+            },
+            "merchantBusinessEntity": _business_entity(fig.seed),
+            "cancellation": (
+                {"staffNote": rng.choice((None, "Customer changed their mind"))}
+                if fig.cancelled
+                else None
+            ),
+            "disputes": (
+                [
+                    {
+                        "id": f"gid://shopify/ShopifyPaymentsDispute/{fig.numeric_id}",
+                        "initiatedAs": "CHARGEBACK",
+                        "status": rng.choice(("NEEDS_RESPONSE", "UNDER_REVIEW", "WON", "LOST")),
+                    }
+                ]
+                if received and gateway == "shopify_payments" and rng.random() < 0.01
+                else []
+            ),
+            "shopifyProtect": (
+                {
+                    "eligibility": {"status": "ELIGIBLE"},
+                    "status": "PROTECTED" if received else "PENDING",
+                }
+                if source == "web" and gateway == "shopify_payments"
+                else None
+            ),
+            "totalCashRoundingAdjustment": {"paymentSet": money(0), "refundSet": money(0)},
             "channelInformation": {
                 "id": f"gid://shopify/ChannelInformation/{fig.numeric_id}",
                 "channelId": f"gid://shopify/Channel/{app_id}",
@@ -454,6 +499,35 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
             "metafields": metafields,
         }
     )
+
+
+_MANUAL_SERVICE = {
+    "id": "gid://shopify/FulfillmentService/1",
+    "handle": "manual",
+    "serviceName": "Manual",
+    "trackingSupport": False,
+    "type": "MANUAL",
+    "permitsSkuSharing": True,
+    "inventoryManagement": False,
+}
+
+
+def _business_entity(seed: int) -> dict[str, Any]:
+    """The shop's (single, primary) business entity."""
+    return {
+        "id": f"gid://shopify/BusinessEntity/{seed + 1}",
+        "address": {
+            "address1": "1 Commerce Way",
+            "address2": None,
+            "city": "Ottawa",
+            "countryCode": "CA",
+            "province": "ON",
+            "zip": "K1P 1J1",
+        },
+        "companyName": "Simulated Shop Inc.",
+        "displayName": "Simulated Shop",
+        "primary": True,
+    }
 
 
 def _refund_units(items: list[dict[str, Any]], financial: str | None) -> None:
@@ -580,6 +654,7 @@ def _fulfillments(
                 "requiresShipping": True,
                 "totalQuantity": sum(item["currentQuantity"] for item in parcel),
                 "location": {"id": "gid://shopify/Location/1", "name": "Main warehouse"},
+                "service": _MANUAL_SERVICE,
                 "trackingInfo": [
                     {"company": carrier, "number": number, "url": url.format(number=number)}
                 ],

@@ -24,6 +24,7 @@ enum CountryCode {{
   AE AR AT AU BE BR CA CH CL CN CO CZ DE DK ES FI FR GB HK IE IL IN IS IT JP KR MX MY NL NO
   NZ PH PL PT RO SA SE SG TH TR TW UA US VN ZA
 }}
+scalar Money
 enum CountPrecision {{ AT_LEAST EXACT }}
 type Count {{ count: Int! precision: CountPrecision! }}
 type MoneyV2 {{ amount: Decimal! currencyCode: CurrencyCode! }}
@@ -43,8 +44,9 @@ type MailingAddress implements Node {{
   firstName: String lastName: String name: String phone: String province: String
   provinceCode: String zip: String latitude: Float longitude: Float
   formatted(withName: Boolean = false, withCompany: Boolean = true): [String!]!
-  formattedArea: String timeZone: String
+  formattedArea: String timeZone: String validationResultSummary: MailingAddressValidationResult
 }}
+enum MailingAddressValidationResult {{ ERROR NO_ISSUES WARNING }}
 
 enum CustomerState {{ DECLINED DISABLED ENABLED INVITED }}
 enum CustomerEmailAddressMarketingState {{
@@ -115,7 +117,35 @@ type ShippingLineConnection {{
 }}
 
 type AdditionalFee {{ id: ID! name: String! price: MoneyBag! taxLines: [TaxLine!]! }}
-type OrderApp {{ id: ID! name: String! }}
+type OrderApp {{ id: ID! name: String! icon: Image! }}
+type OrderCancellation {{ staffNote: String }}
+enum DisputeType {{ CHARGEBACK INQUIRY }}
+enum DisputeStatus {{ ACCEPTED CHARGE_REFUNDED LOST NEEDS_RESPONSE UNDER_REVIEW WON }}
+type OrderDisputeSummary {{ id: ID! initiatedAs: DisputeType! status: DisputeStatus! }}
+type BusinessEntityAddress {{
+  address1: String address2: String city: String countryCode: CountryCode! province: String
+  zip: String
+}}
+type BusinessEntity implements Node {{
+  id: ID! address: BusinessEntityAddress! companyName: String displayName: String!
+  primary: Boolean!
+}}
+enum ShopifyProtectEligibilityStatus {{ ELIGIBLE NOT_ELIGIBLE PENDING }}
+enum ShopifyProtectStatus {{ ACTIVE INACTIVE NOT_PROTECTED PENDING PROTECTED }}
+type ShopifyProtectOrderEligibility {{ status: ShopifyProtectEligibilityStatus! }}
+type ShopifyProtectOrderSummary {{
+  eligibility: ShopifyProtectOrderEligibility! status: ShopifyProtectStatus!
+}}
+type CashRoundingAdjustment {{ paymentSet: MoneyBag! refundSet: MoneyBag! }}
+type Duty implements Node {{
+  id: ID! harmonizedSystemCode: String countryCodeOfOrigin: CountryCode price: MoneyBag!
+  taxLines: [TaxLine!]!
+}}
+enum FulfillmentServiceType {{ GIFT_CARD MANUAL THIRD_PARTY }}
+type FulfillmentService {{
+  id: ID! handle: String! serviceName: String! trackingSupport: Boolean!
+  type: FulfillmentServiceType! permitsSkuSharing: Boolean! inventoryManagement: Boolean!
+}}
 type ChannelInformation {{ id: ID! channelId: ID! displayName: String }}
 
 enum OrderRiskLevel {{ HIGH LOW MEDIUM }}
@@ -200,7 +230,10 @@ type Order implements Node {{
   discountApplications({CONNECTION_ARGS}): DiscountApplicationConnection!
   tags: [String!]! note: String customAttributes: [Attribute!]!
   sourceName: String sourceIdentifier: String app: OrderApp channelInformation: ChannelInformation
-  merchantOfRecordApp: OrderApp clientIp: String registeredSourceUrl: URL statusPageUrl: URL!
+  merchantOfRecordApp: OrderApp merchantBusinessEntity: BusinessEntity!
+  cancellation: OrderCancellation disputes: [OrderDisputeSummary!]!
+  shopifyProtect: ShopifyProtectOrderSummary totalCashRoundingAdjustment: CashRoundingAdjustment!
+  clientIp: String registeredSourceUrl: URL statusPageUrl: URL!
   poNumber: String paymentGatewayNames: [String!]!
   riskLevel: OrderRiskLevel! risks(first: Int): [OrderRisk!]! risk: OrderRiskSummary!
   canMarkAsPaid: Boolean! canNotifyCustomer: Boolean! capturable: Boolean! edited: Boolean!
@@ -227,6 +260,7 @@ type LineItem implements Node {{
   taxLines(first: Int): [TaxLine!]! discountAllocations: [DiscountAllocation!]!
   requiresShipping: Boolean! taxable: Boolean! isGiftCard: Boolean! restockable: Boolean!
   variant: ProductVariant product: Product image: Image customAttributes: [Attribute!]!
+  duties: [Duty!]!
 }}
 type LineItemEdge {{ cursor: String! node: LineItem! }}
 type LineItemConnection {{ edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }}
@@ -255,7 +289,7 @@ enum RefundLineItemRestockType {{ CANCEL LEGACY_RESTOCK NO_RESTOCK RETURN }}
 type RefundLineItem {{
   id: ID lineItem: LineItem! quantity: Int! restockType: RefundLineItemRestockType!
   restocked: Boolean! priceSet: MoneyBag! subtotalSet: MoneyBag! totalTaxSet: MoneyBag!
-  location: Location
+  location: Location price: Money! subtotal: Money! totalTax: Money!
 }}
 type RefundLineItemEdge {{ cursor: String! node: RefundLineItem! }}
 type RefundLineItemConnection {{
@@ -298,7 +332,7 @@ type Fulfillment implements Node {{
   id: ID! legacyResourceId: UnsignedInt64! name: String! status: FulfillmentStatus!
   displayStatus: FulfillmentDisplayStatus createdAt: DateTime! updatedAt: DateTime!
   deliveredAt: DateTime estimatedDeliveryAt: DateTime inTransitAt: DateTime
-  requiresShipping: Boolean! totalQuantity: Int! location: Location
+  requiresShipping: Boolean! totalQuantity: Int! location: Location service: FulfillmentService
   trackingInfo(first: Int): [FulfillmentTrackingInfo!]!
   fulfillmentLineItems({CONNECTION_ARGS}): FulfillmentLineItemConnection!
   events({CONNECTION_ARGS}): FulfillmentEventConnection!

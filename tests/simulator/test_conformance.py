@@ -32,7 +32,7 @@ MONEY = "{ shopMoney { amount currencyCode } presentmentMoney { amount currencyC
 ADDRESS = (
     "{ id address1 address2 city company coordinatesValidated country countryCodeV2 firstName "
     "lastName name phone province provinceCode zip latitude longitude formatted formattedArea "
-    "timeZone }"
+    "timeZone validationResultSummary }"
 )
 TAX = f"{{ title rate ratePercentage channelLiable source priceSet {MONEY} }}"
 APPLICATION = (
@@ -82,9 +82,16 @@ CLIENT_QUERY = f"""
         billingAddressMatchesShippingAddress
         shippingLine {{ id title code source custom isRemoved originalPriceSet {MONEY} }}
         discountCode discountCodes tags note customAttributes {{ key value }}
-        sourceName sourceIdentifier app {{ id name }}
+        sourceName sourceIdentifier app {{ id name icon {{ id url }} }}
         channelInformation {{ id channelId displayName }}
-        merchantOfRecordApp {{ id name }} clientIp registeredSourceUrl statusPageUrl poNumber
+        merchantOfRecordApp {{ id name }} cancellation {{ staffNote }}
+        disputes {{ id initiatedAs status }} shopifyProtect {{ eligibility {{ status }} status }}
+        merchantBusinessEntity {{
+          id companyName displayName primary
+          address {{ address1 address2 city countryCode province zip }}
+        }}
+        totalCashRoundingAdjustment {{ paymentSet {MONEY} refundSet {MONEY} }}
+        clientIp registeredSourceUrl statusPageUrl poNumber
         paymentGatewayNames riskLevel risks(first: 10) {{ display level message }}
         risk {{ recommendation assessments {{ riskLevel facts {{ description sentiment }} }} }}
         canMarkAsPaid canNotifyCustomer capturable edited fulfillable fullyPaid unpaid refundable
@@ -93,6 +100,9 @@ CLIENT_QUERY = f"""
         fulfillments {{
           id legacyResourceId name status displayStatus createdAt updatedAt deliveredAt
           estimatedDeliveryAt inTransitAt requiresShipping totalQuantity location {{ id name }}
+          service {{
+            id handle serviceName trackingSupport type permitsSkuSharing inventoryManagement
+          }}
           trackingInfo {{ company number url }}
         }}
         fulfillmentsCount {{ count precision }}
@@ -115,6 +125,9 @@ CLIENT_QUERY = f"""
               variant {{ id sku title price product {{ id }} }}
               product {{ id title vendor handle productType }}
               image {{ id altText url width height }} customAttributes {{ key value }}
+              duties {{
+                id harmonizedSystemCode countryCodeOfOrigin price {MONEY} taxLines {TAX}
+              }}
             }}
           }}
         }}
@@ -363,6 +376,7 @@ EXPECTED_FIELDS = {
         currentTotalPriceSet currentTotalTaxSet currentTotalWeight customAttributes customer
         customerAcceptsMarketing customerLocale discountApplications discountCode discountCodes
         displayAddress displayFinancialStatus displayFulfillmentStatus dutiesIncluded edited email
+        cancellation disputes merchantBusinessEntity shopifyProtect totalCashRoundingAdjustment
         estimatedTaxes fulfillable fulfillments fulfillmentsCount fullyPaid hasTimelineComment id
         legacyResourceId lineItems merchantEditable merchantEditableErrors merchantOfRecordApp
         metafields name netPaymentSet note number originalTotalAdditionalFeesSet
@@ -376,7 +390,7 @@ EXPECTED_FIELDS = {
         totalTipReceivedSet totalWeight transactions transactionsCount unpaid updatedAt""",
     "LineItem": """currentQuantity customAttributes discountAllocations discountedTotalSet
         discountedUnitPriceAfterAllDiscountsSet discountedUnitPriceSet id image isGiftCard name
-        nonFulfillableQuantity originalTotalSet originalUnitPriceSet product quantity
+        nonFulfillableQuantity duties originalTotalSet originalUnitPriceSet product quantity
         refundableQuantity requiresShipping restockable sku taxLines taxable title
         totalDiscountSet unfulfilledDiscountedTotalSet unfulfilledOriginalTotalSet
         unfulfilledQuantity variant variantTitle vendor""",
@@ -385,15 +399,16 @@ EXPECTED_FIELDS = {
         orders phone state tags taxExempt updatedAt validEmailAddress verifiedEmail""",
     "Fulfillment": """createdAt deliveredAt displayStatus estimatedDeliveryAt events
         fulfillmentLineItems id inTransitAt legacyResourceId location name requiresShipping status
+        service
         totalQuantity trackingInfo updatedAt""",
     "Refund": """createdAt id legacyResourceId note refundLineItems totalRefundedSet transactions
         updatedAt""",
     "RefundLineItem": """id lineItem location priceSet quantity restockType restocked
-        subtotalSet totalTaxSet""",
+        subtotalSet totalTaxSet price subtotal totalTax""",
     "TaxLine": "channelLiable priceSet rate ratePercentage source title",
     "MailingAddress": """address1 address2 city company coordinatesValidated country
         countryCodeV2 firstName formatted formattedArea id lastName latitude longitude name phone
-        province provinceCode timeZone zip""",
+        province provinceCode timeZone validationResultSummary zip""",
     "ShippingLine": """carrierIdentifier code currentDiscountedPriceSet custom deliveryCategory
         discountAllocations discountedPriceSet id isRemoved originalPriceSet phone
         shippingRateHandle source taxLines title""",
@@ -476,7 +491,7 @@ def test_the_order_domain_resolves_outside_bulk_too(api: Api) -> None:
       shippingLines(first: 1) {{ nodes {{ title originalPriceSet {MONEY} }} }}
       lineItems(first: 2) {{ nodes {{ id discountAllocations {ALLOCATION} }} }}
       refunds(first: 1) {{ id
-        refundLineItems(first: 2) {{ nodes {{ quantity lineItem {{ id }} }} }} }}
+        refundLineItems(first: 2) {{ nodes {{ quantity subtotal lineItem {{ id }} }} }} }}
       fulfillments(first: 1) {{ id fulfillmentLineItems(first: 2) {{ nodes {{ quantity }} }}
         events(first: 1) {{ nodes {{ status }} }} }}
     }} }} }} }}"""
