@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 import zlib
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ def shop_resource(shop: Shop, created_at: str) -> dict[str, Any]:
     domain = shop.domain
     name = shop.config.name or domain.split(".")[0]
     currency = shop.store.generator.currency
-    address = customer_address(0, shop.config.seed, "Shop", "Owner")
+    address = customer_address(random.Random(shop.config.seed), 0, "Shop", "Owner")
     money = _MONEY_FORMATS.get(currency, "{{amount}} " + currency)
     return {
         "id": shop_number(domain),

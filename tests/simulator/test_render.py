@@ -171,7 +171,10 @@ def test_render_sixty_thousand_orders_quickly(tmp_path: Path) -> None:
     started = time.perf_counter()
     result = write_result(plan, big, tmp_path / "big.jsonl", layout="ungrouped", seed=1)
     assert result.root_object_count == 60_000
-    assert time.perf_counter() - started < 20
+    # Each generated order carries the whole order domain (customer, addresses, tax and shipping
+    # lines, discounts, payments, fulfilments...; ~4x the work of the core fields alone), so this
+    # bound catches super-linear rendering, not a few seconds of generation on a busy machine.
+    assert time.perf_counter() - started < 45
 
 
 @pytest.mark.parametrize("newer_first", [False, True])
