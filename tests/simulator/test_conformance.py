@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,9 +24,11 @@ from graphql import (
 )
 
 from simulator.admin_schema import build_sdl
-from simulator.bulkquery import validate_bulk_query
+from simulator.bulkquery import compile_bulk_query, validate_bulk_query
 from simulator.config import SimulatorConfig
+from simulator.render import iter_result_lines
 from simulator.server import SimulatorServer
+from simulator.store import OrderStore
 from tests.simulator.conftest import TOKEN, Api, make_config
 
 MONEY = "{ shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }"
@@ -328,14 +331,12 @@ def test_generated_values_are_realistic_and_consistent(export: list[dict[str, An
 
 def test_same_customer_is_the_same_on_every_order(export: list[dict[str, Any]]) -> None:
     seen: dict[str, dict[str, Any]] = {}
-    repeated = 0
     for order in _orders(export):
         customer = order["customer"]
-        if customer is None:
-            continue
-        first = seen.setdefault(customer["id"], customer)
-        repeated += first is not customer
-        assert first == customer
+        if customer is not None:
+            assert seen.setdefault(customer["id"], customer) == customer
+            # The billing address of a registered customer's order is its default address.
+            assert order["billingAddress"] == customer["defaultAddress"]
     assert seen
 
 
@@ -502,3 +503,17 @@ def test_the_order_domain_resolves_outside_bulk_too(api: Api) -> None:
     assert any(r["refundLineItems"]["nodes"] for o in orders for r in o["refunds"])
     fulfilled = [f for o in orders for f in o["fulfillments"]]
     assert fulfilled and all(f["fulfillmentLineItems"]["nodes"] for f in fulfilled)
+
+
+def test_same_seed_same_bytes_for_the_client_query() -> None:
+    now = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+    plan = compile_bulk_query(CLIENT_QUERY)
+
+    def render(seed: int) -> bytes:
+        store = OrderStore(count=150, seed=seed, now=now, clock=lambda: now)
+        return b"".join(iter_result_lines(plan, store, layout="ungrouped", seed=1))
+
+    first = render(5)
+    assert first == render(5)
+    assert first != render(6)
+    assert first.count(b'"__typename":"Order"') == 150
