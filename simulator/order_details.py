@@ -139,10 +139,11 @@ def customer(no: int, seed: int, currency: str) -> dict[str, Any]:
 
 
 def _discount_applications(
-    rng: random.Random, lines: list[LineFigures], currency: str, source: str
-) -> list[dict[str, Any]]:
-    """One application per distinct line discount percentage (10 %: a code, 25 %: other kinds)."""
-    apps: list[dict[str, Any]] = []
+    rng: random.Random, lines: list[LineFigures], quantities: list[int], currency: str, source: str
+) -> dict[int, dict[str, Any]]:
+    """One application per distinct line discount percentage (10 %: a code, 25 %: other kinds;
+    a till's manual discount is a fixed amount spread across its lines), by percentage."""
+    apps: dict[int, dict[str, Any]] = {}
     for percent in sorted({line.percent for line in lines if line.percent}):
         base = {
             "allocationMethod": "ACROSS",
@@ -152,26 +153,26 @@ def _discount_applications(
             "value": {"__typename": "PricingPercentageValue", "percentage": float(percent)},
         }
         if percent == 10:
-            apps.append(
-                {**base, "__typename": "DiscountCodeApplication", "code": rng.choice(_CODES)}
-            )
+            app = {**base, "__typename": "DiscountCodeApplication", "code": rng.choice(_CODES)}
         elif source == "pos":
-            apps.append(
-                {
-                    **base,
-                    "__typename": "ManualDiscountApplication",
-                    "title": "Staff discount",
-                    "description": "Applied at the till",
-                    "allocationMethod": "EACH",
-                }
+            cents = sum(
+                line.discount_unit * quantity
+                for line, quantity in zip(lines, quantities, strict=True)
+                if line.percent == percent
             )
+            amount = {"__typename": "MoneyV2", "amount": str(cents / 100), "currencyCode": currency}
+            app = {
+                **base,
+                "__typename": "ManualDiscountApplication",
+                "title": "Staff discount",
+                "description": "Applied at the till",
+                "value": amount,
+            }
         elif rng.random() < 0.2:
-            apps.append({**base, "__typename": "ScriptDiscountApplication", "title": "Bundle 25%"})
+            app = {**base, "__typename": "ScriptDiscountApplication", "title": "Bundle 25%"}
         else:
-            apps.append(
-                {**base, "__typename": "AutomaticDiscountApplication", "title": "Summer sale 25%"}
-            )
-    del currency  # percentage values carry no currency
+            app = {**base, "__typename": "AutomaticDiscountApplication", "title": "Summer sale 25%"}
+        apps[percent] = app
     return apps
 
 
@@ -232,8 +233,10 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
     )
 
     # Discounts: applications plus one allocation per discounted line, summing to the total.
-    apps = _discount_applications(rng, lines, cur, source)
-    by_percent = {int(app["value"]["percentage"]): app for app in apps}
+    by_percent = _discount_applications(
+        rng, lines, [item["quantity"] for item in items], cur, source
+    )
+    apps = list(by_percent.values())
     for i, item in enumerate(items):
         line = lines[i]
         amount = line.discount_unit * item["quantity"]

@@ -279,6 +279,8 @@ def test_every_line_has_every_selected_field_with_its_schema_type(
     assert {"Order", "LineItem", "ShippingLine", "Metafield"} <= set(by_type)
     application_types = {line["__typename"] for line in export if "allocationMethod" in line}
     assert {"DiscountCodeApplication", "AutomaticDiscountApplication"} <= application_types
+    values = {line["value"]["__typename"] for line in export if "allocationMethod" in line}
+    assert values == {"MoneyV2", "PricingPercentageValue"}
     codes = [line for line in export if line["__typename"] == "DiscountCodeApplication"]
     assert all("code" in line and "title" not in line for line in codes)
 
