@@ -7,7 +7,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from simulator.order_details import LineFigures, OrderFigures, add_details
+from simulator.draws import money_bag
+from simulator.figures import LineFigures, OrderFigures
+from simulator.order_details import add_details
 
 ORDER_ID_BASE = 1_000_000
 """Order index ``i`` has id ``gid://shopify/Order/<ORDER_ID_BASE + 1 + i>``."""
@@ -95,12 +97,7 @@ def money(
     amount_cents: int, currency: str, presentment: tuple[str, float] | None
 ) -> dict[str, Any]:
     """A MoneyBag with string amounts that are not zero-padded (``"12.5"``, ``"0.0"``)."""
-    shop = {"amount": str(amount_cents / 100), "currencyCode": currency}
-    if presentment is None:
-        return {"shopMoney": shop, "presentmentMoney": dict(shop)}
-    p_currency, rate = presentment
-    p_amount = str(round(amount_cents * rate) / 100)
-    return {"shopMoney": shop, "presentmentMoney": {"amount": p_amount, "currencyCode": p_currency}}
+    return money_bag(amount_cents, currency, presentment)
 
 
 def order_gid(index: int) -> str:

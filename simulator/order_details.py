@@ -7,19 +7,15 @@ It draws from its own random stream, so the core fields of an order stay what th
 from __future__ import annotations
 
 import random
-import time
-from dataclasses import dataclass
 from typing import Any
 
-from simulator.addresses import customer_address, random_address
+from simulator.addresses import random_address
+from simulator.customers import LOCALES, customer
+from simulator.draws import FastRandom, Money, Presentment, iso, money_bag
+from simulator.figures import LineFigures, OrderFigures
+from simulator.payments import transactions as make_transactions
+from simulator.shipments import fulfillments as make_fulfillments
 
-Money = dict[str, Any]
-Presentment = tuple[str, float] | None
-
-_FIRST = ("Ana", "Zoë", "José", "Åsa", "Søren", "Mei", "Sakura", "Liam", "Noah", "Olivia", "Émile")
-_LAST = ("García", "Müller", "O'Brien", "Smith", "Nguyen", "Kowalski", "Tanaka", "Dubois", "Rossi")
-_CUSTOMER_TAGS = ("vip", "newsletter", "wholesale", "returning")
-_CUSTOMER_EPOCH = 1_577_836_800  # 2020-01-01: every customer exists before the oldest order
 _APPS = {
     "web": ("580111", "Online Store"),
     "580111": ("580111", "Online Store"),
@@ -29,113 +25,7 @@ _APPS = {
     "android": ("1193297", "Shopify Mobile for Android"),
 }
 _CODES = ("SAVE10", "WELCOME10", "BFCM10")
-_CARRIERS = (
-    ("UPS", "1Z{n:012d}", "https://www.ups.com/track?tracknum={number}"),
-    ("DHL Express", "JD{n:014d}", "https://www.dhl.com/track?tracking-id={number}"),
-    ("USPS", "9400{n:018d}", "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"),
-)
 _TAX_TITLES = {"US": "State Tax", "CA": "GST", "AU": "GST", "JP": "JCT"}
-_LOCALES = {"US": "en", "CA": "en", "GB": "en", "AU": "en", "DE": "de", "FR": "fr", "JP": "ja"}
-
-
-class FastRandom(random.Random):
-    """Mersenne Twister with cheaper integer draws (one ``random()`` each): the details of a
-    million orders are drawn without the cost of ``_randbelow``'s retries."""
-
-    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
-        low, high = (0, start) if stop is None else (start, stop)
-        return low + int(self.random() * (high - low))
-
-    def randint(self, a: int, b: int) -> int:
-        return a + int(self.random() * (b - a + 1))
-
-    def choice(self, seq: Any) -> Any:
-        return seq[int(self.random() * len(seq))]
-
-
-@dataclass(frozen=True)
-class LineFigures:
-    """What the core generator decided for one line item (amounts in cents)."""
-
-    unit: int
-    discount_unit: int
-    percent: int
-
-
-@dataclass(frozen=True)
-class OrderFigures:
-    """What the core generator decided for the order (amounts in cents)."""
-
-    seed: int
-    numeric_id: int
-    created: int
-    updated: int
-    currency: str
-    present: Presentment
-    subtotal: int
-    shipping: int
-    tax_rate: int
-    tax: int
-    total: int
-    refunded: int
-    customer_no: int | None
-    cancelled: bool
-
-
-def _money(cents: int, currency: str, present: Presentment) -> Money:
-    # Local twin of generator.money (importing it would be circular).
-    shop = {"amount": str(cents / 100), "currencyCode": currency}
-    if present is None:
-        return {"shopMoney": shop, "presentmentMoney": dict(shop)}
-    code, rate = present
-    return {
-        "shopMoney": shop,
-        "presentmentMoney": {"amount": str(round(cents * rate) / 100), "currencyCode": code},
-    }
-
-
-def _ts(ts: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-def customer(no: int, seed: int, currency: str) -> dict[str, Any]:
-    """Customer ``no`` of the shop: the same on every order it places."""
-    rng = FastRandom(seed * 7_919 + no * 104_729)
-    first, last = rng.choice(_FIRST), rng.choice(_LAST)
-    created = _CUSTOMER_EPOCH + rng.randrange(3 * 365 * 86_400)
-    address = customer_address(rng, no, first, last)
-    email = f"customer{no}@example.com"
-    state = "ENABLED" if rng.random() < 0.7 else rng.choice(("DISABLED", "INVITED", "DECLINED"))
-    marketing = rng.choice(("SUBSCRIBED", "NOT_SUBSCRIBED", "UNSUBSCRIBED", "PENDING"))
-    orders = rng.randint(1, 40)
-    return {
-        "__typename": "Customer",
-        "id": f"gid://shopify/Customer/{no}",
-        "legacyResourceId": str(no),
-        "firstName": first,
-        "lastName": last,
-        "displayName": f"{first} {last}",
-        "email": email,
-        "phone": address["phone"],
-        "defaultEmailAddress": {"emailAddress": email, "marketingState": marketing},
-        "tags": sorted(set(rng.sample(_CUSTOMER_TAGS, rng.choice((0, 0, 1, 2))))),
-        "note": "Prefers morning delivery" if rng.random() < 0.1 else None,
-        "state": state,
-        "verifiedEmail": rng.random() < 0.9,
-        "validEmailAddress": True,
-        "taxExempt": rng.random() < 0.03,
-        "locale": _LOCALES.get(str(address["countryCodeV2"]), "en"),
-        "createdAt": _ts(created),
-        "updatedAt": _ts(created + rng.randrange(365 * 86_400)),
-        "numberOfOrders": str(orders),
-        "amountSpent": {
-            "amount": str(orders * rng.randrange(1_000, 20_000) / 100),
-            "currencyCode": currency,
-        },
-        "lifetimeDuration": f"about {rng.randint(1, 6)} years",
-        "defaultAddress": address,
-        "addresses": [address],
-    }
 
 
 def _discount_applications(
@@ -187,7 +77,7 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
         # Equal amounts share one MoneyBag within the order (nothing mutates them in place).
         bag = bags.get(cents)
         if bag is None:
-            bag = bags[cents] = _money(cents, cur, pres)
+            bag = bags[cents] = money_bag(cents, cur, pres)
         return bag
 
     items: list[dict[str, Any]] = order["lineItems"]
@@ -320,10 +210,10 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
     outstanding = fig.total - received if financial in ("PENDING", "PARTIALLY_PAID") else 0
     gateway = "manual" if source == "shopify_draft_order" else "shopify_payments"
     has_gift_card_payment = received and rng.random() < 0.05
-    transactions = _transactions(rng, fig, financial, gateway, received, money)
+    transactions = make_transactions(rng, fig, financial, gateway, received, money)
 
     # Fulfilments (several for some orders) and refunds (with refunded line items).
-    fulfillments = _fulfillments(rng, order, items, fig)
+    fulfillments = make_fulfillments(rng, order, items, fig)
     refunds = order["refunds"]
     for refund in refunds:
         refund["legacyResourceId"] = refund["id"].rsplit("/", 1)[1]
@@ -432,7 +322,7 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
             "customerAcceptsMarketing": bool(
                 buyer is not None and buyer["defaultEmailAddress"]["marketingState"] == "SUBSCRIBED"
             ),
-            "customerLocale": _LOCALES.get(country, "en"),
+            "customerLocale": LOCALES.get(country, "en"),
             "billingAddress": billing,
             "shippingAddress": shipping_address,
             "displayAddress": shipping_address or billing,
@@ -525,17 +415,6 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
     )
 
 
-_MANUAL_SERVICE = {
-    "id": "gid://shopify/FulfillmentService/1",
-    "handle": "manual",
-    "serviceName": "Manual",
-    "trackingSupport": False,
-    "type": "MANUAL",
-    "permitsSkuSharing": True,
-    "inventoryManagement": False,
-}
-
-
 def _business_entity(seed: int) -> dict[str, Any]:
     """The shop's (single, primary) business entity."""
     return {
@@ -576,7 +455,7 @@ def _tax_line(title: str, rate: int, cents: int, currency: str, present: Present
         "title": title,
         "rate": rate / 100,
         "ratePercentage": float(rate),
-        "priceSet": _money(cents, currency, present),
+        "priceSet": money_bag(cents, currency, present),
         "channelLiable": False,
         "source": "Shopify",
     }
@@ -591,116 +470,6 @@ def _metafield(
         "key": key,
         "value": value,
         "type": type_,
-        "createdAt": _ts(fig.created),
-        "updatedAt": _ts(fig.updated),
+        "createdAt": iso(fig.created),
+        "updatedAt": iso(fig.updated),
     }
-
-
-def _transactions(
-    rng: random.Random,
-    fig: OrderFigures,
-    financial: str | None,
-    gateway: str,
-    received: int,
-    money: Any,
-) -> list[dict[str, Any]]:
-    base_id = fig.numeric_id * 10
-    test = False
-
-    def tx(k: int, kind: str, status: str, cents: int, at: int) -> dict[str, Any]:
-        return {
-            "id": f"gid://shopify/OrderTransaction/{base_id + k}",
-            "kind": kind,
-            "status": status,
-            "gateway": gateway,
-            "formattedGateway": "Shopify Payments" if gateway == "shopify_payments" else "Manual",
-            "amountSet": money(cents),
-            "createdAt": _ts(at),
-            "processedAt": _ts(at),
-            "test": test,
-            "authorizationCode": f"{rng.randrange(10**6):06d}" if kind != "REFUND" else None,
-            "accountNumber": f"•••• •••• •••• {rng.randrange(10**4):04d}"
-            if gateway == "shopify_payments"
-            else None,
-        }
-
-    out: list[dict[str, Any]] = []
-    if financial in ("AUTHORIZED", "EXPIRED", "VOIDED"):
-        out.append(tx(1, "AUTHORIZATION", "SUCCESS", fig.total, fig.created))
-        if financial == "VOIDED":
-            out.append(tx(2, "VOID", "SUCCESS", fig.total, fig.updated))
-    elif financial == "PENDING":
-        out.append(tx(1, "SALE", "PENDING", fig.total, fig.created))
-    elif received:
-        out.append(tx(1, "SALE", "SUCCESS", received, fig.created))
-    if fig.refunded:
-        out.append(tx(3, "REFUND", "SUCCESS", fig.refunded, fig.updated))
-    return out
-
-
-def _fulfillments(
-    rng: random.Random, order: dict[str, Any], items: list[dict[str, Any]], fig: OrderFigures
-) -> list[dict[str, Any]]:
-    """Extend the core fulfilment; FULFILLED orders with several lines ship in two parcels."""
-    existing: list[dict[str, Any]] = order["fulfillments"]
-    if not existing:
-        return existing
-    core = existing[0]
-    shippable = [item for item in items if item["requiresShipping"]] or items
-    if order["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED":
-        parcels = [shippable[: max(1, len(shippable) // 2)]]
-    elif len(shippable) > 1 and rng.random() < 0.4:
-        parcels = [shippable[:1], shippable[1:]]
-    else:
-        parcels = [shippable]
-    out: list[dict[str, Any]] = []
-    for k, parcel in enumerate(parcels):
-        carrier, pattern, url = _CARRIERS[0 if k == 0 else fig.numeric_id % len(_CARRIERS)]
-        # The core fulfilment keeps its UPS tracking number.
-        number = core["trackingInfo"][0]["number"] if k == 0 else pattern.format(n=fig.numeric_id)
-        fulfilment_id = fig.numeric_id * 10 + k
-        # The first parcel keeps the core fulfilment's createdAt; later ones follow an hour apart.
-        created = fig.updated + k * 3_600
-        delivered = rng.random() < 0.7
-        fulfilment = dict(core) if k == 0 else {}
-        fulfilment.update(
-            {
-                "id": core["id"] if k == 0 else f"gid://shopify/Fulfillment/{fulfilment_id}",
-                "legacyResourceId": str(fulfilment_id),
-                "name": f"{order['name']}.{k + 1}",
-                "status": "SUCCESS",
-                "displayStatus": "DELIVERED" if delivered else "IN_TRANSIT",
-                "createdAt": _ts(created),
-                "updatedAt": _ts(created),
-                "deliveredAt": _ts(created + 2 * 86_400) if delivered else None,
-                "estimatedDeliveryAt": _ts(created + 3 * 86_400),
-                "inTransitAt": _ts(created + 3_600),
-                "requiresShipping": True,
-                "totalQuantity": sum(item["currentQuantity"] for item in parcel),
-                "location": {"id": "gid://shopify/Location/1", "name": "Main warehouse"},
-                "service": _MANUAL_SERVICE,
-                "trackingInfo": [
-                    {"company": carrier, "number": number, "url": url.format(number=number)}
-                ],
-                "fulfillmentLineItems": [
-                    {
-                        "id": f"gid://shopify/FulfillmentLineItem/{item['id'].rsplit('/', 1)[1]}",
-                        "quantity": item["currentQuantity"],
-                        "lineItem": item,
-                        "originalTotalSet": item["originalTotalSet"],
-                        "discountedTotalSet": item["discountedTotalSet"],
-                    }
-                    for item in parcel
-                ],
-                "events": [
-                    {
-                        "id": f"gid://shopify/FulfillmentEvent/{fulfilment_id * 10 + 1}",
-                        "status": "IN_TRANSIT",
-                        "happenedAt": _ts(created + 3_600),
-                        "message": None,
-                    }
-                ],
-            }
-        )
-        out.append(fulfilment)
-    return out
