@@ -80,7 +80,10 @@ def _build(rng: random.Random, number: int, first: str | None, last: str | None)
     address2 = f"Apt {rng.randint(1, 40)}" if rng.random() < 0.2 else None
     name = " ".join(part for part in (first, last) if part) or None
     area = ", ".join(part for part in (city, province_code or province, country) if part)
+    # `formatted` as Shopify renders it with its default arguments (withName: false,
+    # withCompany: true); the simulator ignores the arguments.
     lines = [
+        *([company] if company else []),
         address1,
         *([address2] if address2 else []),
         f"{city} {province_code or ''} {zip_code}",
