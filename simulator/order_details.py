@@ -411,8 +411,10 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
             "transactions": transactions,
             "transactionsCount": {"count": len(transactions), "precision": "EXACT"},
             "metafields": metafields,
+            "retailLocation": _RETAIL_LOCATION if source == "pos" else None,
         }
     )
+    order.update(_deprecated_amounts(order))
 
 
 def _business_entity(seed: int) -> dict[str, Any]:
@@ -448,6 +450,33 @@ def _refund_units(items: list[dict[str, Any]], financial: str | None) -> None:
         current = 0 if financial == "REFUNDED" else item["quantity"] - 1
         item["currentQuantity"] = item["refundableQuantity"] = current
         item["unfulfilledQuantity"] = min(item["unfulfilledQuantity"], current)
+
+
+_RETAIL_LOCATION = {"id": "gid://shopify/Location/2", "name": "Flagship store"}
+
+_DEPRECATED_AMOUNTS = {
+    "totalPrice": "totalPriceSet",
+    "subtotalPrice": "subtotalPriceSet",
+    "totalTax": "totalTaxSet",
+    "totalDiscounts": "totalDiscountsSet",
+    "totalReceived": "totalReceivedSet",
+    "totalRefunded": "totalRefundedSet",
+    "totalShippingPrice": "totalShippingPriceSet",
+    "netPayment": "netPaymentSet",
+    "cartDiscountAmount": "cartDiscountAmountSet",
+    "totalCapturable": "totalCapturableSet",
+}
+
+
+def _deprecated_amounts(order: dict[str, Any]) -> dict[str, Any]:
+    """The deprecated Money scalars: the shop-currency amount of their *Set replacement."""
+    out: dict[str, Any] = {}
+    for old, new in _DEPRECATED_AMOUNTS.items():
+        bag = order.get(new)
+        out[old] = None if bag is None else bag["shopMoney"]["amount"]
+    tip = order.get("totalTipReceivedSet")
+    out["totalTipReceived"] = None if tip is None else tip["shopMoney"]
+    return out
 
 
 def _tax_line(title: str, rate: int, cents: int, currency: str, present: Presentment) -> Money:

@@ -13,8 +13,9 @@ CONNECTION_ARGS = "first: Int, last: Int, after: String, before: String, reverse
 # Shopify's public Admin GraphQL reference (2025-2026 versions) and is marked "memory" below.
 # Lists vs connections follow the reference §2.1: Order.fulfillments and Order.refunds are lists,
 # so the connections below them (fulfillmentLineItems, events, refundLineItems, transactions)
-# cannot be bulk-queried. Enums CurrencyCode and CountryCode are subsets of Shopify's (it lists
-# ~160 currencies and ~250 countries); every value the generator emits is in them.
+# cannot be bulk-queried. Deprecated fields a client may still select (the Money scalars beside
+# the *Set fields) are served too. Enums CurrencyCode and CountryCode are subsets of Shopify's
+# (it lists ~160 currencies and ~250 countries); every value the generator emits is in them.
 ORDER_SDL = f"""
 enum CurrencyCode {{
   AED ARS AUD BRL CAD CHF CLP CNY COP CZK DKK EUR GBP HKD HUF IDR ILS INR ISK JPY KRW MXN MYR
@@ -216,6 +217,10 @@ type Order implements Node {{
   totalReceivedSet: MoneyBag! totalOutstandingSet: MoneyBag! totalCapturableSet: MoneyBag!
   totalTipReceivedSet: MoneyBag! totalRefundedShippingSet: MoneyBag! netPaymentSet: MoneyBag!
   refundDiscrepancySet: MoneyBag!
+  totalPrice: Money! subtotalPrice: Money totalTax: Money totalDiscounts: Money
+  totalReceived: Money! totalRefunded: Money! totalShippingPrice: Money! netPayment: Money!
+  cartDiscountAmount: Money totalCapturable: Money! totalTipReceived: MoneyV2!
+  retailLocation: Location
   subtotalLineItemsQuantity: Int! currentSubtotalLineItemsQuantity: Int!
   totalWeight: UnsignedInt64 currentTotalWeight: UnsignedInt64!
   taxLines: [TaxLine!]! currentTaxLines: [TaxLine!]! taxExempt: Boolean! taxesIncluded: Boolean!

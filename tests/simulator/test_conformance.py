@@ -69,6 +69,9 @@ CLIENT_QUERY = f"""
         totalReceivedSet {MONEY} totalOutstandingSet {MONEY} totalCapturableSet {MONEY}
         totalTipReceivedSet {MONEY} totalRefundedShippingSet {MONEY} netPaymentSet {MONEY}
         refundDiscrepancySet {MONEY}
+        totalPrice subtotalPrice totalTax totalDiscounts totalReceived totalRefunded
+        totalShippingPrice netPayment cartDiscountAmount totalCapturable
+        totalTipReceived {{ amount currencyCode }} retailLocation {{ id name }}
         subtotalLineItemsQuantity currentSubtotalLineItemsQuantity totalWeight currentTotalWeight
         taxLines {TAX} currentTaxLines {TAX} taxExempt taxesIncluded estimatedTaxes
         dutiesIncluded
@@ -390,7 +393,10 @@ EXPECTED_FIELDS = {
         subtotalLineItemsQuantity subtotalPriceSet tags taxExempt taxLines taxesIncluded test
         totalCapturableSet totalDiscountsSet totalOutstandingSet totalPriceSet totalReceivedSet
         totalRefundedSet totalRefundedShippingSet totalShippingPriceSet totalTaxSet
-        totalTipReceivedSet totalWeight transactions transactionsCount unpaid updatedAt""",
+        totalTipReceivedSet totalWeight transactions transactionsCount unpaid updatedAt
+        totalPrice subtotalPrice totalTax totalDiscounts totalReceived totalRefunded
+        totalShippingPrice netPayment cartDiscountAmount totalCapturable totalTipReceived
+        retailLocation""",
     "LineItem": """currentQuantity customAttributes discountAllocations discountedTotalSet
         discountedUnitPriceAfterAllDiscountsSet discountedUnitPriceSet id image isGiftCard name
         nonFulfillableQuantity duties originalTotalSet originalUnitPriceSet product quantity
