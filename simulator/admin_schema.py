@@ -8,6 +8,7 @@ from collections.abc import Callable
 from graphql import GraphQLSchema, build_schema
 
 from simulator.config import SimulatorConfig
+from simulator.order_schema import ORDER_SDL
 
 _COMMON = """
 schema { query: QueryRoot mutation: Mutation }
@@ -30,57 +31,10 @@ type PageInfo {
   hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String
 }
 type Shop implements Node {
-  id: ID! name: String! myshopifyDomain: String! email: String currencyCode: String!
+  id: ID! name: String! myshopifyDomain: String! email: String currencyCode: CurrencyCode!
 }
-type MoneyV2 { amount: Decimal! currencyCode: String! }
-type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2! }
-type Customer implements Node { id: ID! }
-type Product implements Node { id: ID! }
-type ProductVariant implements Node { id: ID! }
-type Attribute { key: String! value: String }
-type LineItem implements Node {
-  id: ID! sku: String name: String! title: String! variantTitle: String vendor: String
-  quantity: Int! currentQuantity: Int! refundableQuantity: Int! unfulfilledQuantity: Int!
-  originalUnitPriceSet: MoneyBag! discountedUnitPriceSet: MoneyBag! originalTotalSet: MoneyBag!
-  discountedTotalSet: MoneyBag! totalDiscountSet: MoneyBag! requiresShipping: Boolean!
-  taxable: Boolean! isGiftCard: Boolean! variant: ProductVariant product: Product
-  customAttributes: [Attribute!]!
-}
-type LineItemEdge { cursor: String! node: LineItem! }
-type LineItemConnection { edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }
-type Refund implements Node { id: ID! createdAt: DateTime note: String totalRefundedSet: MoneyBag! }
-type FulfillmentTrackingInfo { company: String number: String url: URL }
-type Fulfillment implements Node {
-  id: ID! status: String! createdAt: DateTime! trackingInfo: [FulfillmentTrackingInfo!]!
-}
-enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
-enum OrderDisplayFinancialStatus {
-  AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED
-}
-enum OrderDisplayFulfillmentStatus {
-  FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT REQUEST_DECLINED
-  RESTOCKED SCHEDULED UNFULFILLED
-}
-type Order implements Node {
-  id: ID! legacyResourceId: UnsignedInt64! name: String! number: Int! createdAt: DateTime!
-  updatedAt: DateTime! processedAt: DateTime! cancelledAt: DateTime cancelReason: OrderCancelReason
-  closed: Boolean! closedAt: DateTime confirmed: Boolean! test: Boolean! email: String phone: String
-  currencyCode: String! presentmentCurrencyCode: String!
-  displayFinancialStatus: OrderDisplayFinancialStatus
-  displayFulfillmentStatus: OrderDisplayFulfillmentStatus!
-  totalPriceSet: MoneyBag! subtotalPriceSet: MoneyBag totalTaxSet: MoneyBag
-  totalDiscountsSet: MoneyBag totalRefundedSet: MoneyBag! currentTotalPriceSet: MoneyBag!
-  totalShippingPriceSet: MoneyBag! customer: Customer tags: [String!]! sourceName: String
-  note: String refunds(first: Int): [Refund!]! fulfillments(first: Int): [Fulfillment!]!
-  lineItems(first: Int, last: Int, after: String, before: String, reverse: Boolean = false):
-    LineItemConnection!
-}
-type OrderEdge { cursor: String! node: Order! }
-type OrderConnection { edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }
-enum OrderSortKeys {
-  CREATED_AT CUSTOMER_NAME FINANCIAL_STATUS FULFILLMENT_STATUS ID ORDER_NUMBER PROCESSED_AT
-  RELEVANCE TOTAL_PRICE UPDATED_AT
-}
+type AccessScope { handle: String! description: String! }
+type AppInstallation implements Node { id: ID! accessScopes: [AccessScope!]! }
 enum WebhookSubscriptionTopic {
   BULK_OPERATIONS_FINISH APP_UNINSTALLED ORDERS_CREATE ORDERS_UPDATED ORDERS_DELETE
 }
@@ -110,7 +64,7 @@ def build_sdl(config: SimulatorConfig, version: str) -> str:
     coded = version >= config.user_error_code_since
     has_uri = version >= config.webhook_uri_since
     until = config.current_bulk_operation_until
-    parts = [_COMMON]
+    parts = [_COMMON, ORDER_SDL]
     if multi:
         parts.append(_MULTI_OP)
     if coded:
@@ -130,6 +84,7 @@ def build_sdl(config: SimulatorConfig, version: str) -> str:
     )
     query_fields = [
         "shop: Shop!",
+        "currentAppInstallation: AppInstallation!",
         "node(id: ID!): Node",
         "nodes(ids: [ID!]!): [Node]!",
         "order(id: ID!): Order",

@@ -13,6 +13,7 @@ from simulator.config import SimulatorConfig
 from simulator.control import ControlAPI
 from simulator.downloads import FILES_PREFIX, DownloadApp
 from simulator.graphql_endpoint import GraphQLEndpoint
+from simulator.rest import RestEndpoint, json_http_error
 from simulator.runtime import Simulator
 
 
@@ -39,9 +40,13 @@ def create_app(
 
     routes: list[Route | Mount] = [
         Route("/admin/api/{version}/graphql.json", endpoint.handle, methods=["POST"]),
+        Route("/admin/api/{version}/shop.json", RestEndpoint(sim).shop, methods=["GET"]),
         *ControlAPI(sim).routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Every HTTP error Starlette raises (unknown path, wrong method) gets a JSON body, as on
+    # Shopify: {"errors":"Not Found"}.
+    handlers = {404: json_http_error, 405: json_http_error}
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.simulator = sim
     app.add_middleware(_Wrap, downloads=downloads)
     return app

@@ -12,10 +12,12 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSyntaxError,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -26,6 +28,8 @@ from graphql import (
     parse,
     validate,
 )
+
+from simulator.order_schema import CONNECTION_ARGS, ORDER_SDL
 
 MAX_QUERY_BYTES = 65_535
 MAX_CONNECTIONS = 5
@@ -54,8 +58,6 @@ MSG_SINGLE_OPERATION = "Bulk queries must contain exactly one operation."
 MSG_SINGLE_FIELD = "Bulk queries must contain exactly one top-level field."
 MSG_VARIABLES = "Invalid bulk query: variables are not supported in bulk queries."
 
-_CONNECTION_ARGS = "first: Int, last: Int, after: String, before: String, reverse: Boolean"
-
 SCHEMA_SDL = f"""
 scalar DateTime
 scalar Decimal
@@ -68,13 +70,8 @@ type PageInfo {{
   hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String
 }}
 
-enum OrderSortKeys {{
-  CREATED_AT CUSTOMER_NAME DESTINATION FINANCIAL_STATUS FULFILLMENT_STATUS ID ORDER_NUMBER
-  PO_NUMBER PROCESSED_AT RELEVANCE TOTAL_ITEMS_QUANTITY TOTAL_PRICE UPDATED_AT
-}}
-
 type QueryRoot {{
-  orders({_CONNECTION_ARGS}, query: String, sortKey: OrderSortKeys = PROCESSED_AT,
+  orders({CONNECTION_ARGS}, query: String, sortKey: OrderSortKeys = PROCESSED_AT,
          savedSearchId: ID): OrderConnection!
   order(id: ID!): Order
   node(id: ID!): Node
@@ -82,98 +79,8 @@ type QueryRoot {{
   shop: Shop!
 }}
 
-type Shop implements Node {{ id: ID! name: String! currencyCode: String! }}
-
-type MoneyV2 {{ amount: Decimal! currencyCode: String! }}
-type MoneyBag {{ shopMoney: MoneyV2! presentmentMoney: MoneyV2! }}
-type Attribute {{ key: String! value: String }}
-type TaxLine {{ title: String! rate: Float ratePercentage: Float priceSet: MoneyBag! }}
-type FulfillmentTrackingInfo {{ company: String number: String url: URL }}
-
-type OrderConnection {{ edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }}
-type OrderEdge {{ cursor: String! node: Order! }}
-
-type Order implements Node {{
-  id: ID! legacyResourceId: UnsignedInt64! name: String! number: Int!
-  createdAt: DateTime! updatedAt: DateTime! processedAt: DateTime!
-  cancelledAt: DateTime cancelReason: String closed: Boolean! closedAt: DateTime
-  confirmed: Boolean! test: Boolean! email: String phone: String
-  currencyCode: String! presentmentCurrencyCode: String!
-  displayFinancialStatus: String displayFulfillmentStatus: String!
-  totalPriceSet: MoneyBag! subtotalPriceSet: MoneyBag totalTaxSet: MoneyBag
-  totalDiscountsSet: MoneyBag totalRefundedSet: MoneyBag! currentTotalPriceSet: MoneyBag!
-  totalShippingPriceSet: MoneyBag!
-  customer: Customer tags: [String!]! sourceName: String note: String
-  refunds(first: Int): [Refund!]!
-  fulfillments(first: Int): [Fulfillment!]!
-  lineItems({_CONNECTION_ARGS}): LineItemConnection!
-}}
-
-type Customer implements Node {{
-  id: ID! displayName: String! email: String firstName: String lastName: String
-  orders({_CONNECTION_ARGS}, query: String, sortKey: OrderSortKeys): OrderConnection!
-}}
-
-type LineItemConnection {{ edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }}
-type LineItemEdge {{ cursor: String! node: LineItem! }}
-
-type LineItem implements Node {{
-  id: ID! sku: String name: String! title: String! variantTitle: String vendor: String
-  quantity: Int! currentQuantity: Int! refundableQuantity: Int! unfulfilledQuantity: Int!
-  nonFulfillableQuantity: Int!
-  originalUnitPriceSet: MoneyBag! discountedUnitPriceSet: MoneyBag! originalTotalSet: MoneyBag!
-  discountedTotalSet: MoneyBag! totalDiscountSet: MoneyBag! taxLines(first: Int): [TaxLine!]!
-  requiresShipping: Boolean! taxable: Boolean! isGiftCard: Boolean!
-  variant: ProductVariant product: Product customAttributes: [Attribute!]!
-}}
-
-type ProductVariant implements Node {{ id: ID! sku: String title: String! product: Product! }}
-
-type Product implements Node {{
-  id: ID! title: String! vendor: String!
-  variants({_CONNECTION_ARGS}): ProductVariantConnection!
-  collections({_CONNECTION_ARGS}): CollectionConnection!
-}}
-type ProductVariantConnection {{
-  edges: [ProductVariantEdge!]! nodes: [ProductVariant!]! pageInfo: PageInfo!
-}}
-type ProductVariantEdge {{ cursor: String! node: ProductVariant! }}
-
-type Collection implements Node {{
-  id: ID! title: String! products({_CONNECTION_ARGS}): ProductConnection!
-}}
-type CollectionConnection {{ edges: [CollectionEdge!]! nodes: [Collection!]! pageInfo: PageInfo! }}
-type CollectionEdge {{ cursor: String! node: Collection! }}
-type ProductConnection {{ edges: [ProductEdge!]! nodes: [Product!]! pageInfo: PageInfo! }}
-type ProductEdge {{ cursor: String! node: Product! }}
-
-type Refund implements Node {{
-  id: ID! createdAt: DateTime note: String totalRefundedSet: MoneyBag!
-  refundLineItems({_CONNECTION_ARGS}): RefundLineItemConnection!
-}}
-type RefundLineItem {{ id: ID lineItem: LineItem! quantity: Int! restockType: String! }}
-type RefundLineItemConnection {{
-  edges: [RefundLineItemEdge!]! nodes: [RefundLineItem!]! pageInfo: PageInfo!
-}}
-type RefundLineItemEdge {{ cursor: String! node: RefundLineItem! }}
-
-type Fulfillment implements Node {{
-  id: ID! status: String! createdAt: DateTime!
-  trackingInfo(first: Int): [FulfillmentTrackingInfo!]!
-  fulfillmentLineItems({_CONNECTION_ARGS}): FulfillmentLineItemConnection!
-  events({_CONNECTION_ARGS}): FulfillmentEventConnection!
-}}
-type FulfillmentLineItem implements Node {{ id: ID! quantity: Int lineItem: LineItem! }}
-type FulfillmentLineItemConnection {{
-  edges: [FulfillmentLineItemEdge!]! nodes: [FulfillmentLineItem!]! pageInfo: PageInfo!
-}}
-type FulfillmentLineItemEdge {{ cursor: String! node: FulfillmentLineItem! }}
-type FulfillmentEvent implements Node {{ id: ID! status: String! happenedAt: DateTime! }}
-type FulfillmentEventConnection {{
-  edges: [FulfillmentEventEdge!]! nodes: [FulfillmentEvent!]! pageInfo: PageInfo!
-}}
-type FulfillmentEventEdge {{ cursor: String! node: FulfillmentEvent! }}
-
+type Shop implements Node {{ id: ID! name: String! currencyCode: CurrencyCode! }}
+{ORDER_SDL}
 schema {{ query: QueryRoot }}
 """
 
@@ -189,6 +96,10 @@ class BulkUserError:
     code: str = "INVALID"
 
 
+Variants = tuple[tuple[str, tuple["FieldPlan", ...]], ...]
+"""Projection of a value of an interface or union type, per concrete ``__typename``."""
+
+
 @dataclass(frozen=True)
 class FieldPlan:
     """One selected field: output ``key`` (alias or name) and nested selection for objects."""
@@ -197,6 +108,7 @@ class FieldPlan:
     name: str
     children: tuple[FieldPlan, ...] | None = None
     typename: str | None = None
+    variants: Variants | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +122,7 @@ class ConnectionPlan:
     fields: tuple[FieldPlan, ...]
     connections: tuple[ConnectionPlan, ...]
     arguments: dict[str, Any] = field(default_factory=dict, compare=False)
+    variants: Variants | None = None
 
 
 @dataclass(frozen=True)
@@ -345,6 +258,9 @@ def _analyse(document: str) -> tuple[list[BulkUserError], BulkPlan | None]:
 def _type_matches(object_type: GraphQLObjectType, condition: str | None) -> bool:
     if condition is None or condition == object_type.name:
         return True
+    union = SCHEMA.type_map.get(condition)
+    if isinstance(union, GraphQLUnionType):
+        return object_type in union.types
     return any(interface.name == condition for interface in object_type.interfaces)
 
 
@@ -431,9 +347,15 @@ def _walk_field(
         if isinstance(field_type, GraphQLList):
             is_list = True
         field_type = field_type.of_type
+    selection = _merged_selection(nodes)
+    if isinstance(field_type, GraphQLInterfaceType | GraphQLUnionType):
+        saved = state.in_list
+        state.in_list = saved or is_list
+        variants = _walk_abstract(field_type, selection, state, depth, (*path, name), sink)
+        state.in_list = saved
+        return FieldPlan(key, name, (), variants=variants)
     if not isinstance(field_type, GraphQLObjectType):
         return FieldPlan(key, name)
-    selection = _merged_selection(nodes)
     if field_type.name.endswith("Connection") and "edges" in field_type.fields:
         sink.append(
             _walk_connection(field_type, key, name, selection, state, depth + 1, path, arguments)
@@ -464,10 +386,39 @@ def _walk_object(
     return tuple(fields)
 
 
-def _unwrap_object(type_: Any) -> GraphQLObjectType:
+def _walk_abstract(
+    abstract: GraphQLInterfaceType | GraphQLUnionType,
+    selection: SelectionSetNode | None,
+    state: _State,
+    depth: int,
+    path: tuple[str, ...],
+    sink: list[ConnectionPlan],
+) -> Variants:
+    """Walk the selection once per possible concrete type (fragments decide what each gets)."""
+    own = abstract.fields if isinstance(abstract, GraphQLInterfaceType) else {}
+    unknown = [
+        selected.name.value
+        for selected in (selection.selections if selection else ())
+        if isinstance(selected, FieldNode)
+        and selected.name.value != "__typename"
+        and selected.name.value not in own
+    ]
+    for name in unknown:
+        state.error(f"Field '{name}' doesn't exist on type '{abstract.name}'")
+    if unknown:
+        return ()
+    variants: list[tuple[str, tuple[FieldPlan, ...]]] = []
+    for concrete in SCHEMA.get_possible_types(abstract):
+        variants.append(
+            (concrete.name, _walk_object(concrete, selection, state, depth, path, sink))
+        )
+    return tuple(variants)
+
+
+def _unwrap_object(type_: Any) -> GraphQLObjectType | GraphQLInterfaceType:
     while isinstance(type_, GraphQLNonNull | GraphQLList):
         type_ = type_.of_type
-    assert isinstance(type_, GraphQLObjectType)
+    assert isinstance(type_, GraphQLObjectType | GraphQLInterfaceType)
     return type_
 
 
@@ -496,6 +447,7 @@ def _walk_connection(
         elif field_name not in ("nodes", "pageInfo", "__typename"):
             state.error(f"Field '{field_name}' doesn't exist on type '{connection_type.name}'")
     edge_type = _unwrap_object(connection_type.fields["edges"].type)
+    assert isinstance(edge_type, GraphQLObjectType)
     node_nodes: list[FieldNode] = []
     for nodes in _collect(edge_type, _merged_selection(edge_nodes), state).values():
         if nodes[0].name.value == "node":
@@ -504,7 +456,16 @@ def _walk_connection(
     saved = state.in_list
     state.in_list = False
     connections: list[ConnectionPlan] = []
-    fields = _walk_object(node_type, _merged_selection(node_nodes), state, depth, (), connections)
+    variants: Variants | None = None
+    if isinstance(node_type, GraphQLInterfaceType):
+        variants = _walk_abstract(
+            node_type, _merged_selection(node_nodes), state, depth, (), connections
+        )
+        fields: tuple[FieldPlan, ...] = ()
+    else:
+        fields = _walk_object(
+            node_type, _merged_selection(node_nodes), state, depth, (), connections
+        )
     state.in_list = saved
     if connections and not any(f.key == "id" and f.name == "id" for f in fields):
         for child in connections:
@@ -518,4 +479,5 @@ def _walk_connection(
         fields=fields,
         connections=tuple(connections),
         arguments=arguments,
+        variants=variants,
     )

@@ -67,6 +67,20 @@ from simulator.server import serve
 @click.option("--no-expire-status", is_flag=True, help="Keep COMPLETED after the URL expires.")
 @click.option("--zero-file-size", is_flag=True, help='fileSize "0" instead of null for zero rows.')
 @click.option(
+    "--retired-versions",
+    type=click.Choice(["fall_forward", "refuse"]),
+    default="fall_forward",
+    show_default=True,
+    help="A retired API version is served as the oldest supported one (as Shopify does) "
+    "or refused with 404.",
+)
+@click.option(
+    "--legacy-versions",
+    default="",
+    help="Comma-separated retired versions answered as they were while supported "
+    "(e.g. 2025-01,2025-04,2025-07,2025-10) instead of falling forward.",
+)
+@click.option(
     "--fault",
     "faults",
     multiple=True,
@@ -91,6 +105,8 @@ def simulator_command(
     no_range: bool,
     no_expire_status: bool,
     zero_file_size: bool,
+    retired_versions: str,
+    legacy_versions: str,
     faults: tuple[str, ...],
 ) -> None:
     """Run the local Shopify Admin API simulator (GraphQL bulk operations, webhooks, faults)."""
@@ -117,6 +133,8 @@ def simulator_command(
         honour_range=not no_range,
         expire_status=not no_expire_status,
         zero_result_file_size_null=not zero_file_size,
+        retired_versions=retired_versions,  # type: ignore[arg-type]
+        legacy_versions=tuple(v.strip() for v in legacy_versions.split(",") if v.strip()),
         faults=fault_specs,
     )
     click.echo(

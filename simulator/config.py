@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Layout = Literal["auto", "grouped", "ungrouped", "adversarial"]
+RetiredPolicy = Literal["fall_forward", "refuse"]
 
 DEFAULT_SHOP_DOMAIN = "demo.myshopify.com"
 DEFAULT_ACCESS_TOKEN = "shpat_simulator_demo_token_0000000000"
@@ -17,6 +18,7 @@ DEFAULT_WEBHOOK_SECRET = "shpss_simulator_demo_secret"
 DEFAULT_SCOPES = ("read_orders", "read_all_orders")
 SUPPORTED_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")
 LEGACY_VERSIONS = ("2025-01", "2025-04", "2025-07", "2025-10")
+"""Retired versions the simulator can still answer as they were (opt-in: ``legacy_versions``)."""
 PLAN_RESTORE_RATES = {"Standard": 100, "Advanced": 200, "Plus": 1000, "Enterprise": 2000}
 
 
@@ -80,10 +82,16 @@ class SimulatorConfig:
     """Everything the simulator service can be told; every [U] fact of the reference is a knob."""
 
     shops: list[ShopConfig] = field(default_factory=lambda: [ShopConfig()])
-    # Versions: the stable supported list (oldest is the fall-forward target) plus extra
-    # older versions that are still accepted so clients can test pre-2026-01 behaviour.
+    # Versions: the stable supported list (oldest is the fall-forward target). Any other version
+    # is retired: Shopify serves it as the oldest supported one and says so in
+    # X-Shopify-API-Version (reference §1, [V]) -- `retired_versions="fall_forward"`, the
+    # default. `"refuse"` answers 404 {"errors":"Not Found"} instead ([U], for clients that want
+    # to notice). `legacy_versions` lists retired versions answered as they were while
+    # supported (e.g. LEGACY_VERSIONS), to test pre-2026-01 behaviour; empty by default because
+    # real Shopify no longer does that.
     supported_versions: tuple[str, ...] = SUPPORTED_VERSIONS
-    legacy_versions: tuple[str, ...] = LEGACY_VERSIONS
+    legacy_versions: tuple[str, ...] = ()
+    retired_versions: RetiredPolicy = "fall_forward"
     multi_op_since: str = "2026-01"  # concurrency 5 and bulkOperation(s) queries from here on
     group_objects_since: str = "2025-07"
     user_error_code_since: str = "2025-01"
@@ -129,10 +137,13 @@ class SimulatorConfig:
         """Every version the endpoint answers without falling forward, oldest first."""
         return tuple(sorted(set(self.supported_versions) | set(self.legacy_versions)))
 
-    def resolve_version(self, requested: str) -> str:
-        """Return the version actually served: the requested one or the oldest supported."""
+    def resolve_version(self, requested: str) -> str | None:
+        """The version actually served: the requested one, the oldest supported one for a
+        retired version (fall forward), or None when retired versions are refused."""
         if requested in self.all_versions():
             return requested
+        if self.retired_versions == "refuse":
+            return None
         return min(self.supported_versions)
 
     def restore_rate(self, plan: str) -> int:

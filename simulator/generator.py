@@ -7,6 +7,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.draws import money_bag
+from simulator.figures import LineFigures, OrderFigures
+from simulator.order_details import add_details
+
 ORDER_ID_BASE = 1_000_000
 """Order index ``i`` has id ``gid://shopify/Order/<ORDER_ID_BASE + 1 + i>``."""
 ORDER_NUMBER_BASE = 1001
@@ -93,12 +97,7 @@ def money(
     amount_cents: int, currency: str, presentment: tuple[str, float] | None
 ) -> dict[str, Any]:
     """A MoneyBag with string amounts that are not zero-padded (``"12.5"``, ``"0.0"``)."""
-    shop = {"amount": str(amount_cents / 100), "currencyCode": currency}
-    if presentment is None:
-        return {"shopMoney": shop, "presentmentMoney": dict(shop)}
-    p_currency, rate = presentment
-    p_amount = str(round(amount_cents * rate) / 100)
-    return {"shopMoney": shop, "presentmentMoney": {"amount": p_amount, "currencyCode": p_currency}}
+    return money_bag(amount_cents, currency, presentment)
 
 
 def order_gid(index: int) -> str:
@@ -199,17 +198,22 @@ def build_order(
         fulfillment = _weighted(rng, _FULFILLMENT)
 
     line_items: list[dict[str, Any]] = []
+    figures: list[LineFigures] = []
     subtotal = 0
     discounts = 0
     for k in range(rng.randint(1, 5)):
-        item, line_total, line_discount = _line_item(rng, numeric_id * 10 + k, currency, present)
+        item, line_total, line_discount, line = _line_item(
+            rng, numeric_id * 10 + k, currency, present
+        )
+        figures.append(line)
         if fulfillment == "FULFILLED":
             item["unfulfilledQuantity"] = 0
         line_items.append(item)
         subtotal += line_total
         discounts += line_discount
     shipping = rng.choice((0, 0, 499, 999, 1250))
-    tax = subtotal * rng.choice((0, 5, 8, 19, 20)) // 100
+    tax_rate = rng.choice((0, 5, 8, 19, 20))
+    tax = subtotal * tax_rate // 100
     total = subtotal + shipping + tax
     refunded = 0
     if financial == "REFUNDED":
@@ -257,7 +261,7 @@ def build_order(
             }
         )
     tags = sorted(set(rng.sample(_TAGS, rng.choice((0, 0, 0, 1, 1, 2, 3)))))
-    return {
+    order = {
         "id": f"{ORDER_GID_PREFIX}{numeric_id}",
         "legacyResourceId": str(numeric_id),
         "name": f"#{number}",
@@ -294,18 +298,37 @@ def build_order(
         "fulfillments": fulfillments,
         "lineItems": line_items,
     }
+    figures_of_order = OrderFigures(
+        seed=seed,
+        numeric_id=numeric_id,
+        created=created,
+        updated=updated,
+        currency=currency,
+        present=present,
+        subtotal=subtotal,
+        shipping=shipping,
+        tax_rate=tax_rate,
+        tax=tax,
+        total=total,
+        refunded=refunded,
+        customer_no=customer_no,
+        cancelled=cancelled,
+    )
+    add_details(order, figures, figures_of_order)
+    return order
 
 
 def _line_item(
     rng: random.Random, numeric_id: int, currency: str, present: tuple[str, float] | None
-) -> tuple[dict[str, Any], int, int]:
+) -> tuple[dict[str, Any], int, int, LineFigures]:
     product_no = rng.randrange(200)
     variant_no = rng.randrange(4)
     title = _PRODUCTS[product_no % len(_PRODUCTS)]
     variant_title = _VARIANTS[(product_no + variant_no) % len(_VARIANTS)]
     quantity = rng.randint(1, 4)
     unit = 150 + (product_no * 7919) % 9850
-    discount_unit = unit * rng.choice((0, 0, 0, 10, 25)) // 100
+    percent = rng.choice((0, 0, 0, 10, 25))
+    discount_unit = unit * percent // 100
     refunded = 1 if quantity > 1 and rng.random() < 0.05 else 0
     current = quantity - refunded
     is_gift = title == "Gift card"
@@ -334,4 +357,5 @@ def _line_item(
         "product": {"id": f"gid://shopify/Product/{7_000_000_000 + product_no}"},
         "customAttributes": (attributes if rng.random() < 0.05 else []),
     }
-    return item, (unit - discount_unit) * quantity, discount_unit * quantity
+    line = LineFigures(unit, discount_unit, percent if discount_unit else 0)
+    return item, (unit - discount_unit) * quantity, discount_unit * quantity, line

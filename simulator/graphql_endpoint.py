@@ -120,10 +120,16 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         """Handle one GraphQL POST."""
         config = self.sim.config
-        version = config.resolve_version(request.path_params["version"])
+        path = request.url.path
+        served = config.resolve_version(request.path_params["version"])
+        if served is None:
+            self._log(
+                RequestRecord(None, "invalid", 404, request.path_params["version"], path=path)
+            )
+            return JSONResponse(_STATUS_BODIES[404], 404)
+        version = served
         headers = {"X-Shopify-API-Version": version, "X-Request-Id": str(uuid.uuid4())}
         shop = self.sim.shop_for_token(request.headers.get("x-shopify-access-token"))
-        path = request.url.path
         if shop is None:
             self._log(RequestRecord(None, "unauthorized", 401, version, path=path))
             return JSONResponse({"errors": INVALID_TOKEN}, 401, headers=headers)

@@ -144,6 +144,16 @@ def resolve_line_items(order: dict[str, Any], _info: GraphQLResolveInfo[Any], **
     return paginate(items, args)
 
 
+def resolve_embedded_connection(
+    parent: dict[str, Any], info: GraphQLResolveInfo[Any], **args: Any
+) -> Any:
+    """A connection inside an order (shippingLines, refundLineItems...) from its embedded list."""
+    items = list(parent.get(info.field_name) or [])
+    if args.get("reverse"):
+        items.reverse()
+    return paginate(items, args)
+
+
 def resolve_limited_list(parent: dict[str, Any], info: GraphQLResolveInfo[Any], **args: Any) -> Any:
     """List fields with an optional ``first`` (refunds, fulfillments)."""
     items = list(parent.get(info.field_name) or [])

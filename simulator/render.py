@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from simulator.bulkquery import BulkPlan, ConnectionPlan, FieldPlan
+from simulator.bulkquery import BulkPlan, ConnectionPlan, FieldPlan, Variants
 from simulator.search import parse_search
 from simulator.store import OrderStore
 
@@ -66,8 +66,15 @@ class RenderResult:
     stopped: bool = False
 
 
-def project(value: dict[str, Any], fields: tuple[FieldPlan, ...]) -> dict[str, Any]:
-    """Keep only the selected ``fields`` of ``value`` (aliases as keys, nested objects inline)."""
+def project(
+    value: dict[str, Any], fields: tuple[FieldPlan, ...], variants: Variants | None = None
+) -> dict[str, Any]:
+    """Keep only the selected ``fields`` of ``value`` (aliases as keys, nested objects inline).
+
+    A value of an interface or union type is projected by the plan for its ``__typename``."""
+    if variants is not None:
+        typename = value.get("__typename")
+        fields = next((plan for name, plan in variants if name == typename), ())
     out: dict[str, Any] = {}
     for plan in fields:
         if plan.typename is not None:
@@ -76,9 +83,12 @@ def project(value: dict[str, Any], fields: tuple[FieldPlan, ...]) -> dict[str, A
         item = value.get(plan.name)
         if plan.children is not None and item is not None:
             if isinstance(item, list):
-                item = [project(x, plan.children) if isinstance(x, dict) else x for x in item]
+                item = [
+                    project(x, plan.children, plan.variants) if isinstance(x, dict) else x
+                    for x in item
+                ]
             elif isinstance(item, dict):
-                item = project(item, plan.children)
+                item = project(item, plan.children, plan.variants)
         out[plan.key] = item
     return out
 
@@ -99,7 +109,7 @@ def _child_lines(node: dict[str, Any], connections: tuple[ConnectionPlan, ...]) 
     lines: list[bytes] = []
     for connection in connections:
         for child in _resolve(node, connection.path):
-            row = project(child, connection.fields)
+            row = project(child, connection.fields, connection.variants)
             row["__parentId"] = node.get("id")
             lines.append(_encode(row).encode() + b"\n")
             lines.extend(_child_lines(child, connection.connections))

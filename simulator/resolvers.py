@@ -14,12 +14,17 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
 )
 
 from simulator import order_resolvers as orders
 from simulator.bulkquery import compile_bulk_query, validate_bulk_query
 from simulator.operations import BulkOperation
 from simulator.opsearch import filter_operations
+from simulator.rest import shop_number
 from simulator.runtime import Shop, Simulator
 from simulator.search import SearchSyntaxError, parse_search
 
@@ -94,7 +99,7 @@ def _ctx(info: GraphQLResolveInfo[Any]) -> RequestContext:
 def resolve_shop(_root: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
     """``shop { id name myshopifyDomain }``."""
     shop = _ctx(info).shop
-    number = 60_000_000_000 + zlib.crc32(shop.domain.encode()) % 1_000_000_000
+    number = shop_number(shop.domain)
     return {
         "__typename": "Shop",
         "id": f"gid://shopify/Shop/{number}",
@@ -102,6 +107,30 @@ def resolve_shop(_root: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
         "myshopifyDomain": shop.domain,
         "email": f"owner@{shop.domain}",
         "currencyCode": shop.store.generator.currency,
+    }
+
+
+SCOPE_DESCRIPTIONS = {
+    "read_orders": "Read orders, transactions, and fulfillments",
+    "write_orders": "Modify orders, transactions, and fulfillments",
+    "read_all_orders": "Read all orders older than 60 days",
+    "read_customers": "Read customer details and customer groups",
+    "read_products": "Read products, variants, and collections",
+}
+
+
+def resolve_app_installation(_root: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
+    """``currentAppInstallation { accessScopes { handle } }``: the token's configured scopes."""
+    shop = _ctx(info).shop
+    number = zlib.crc32(f"installation:{shop.domain}".encode()) % 1_000_000_000
+    scopes = [
+        {"handle": handle, "description": SCOPE_DESCRIPTIONS.get(handle, handle)}
+        for handle in shop.config.scopes
+    ]
+    return {
+        "__typename": "AppInstallation",
+        "id": f"gid://shopify/AppInstallation/{number}",
+        "accessScopes": scopes,
     }
 
 
@@ -265,6 +294,7 @@ def attach_resolvers(schema: GraphQLSchema) -> GraphQLSchema:
     assert query is not None and mutation is not None
     table = {
         "shop": resolve_shop,
+        "currentAppInstallation": resolve_app_installation,
         "node": resolve_node,
         "nodes": resolve_nodes,
         "order": orders.resolve_order,
@@ -282,9 +312,21 @@ def attach_resolvers(schema: GraphQLSchema) -> GraphQLSchema:
     order = schema.type_map["Order"]
     assert isinstance(order, GraphQLObjectType)
     order.fields["lineItems"].resolve = orders.resolve_line_items
-    order.fields["refunds"].resolve = orders.resolve_limited_list
-    order.fields["fulfillments"].resolve = orders.resolve_limited_list
-    node = schema.type_map["Node"]
-    assert isinstance(node, GraphQLInterfaceType)
-    node.resolve_type = _typename
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+            named.resolve_type = _typename
+        elif isinstance(named, GraphQLObjectType) and named not in (query, mutation):
+            _attach_embedded(named)
     return schema
+
+
+def _attach_embedded(object_type: GraphQLObjectType) -> None:
+    """Order-domain connections and ``first``-limited lists read the parent's embedded list."""
+    for definition in object_type.fields.values():
+        if definition.resolve is not None:
+            continue
+        named = get_named_type(definition.type)
+        if named.name.endswith("Connection") and "after" in definition.args:
+            definition.resolve = orders.resolve_embedded_connection
+        elif "first" in definition.args and is_list_type(get_nullable_type(definition.type)):
+            definition.resolve = orders.resolve_limited_list

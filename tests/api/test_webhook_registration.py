@@ -26,7 +26,7 @@ from bulk.errors import WebhookSubscriptionError
 from service.container import build_services
 from service.ports import ShopCredentials
 from service.principal import SYSTEM, Principal, Role
-from simulator.config import ShopConfig, SimulatorConfig
+from simulator.config import LEGACY_VERSIONS, ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.support.api import CONNECT, api_client, graphql
 from tests.support.token_keys import TEST_CIPHER
@@ -58,6 +58,7 @@ def simulator() -> Iterator[SimulatorServer]:
     config = SimulatorConfig(
         shops=[ShopConfig(domain=DOMAIN, access_token=TOKEN, orders=5)],
         webhook_uri_since="2025-07",
+        legacy_versions=LEGACY_VERSIONS,  # 2025-04 answered as it was, not fallen forward
     )
     with SimulatorServer(config) as server:
         yield server

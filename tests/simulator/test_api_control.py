@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import SHOP, Api
+from tests.support.simulator_api import SHOP, Api
 
 BASE = f"/_sim/shops/{SHOP}/orders"
 

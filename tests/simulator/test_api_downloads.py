@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import TOKEN, Api, make_config
+from tests.support.simulator_api import TOKEN, Api, make_config
 
 
 def _completed(api: Api) -> dict[str, str]:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import ORDERS_QUERY, RUN, SHOP, Api
+from tests.support.simulator_api import ORDERS_QUERY, RUN, SHOP, Api
 
 
 def _fault(client: httpx.Client, **body: object) -> dict[str, object]:

@@ -8,7 +8,7 @@ import re
 import httpx
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import ORDERS_QUERY, SHOP, Api
+from tests.support.simulator_api import ORDERS_QUERY, SHOP, Api
 
 
 def test_run_poll_download(api: Api, server: SimulatorServer) -> None:

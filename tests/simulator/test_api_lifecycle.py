@@ -10,7 +10,7 @@ import pytest
 
 from simulator.config import ShopConfig
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import SHOP, TOKEN, Api, make_config
+from tests.support.simulator_api import SHOP, TOKEN, Api, make_config
 
 CANCEL = (
     "mutation($id: ID!) { bulkOperationCancel(id: $id) { "

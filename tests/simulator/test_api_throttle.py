@@ -7,7 +7,7 @@ import httpx
 from simulator.config import ShopConfig
 from simulator.server import SimulatorServer
 from simulator.throttle import LeakyBucket
-from tests.simulator.conftest import SHOP, TOKEN, Api, make_config
+from tests.support.simulator_api import SHOP, TOKEN, Api, make_config
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import ORDERS_QUERY, RUN, TOKEN, Api, make_config
+from tests.support.simulator_api import ORDERS_QUERY, RUN, TOKEN, Api, make_config
 
 IN_PROGRESS = "A bulk query operation for this app and shop is already in progress: "
 

@@ -9,7 +9,7 @@ import json
 import time
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import SHOP, Api
+from tests.support.simulator_api import SHOP, Api
 from tests.support.webhook_receiver import SUBSCRIBE, Receiver
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from simulator.config import ShopConfig
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import ORDERS_QUERY, RUN, SHOP, TOKEN, Api, make_config
+from tests.support.simulator_api import ORDERS_QUERY, RUN, SHOP, TOKEN, Api, make_config
 
 CANCEL = "mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }"
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import ORDERS_QUERY, TOKEN, Api, make_config
+from tests.support.simulator_api import ORDERS_QUERY, TOKEN, Api, make_config
 
 RUN_GROUPED = (
     "mutation($q: String!, $g: Boolean!) { bulkOperationRunQuery(query: $q, groupObjects: $g) "

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import simulator.cli as sim_cli
 from simulator.config import SimulatorConfig
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import SHOP, TOKEN, Api
+from tests.support.simulator_api import SHOP, TOKEN, Api
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 

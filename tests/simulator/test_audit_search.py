@@ -11,7 +11,7 @@ import pytest
 
 from simulator.config import ShopConfig
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import SHOP, TOKEN, Api, make_config
+from tests.support.simulator_api import SHOP, TOKEN, Api, make_config
 
 FIELDS = "id createdAt updatedAt processedAt closed cancelledAt displayFinancialStatus"
 

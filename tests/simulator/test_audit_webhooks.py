@@ -11,7 +11,7 @@ import time
 import httpx
 
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import SHOP, TOKEN, Api, make_config
+from tests.support.simulator_api import SHOP, TOKEN, Api, make_config
 from tests.support.webhook_receiver import SUBSCRIBE, Receiver
 
 

@@ -76,3 +76,60 @@ def test_gid_round_trip() -> None:
     assert index_of_gid(order_gid(17)) == 17
     assert index_of_gid("gid://shopify/Order/abc") is None
     assert index_of_gid("gid://shopify/Order/5") is None
+
+
+def test_rich_details_are_deterministic_to_the_byte() -> None:
+    a = OrderGenerator(count=500, seed=9, now=NOW)
+    b = OrderGenerator(count=500, seed=9, now=NOW)
+    forward = [json.dumps(a.order(i), ensure_ascii=False).encode() for i in range(500)]
+    backward = [json.dumps(b.order(i), ensure_ascii=False).encode() for i in range(499, -1, -1)]
+    assert forward == backward[::-1]  # same bytes, whatever order they are generated in
+    assert b'"billingAddress"' in forward[0] and b'"discountApplications"' in forward[0]
+
+
+def test_a_customer_is_the_same_person_on_each_of_its_orders() -> None:
+    gen = OrderGenerator(count=3000, seed=4, now=NOW)
+    seen: dict[str, dict[str, object]] = {}
+    repeats = 0
+    for i in range(3000):
+        customer = gen.order(i)["customer"]
+        if customer is None:
+            continue
+        if customer["id"] in seen:
+            repeats += 1
+            assert seen[customer["id"]] == customer
+        seen[customer["id"]] = customer
+    assert repeats > 0
+
+
+def test_money_figures_add_up() -> None:
+    gen = OrderGenerator(count=2000, seed=8, now=NOW)
+
+    def cents(bag: dict[str, dict[str, str]] | None) -> int:
+        return 0 if bag is None else round(float(bag["shopMoney"]["amount"]) * 100)
+
+    for i in range(2000):
+        order = gen.order(i)
+        items = order["lineItems"]
+        allocated = sum(
+            cents(a["allocatedAmountSet"]) for item in items for a in item["discountAllocations"]
+        )
+        assert allocated == cents(order["totalDiscountsSet"])
+        assert cents(order["totalPriceSet"]) == cents(order["subtotalPriceSet"]) + cents(
+            order["totalShippingPriceSet"]
+        ) + cents(order["totalTaxSet"])
+        assert sum(cents(t["priceSet"]) for t in order["taxLines"]) == cents(order["totalTaxSet"])
+        shipping = sum(cents(line["originalPriceSet"]) for line in order["shippingLines"])
+        assert shipping == cents(order["totalShippingPriceSet"])
+        assert (order["shippingAddress"] is None) == (order["shippingLine"] is None)
+        if order["displayFinancialStatus"] == "REFUNDED":
+            assert all(item["currentQuantity"] == 0 for item in items)
+        if order["displayFinancialStatus"] in ("REFUNDED", "PARTIALLY_REFUNDED"):
+            (refund,) = order["refunds"]
+            assert refund["refundLineItems"]
+            for line in refund["refundLineItems"]:
+                item = line["lineItem"]
+                assert line["quantity"] == item["quantity"] - item["currentQuantity"] > 0
+        placed = sum(f["totalQuantity"] for f in order["fulfillments"])
+        assert placed <= sum(item["currentQuantity"] for item in items)
+        assert order["fulfillmentsCount"]["count"] == len(order["fulfillments"])

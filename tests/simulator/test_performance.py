@@ -17,7 +17,7 @@ from psycopg import sql
 
 from simulator.config import ShopConfig, SimulatorConfig
 from simulator.server import SimulatorServer
-from tests.simulator.conftest import TOKEN, Api
+from tests.support.simulator_api import TOKEN, Api
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 FULL_QUERY = """{ orders { edges { node {

@@ -18,7 +18,13 @@ from bulk.token_crypto import TokenCipher
 from bulk.types import SyncMode
 from bulk.workflow import JobRunner, Step
 from service.settings import CommonSettings
-from simulator.config import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, ShopConfig, SimulatorConfig
+from simulator.config import (
+    DEFAULT_ACCESS_TOKEN,
+    DEFAULT_SHOP_DOMAIN,
+    LEGACY_VERSIONS,
+    ShopConfig,
+    SimulatorConfig,
+)
 from simulator.server import SimulatorServer
 from tests.support.token_keys import TEST_CIPHER
 from workers.settings import WorkerSettings
@@ -30,6 +36,9 @@ DEV_POLICY = NetPolicy(development=True)
 
 
 def sim_config(orders: int = 40, **overrides: Any) -> SimulatorConfig:
+    # Engine tests play old versions (one operation at a time, callbackUrl), so retired
+    # versions answer as they were instead of falling forward to the oldest supported one.
+    overrides.setdefault("legacy_versions", LEGACY_VERSIONS)
     return SimulatorConfig(shops=[ShopConfig(orders=orders)], **overrides)
 
 
