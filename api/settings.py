@@ -59,6 +59,9 @@ class ApiSettings(BrokerSettings):
     # of their own (the API's default threads and /healthz never wait behind them).
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
+    # Bearer token Prometheus sends to GET /metrics. Unset: /metrics is open in development and
+    # absent (404) in production (it counts every tenant's jobs).
+    metrics_token: SecretStr | None = None
 
     @field_validator("allowed_hosts", "cors_origins", mode="before")
     @classmethod
