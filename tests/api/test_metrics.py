@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from api.app import create_app
@@ -16,22 +15,10 @@ from api.metrics import JobsCollector
 from api.settings import ApiSettings
 from tests.support.api import FakeVerifier, RecordingQueue, api_client, bearer
 from tests.support.api_server import make_job, make_shop, set_job
+from tests.support.text_metrics import value
 from tests.support.token_keys import PRODUCTION
 
 pytestmark = pytest.mark.anyio
-
-
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample of an exposition, by name and labels."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(text: str, name: str, **labels: str) -> float | None:
-    return samples(text).get((name, frozenset(labels.items())))
 
 
 async def test_jobs_are_counted_by_status_mode_and_trigger_across_tenants(
