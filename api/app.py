@@ -207,7 +207,10 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         if await to_thread.run_sync(services.database_is_up):
-            return JSONResponse({"status": "ok"})
+            body = {"status": "ok"}
+            if settings.instance_id:
+                body["instance"] = settings.instance_id
+            return JSONResponse(body)
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
 
     @contextlib.asynccontextmanager

@@ -62,6 +62,9 @@ class ApiSettings(BrokerSettings):
     # Bearer token Prometheus sends to GET /metrics. Unset: /metrics is open in development and
     # absent (404) in production (it counts every tenant's jobs).
     metrics_token: SecretStr | None = None
+    # Echoed by /healthz: whoever started this process (shopsync demo, shopsync up) gives it a
+    # random one and checks it, so it never drives another process listening on the same port.
+    instance_id: str | None = None
 
     @field_validator("allowed_hosts", "cors_origins", mode="before")
     @classmethod

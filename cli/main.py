@@ -133,9 +133,11 @@ def _register_optional_commands() -> None:
     from simulator.cli import simulator_command
 
     from .demo import demo
+    from .up import up
 
     cli.add_command(simulator_command, "simulator")
     cli.add_command(demo, "demo")
+    cli.add_command(up, "up")
 
 
 _register_optional_commands()
