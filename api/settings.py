@@ -71,6 +71,14 @@ class ApiSettings(BrokerSettings):
     def _split_lists(cls, value: Any) -> Any:
         return split_commas(value)
 
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: Any) -> Any:
+        # METRICS_TOKEN= (compose's empty default) means none, never "Bearer " with nothing.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
