@@ -4,11 +4,16 @@ what is missing. /healthz stays the liveness probe."""
 from __future__ import annotations
 
 import httpx
+import psycopg
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from api.app import create_app
+from api.readiness import ANSWER_REUSE_S, readyz_endpoint
 from api.settings import ApiSettings
 from bulk.errors import DatabaseNotReady
+from schema.migrate import migrate
 from tests.support.api import FakeVerifier, RecordingQueue, api_client
 from tests.support.databases import missing_database_url, unmigrated_database
 
@@ -64,3 +69,21 @@ async def test_a_missing_database_refuses_the_start() -> None:
     with pytest.raises(DatabaseNotReady, match="does not exist: run `shopsync migrate`"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_an_answer_is_reused_briefly_so_a_flood_costs_one_check(redis_url: str) -> None:
+    now = [0.0]
+    with unmigrated_database() as empty_url:
+        endpoint = readyz_endpoint(
+            database_url=empty_url, broker_url=redis_url, clock=lambda: now[0]
+        )
+        app = Starlette(routes=[Route("/readyz", endpoint)])
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as raw:
+            assert (await raw.get("/readyz")).status_code == 503
+            with psycopg.connect(empty_url) as conn:
+                migrate(conn)
+            now[0] += ANSWER_REUSE_S / 2
+            assert (await raw.get("/readyz")).status_code == 503  # the same answer, reused
+            now[0] += ANSWER_REUSE_S
+            assert (await raw.get("/readyz")).status_code == 200  # checked again
