@@ -6,6 +6,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY bulk ./bulk
+COPY service ./service
 COPY workers ./workers
 COPY schema ./schema
 COPY simulator ./simulator

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install services migrate schema demo test test-fast lint format api worker scheduler simulator clean
+.PHONY: install services migrate schema demo up test test-fast lint format api worker scheduler simulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ schema: install services
 
 demo: install services migrate
 	$(BIN)/shopsync demo
+
+# The whole stack in the foreground without Docker (api, worker, scheduler; UP_ARGS e.g.
+# --simulator --workers 2); Ctrl-C stops every process.
+UP_ARGS ?=
+up: install services
+	$(BIN)/shopsync up $(UP_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -31,6 +31,7 @@ from service.container import Services, build_services
 from service.jobs import ScopedJobReader
 from service.ports import JobQueue, ShopVerifier
 from service.principal import SYSTEM, tenant_principal
+from service.readiness import check_database
 from workers.queue import DramatiqJobQueue, make_broker
 
 from .auth import Authenticator, RequireToken
@@ -40,6 +41,8 @@ from .limits import ApiLimits
 from .limits.body import body_limit_middleware
 from .limits.json_body import StrictJsonDecoding
 from .limits.query import query_limits
+from .metrics import ApiMetrics, RequestMetrics
+from .readiness import readyz_endpoint
 from .schema import build_schema
 from .settings import ApiSettings
 from .verify import shopify_verifier
@@ -204,12 +207,18 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         if await to_thread.run_sync(services.database_is_up):
-            return JSONResponse({"status": "ok"})
+            body = {"status": "ok"}
+            if settings.instance_id:
+                body["instance"] = settings.instance_id
+            return JSONResponse(body)
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = pool.closed
+        # A database that does not exist or lacks migrations stops the start-up at once,
+        # naming `shopsync migrate`; one that is down is only logged (/readyz says so).
+        await to_thread.run_sync(check_database, settings.database_url)
         if owned:
             # Without waiting: the API starts even while Postgres is down; /healthz says so.
             await to_thread.run_sync(functools.partial(pool.open, wait=False))
@@ -232,7 +241,20 @@ def create_app(
         Route("/graphql", gate, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
+        Route(
+            "/readyz",
+            readyz_endpoint(database_url=settings.database_url, broker_url=settings.broker_url),
+            methods=["GET"],
+        ),
     ]
+    metrics = ApiMetrics(
+        counts=functools.partial(services.jobs.count_by_state, SYSTEM),
+        subscriptions=lambda: events.subscriber_count,
+    )
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if metrics_token is not None or not production:
+        # Production without a token: no route (it counts every tenant's jobs).
+        routes.append(Route("/metrics", metrics.endpoint(metrics_token), methods=["GET"]))
     if settings.webhook_secret is not None:
         # Without a secret nothing could be verified: the route does not exist.
         secret = settings.webhook_secret.get_secret_value().encode()
@@ -244,7 +266,13 @@ def create_app(
         settings, graphql_path="/graphql", webhook_path=WEBHOOK_PATH
     )
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=[*_middleware(settings), limit_bodies]
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestMetrics, metrics=metrics),
+            *_middleware(settings),
+            limit_bodies,
+        ],
     )
     app.state.job_events = events
     app.state.services = services

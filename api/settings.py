@@ -59,11 +59,25 @@ class ApiSettings(BrokerSettings):
     # of their own (the API's default threads and /healthz never wait behind them).
     verify_timeout_s: float = Field(default=10.0, gt=0)
     verify_max_concurrency: int = Field(default=4, ge=1)
+    # Bearer token Prometheus sends to GET /metrics. Unset: /metrics is open in development and
+    # absent (404) in production (it counts every tenant's jobs).
+    metrics_token: SecretStr | None = None
+    # Echoed by /healthz: whoever started this process (shopsync demo, shopsync up) gives it a
+    # random one and checks it, so it never drives another process listening on the same port.
+    instance_id: str | None = None
 
     @field_validator("allowed_hosts", "cors_origins", mode="before")
     @classmethod
     def _split_lists(cls, value: Any) -> Any:
         return split_commas(value)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: Any) -> Any:
+        # METRICS_TOKEN= (compose's empty default) means none, never "Bearer " with nothing.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

@@ -68,6 +68,11 @@ class ConfigurationError(ShopsyncError):
     """Settings that cannot work; retrying does not help."""
 
 
+class DatabaseNotReady(ConfigurationError):
+    """The database is unreachable, missing, or lacks shipped migrations: a process refuses to
+    start (the message says what to do: ``shopsync migrate``)."""
+
+
 class TokenKeyError(ConfigurationError):
     """The configured keys are missing, malformed, or cannot decrypt a stored token."""
 

@@ -150,6 +150,13 @@ def create_job(conn: psycopg.Connection[Any], request: JobRequest) -> CreatedJob
     raise RuntimeError("could not create or find an active job")  # pragma: no cover
 
 
+def count_jobs_by_state(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str, int]]:
+    """How many jobs of every tenant have each (status, mode, trigger)."""
+    with conn.cursor() as cur:
+        cur.execute(_SQL["count_jobs_by_state"])
+        return [(str(s), str(m), str(t), int(n)) for s, m, t, n in cur.fetchall()]
+
+
 def get_job(conn: psycopg.Connection[Any], job_id: int) -> SyncJob | None:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(_SQL["get_job"], {"job_id": job_id})

@@ -29,6 +29,7 @@ from .errors import (
     ShopifyTransientError,
     ShopifyUnreachableError,
     ShopsyncError,
+    ThrottledError,
     TokenKeyError,
 )
 from .ingest import Checkpoint, Ingestor
@@ -40,6 +41,7 @@ from .lease import (
     take_lease,
 )
 from .net import NetPolicy
+from .observer import NULL_OBSERVER, EngineObserver
 from .orders_query import build_orders_query
 from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
 from .settings import EngineSettings
@@ -93,9 +95,11 @@ class JobRunner:
         clock: Callable[[], float] = time.monotonic,
         lease_ttl_s: float | None = None,
         max_transient_failures: int = 8,
+        observer: EngineObserver = NULL_OBSERVER,
     ) -> None:
         """``cipher`` reads the shops' stored tokens; ``net_policy`` bounds every request to
-        Shopify and to its result files. Both are built by the entry point from its settings."""
+        Shopify and to its result files. Both are built by the entry point from its settings;
+        ``observer`` hears what the steps do (the worker's metrics)."""
         self._pool = pool
         self._settings = settings
         self._cipher = cipher
@@ -104,6 +108,7 @@ class JobRunner:
         self._lease_ttl_s = lease_ttl_s or settings.ingest_slice_s + 4 * settings.http_timeout_s
         self._max_transient_failures = max_transient_failures
         self._net_policy = net_policy
+        self._observer = observer
 
     @property
     def lease_ttl_s(self) -> float:
@@ -116,6 +121,7 @@ class JobRunner:
             timeout_s=self._settings.http_timeout_s,
             max_retries=self._settings.max_request_retries,
             policy=self._net_policy,
+            observer=self._observer,
         )
 
     # -- the step ---------------------------------------------------------------------------
@@ -201,6 +207,7 @@ class JobRunner:
             raise exc from None
         if not isinstance(exc, Exception):
             raise exc  # an interrupt (time limit, shutdown) is recorded, never swallowed
+        self._observer.retry("crashed")
         # Not ours any more: finished, cancelled, or taken over by a worker that sends its own
         # next message (a second one would run the job twice as often from now on).
         return Step(done=False, delay_s=delay_s) if still_ours else Step(done=True)
@@ -236,6 +243,9 @@ class JobRunner:
         # Never sooner than Shopify asked (THROTTLED's restore time, Retry-After).
         server_wait_s = getattr(exc, "retry_after_s", None)
         delay_s = TRANSIENT_STEP.delay_s(failures, server_wait_s=server_wait_s)
+        self._observer.retry("transient")
+        if isinstance(exc, ThrottledError):
+            self._observer.throttle_wait(delay_s)
         log.info("job.transient_failure", job_id=job.job.id, failures=failures, error=str(exc))
         return Step(done=False, delay_s=delay_s)
 
@@ -429,6 +439,7 @@ class JobRunner:
         assert row.result_url is not None
         ingestor = _ingestor(job, self._settings)
         start = Checkpoint(row.checkpoint_line, row.checkpoint_byte)
+        started_at = self._clock()
         try:
             with open_result(
                 row.result_url,
@@ -450,6 +461,12 @@ class JobRunner:
             return self._transient(job, exc)
         except DownloadError as exc:  # expired, or the host answered something else than the file
             return self._refresh_url(job, client, exc)
+        self._observer.ingested(
+            lines=result.lines,
+            bytes_read=result.checkpoint.byte - start.byte,
+            seconds=self._clock() - started_at,
+            dead_letters=result.dead_letters,
+        )
         log.info(
             "job.ingested",
             job_id=row.id,

@@ -19,6 +19,7 @@ from workers.settings import BrokerSettings
 
 from .graphql_client import GraphQLClient
 from .graphql_ws import SubscriptionError, subscribe, websocket_url
+from .ports import claim_port
 from .processes import ManagedProcess, ProcessGroup
 from .services import issue_token
 
@@ -182,8 +183,8 @@ def _job_from(result: dict[str, Any], kind: str) -> Any:
     show_default=True,
     help="Orders the simulator adds before the UPDATE job.",
 )
-@click.option("--simulator-port", default=8787, show_default=True)
-@click.option("--api-port", default=8000, show_default=True)
+@click.option("--simulator-port", default=8787, show_default=True, help="0 picks a free port.")
+@click.option("--api-port", default=8000, show_default=True, help="0 picks a free port.")
 @click.option(
     "--run-seconds",
     default=2.0,
@@ -203,7 +204,15 @@ def demo(
     timeout_s: float,
     log_dir: Path,
 ) -> None:
-    """Run a POPULATE then an UPDATE sync of a simulated shop, end to end."""
+    """Run a POPULATE then an UPDATE sync of a simulated shop, end to end.
+
+    Refuses to start when a port is taken (it never drives another process), and checks that
+    the simulator and API it talks to are the ones it started. Reads DATABASE_URL (the demo
+    uses a database of its own beside it) and BROKER_URL.
+    """
+    # Before anything is touched: another API or simulator may be listening there.
+    simulator_port = claim_port(simulator_port, what="simulator", option="--simulator-port")
+    api_port = claim_port(api_port, what="API", option="--api-port")
     settings = BrokerSettings()
     database_url = demo_database_url(settings.database_url)
     click.echo(
@@ -216,6 +225,7 @@ def demo(
         "BROKER_URL": settings.broker_url,
         "QUEUE_NAME": "shopsync-demo",
         "ENVIRONMENT": "development",
+        "METRICS_PORT": "0",  # the demo reads no metrics; never contend for a shared port
     }
     sim_url = f"http://127.0.0.1:{simulator_port}"
     api_url = f"http://127.0.0.1:{api_port}"

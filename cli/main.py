@@ -3,16 +3,31 @@ need nothing more); ``api``, ``worker`` and ``scheduler`` each read their proces
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import click
 
+from bulk.errors import DatabaseNotReady
 from schema.database import ensure_database
 from schema.migrate import migrate_url
+from service.readiness import check_database
 from service.settings import CommonSettings
 
 from .dead_letters import dead_letters
 from .keys import encrypt_plaintext_tokens, keys
 from .log import configure_logging
 from .tokens import token
+
+
+@contextlib.contextmanager
+def _not_ready_exits() -> Iterator[None]:
+    """A database that does not exist or lacks migrations: one line naming ``shopsync
+    migrate`` and exit code 1, at once (not a pool's 30-second wait, not a traceback)."""
+    try:
+        yield
+    except DatabaseNotReady as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -65,6 +80,8 @@ def api(host: str, port: int) -> None:
     from api.settings import ApiSettings
 
     settings = ApiSettings()
+    with _not_ready_exits():
+        check_database(settings.database_url)
     if settings.environment == "development" and settings.auth_required:
         _print_development_token(settings)
     serve(settings, host=host, port=port)
@@ -93,7 +110,8 @@ def worker(threads: int) -> None:
     from workers.main import run_worker
     from workers.settings import WorkerSettings
 
-    run_worker(WorkerSettings(), threads=threads)
+    with _not_ready_exits():
+        run_worker(WorkerSettings(), threads=threads)
 
 
 @cli.command()
@@ -102,7 +120,8 @@ def scheduler() -> None:
     from workers.scheduler.main import run_scheduler
     from workers.settings import SchedulerSettings
 
-    run_scheduler(SchedulerSettings())
+    with _not_ready_exits():
+        run_scheduler(SchedulerSettings())
 
 
 cli.add_command(dead_letters)
@@ -114,9 +133,11 @@ def _register_optional_commands() -> None:
     from simulator.cli import simulator_command
 
     from .demo import demo
+    from .up import up
 
     cli.add_command(simulator_command, "simulator")
     cli.add_command(demo, "demo")
+    cli.add_command(up, "up")
 
 
 _register_optional_commands()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -32,9 +33,13 @@ class ManagedProcess:
         log_dir: Path,
         ready_url: str | None = None,
     ) -> None:
+        """``ready_url`` must answer 200 with this process's ``INSTANCE_ID`` as ``instance``
+        (the API's /healthz and the simulator's /_sim/health echo it): an answer from another
+        process on that port never counts as ready."""
         self.name = name
         self.args = [sys.executable, "-m", "cli", *args]
-        self.env = {**os.environ, **env}
+        self.instance_id = uuid.uuid4().hex
+        self.env = {**os.environ, **env, "INSTANCE_ID": self.instance_id}
         self.log_path = log_dir / f"{name}.log"
         self.ready_url = ready_url
         self._process: subprocess.Popen[bytes] | None = None
@@ -50,14 +55,23 @@ class ManagedProcess:
 
     def _wait_ready(self, url: str, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
+        foreign = False
         with httpx.Client(timeout=2.0) as client:
             while time.monotonic() < deadline:
-                self.check_alive()
                 try:
-                    if client.get(url).status_code == 200:
-                        return
+                    self.check_alive()
+                except ProcessFailed as exc:
+                    if foreign:
+                        raise ProcessFailed(f"another process answers at {url}; {exc}") from None
+                    raise
+                try:
+                    response = client.get(url)
                 except httpx.TransportError:
-                    pass
+                    response = None
+                if response is not None and response.status_code == 200:
+                    if _instance(response) == self.instance_id:
+                        return
+                    foreign = True
                 time.sleep(0.1)
         raise ProcessFailed(f"{self.name} did not become ready at {url}\n{self.log_tail()}")
 
@@ -94,6 +108,14 @@ class ManagedProcess:
         except FileNotFoundError:
             return ""
         return "\n".join(f"  {self.name}| {line}" for line in text.splitlines()[-lines:])
+
+
+def _instance(response: httpx.Response) -> object:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("instance") if isinstance(body, dict) else None
 
 
 class ProcessGroup:

@@ -199,6 +199,13 @@ class JobService:
                 limit=limit,
             )
 
+    def count_by_state(self, principal: Principal) -> Sequence[tuple[str, str, str, int]]:
+        """Every tenant's jobs by (status, mode, trigger): the operator's metrics; system only."""
+        if not principal.is_system:
+            raise Forbidden("only the system counts every tenant's jobs")
+        with self.pool.connection() as conn:
+            return jobs.count_jobs_by_state(conn)
+
 
 @dataclass(frozen=True)
 class ScopedJobReader:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -93,7 +94,12 @@ class ControlAPI:
 
     async def health(self, request: Request) -> Response:
         """``GET /_sim/health``."""
-        return JSONResponse({"status": "ok", "shops": len(self.sim.shops())})
+        body: dict[str, Any] = {"status": "ok", "shops": len(self.sim.shops())}
+        # Set by whoever started this process (shopsync demo/up), which checks it is talking
+        # to its own simulator and not to another process on the same port.
+        if instance := os.environ.get("INSTANCE_ID"):
+            body["instance"] = instance
+        return JSONResponse(body)
 
     async def reset(self, request: Request) -> Response:
         """``POST /_sim/reset``: back to the configured start state."""

@@ -21,6 +21,11 @@ SHOPSYNC_SERVICES = ("migrate", "api", "worker", "scheduler")
 # ${NAME:?message}: compose refuses to start while NAME is unset or empty.
 REQUIRED = re.compile(r"^\$\{(\w+):\?[^}]+\}$")
 DEFAULTED = re.compile(r"^\$\{(\w+):-([^}]*)\}$")
+_SECRETS = {
+    "SHOP_TOKEN_KEYS": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "localhost",
+    "WEBHOOK_SECRET": "shpss_compose",
+}
 
 
 def _compose() -> dict[str, Any]:
@@ -76,3 +81,36 @@ def test_the_api_starts_with_the_compose_environment(
     assert settings.environment == "production"
     routes = create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier()).routes
     assert "/webhooks/shopify" in [getattr(route, "path", None) for route in routes]
+
+
+def test_the_scheduler_runs_and_every_metrics_port_is_reachable_on_the_network() -> None:
+    compose = _compose()
+    services = compose["services"]
+    assert services["scheduler"]["command"] == ["scheduler"]
+    env = compose["x-shopsync-env"]
+    assert env["METRICS_HOST"] == "0.0.0.0"
+    assert services["worker"]["expose"] == ["9191"]
+    assert services["scheduler"]["expose"] == ["9192"]
+    for name in ("worker", "scheduler"):
+        assert "ports" not in services[name], name  # scraped inside the network only
+    assert "/readyz" in " ".join(services["api"]["healthcheck"]["test"])
+
+
+def test_an_empty_metrics_token_means_none() -> None:
+    settings = ApiSettings(**_environment({"METRICS_TOKEN": ""} | _SECRETS))
+    assert settings.metrics_token is None
+    given = ApiSettings(**_environment({"METRICS_TOKEN": "scrape"} | _SECRETS))
+    assert given.metrics_token is not None
+    assert given.metrics_token.get_secret_value() == "scrape"
+
+
+def test_the_image_holds_every_package() -> None:
+    """The Dockerfile copies each package pyproject installs (one missing breaks every role)."""
+    root = COMPOSE.parent
+    dockerfile = (root / "Dockerfile").read_text()
+    pyproject = (root / "pyproject.toml").read_text()
+    include = re.search(r"include = \[([^\]]*)\]", pyproject)
+    assert include is not None
+    packages = [name.strip().strip('"').rstrip("*") for name in include.group(1).split(",")]
+    for package in packages:
+        assert f"COPY {package} ./{package}" in dockerfile, package

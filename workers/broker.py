@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dramatiq
+import pika
+import redis
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
@@ -40,3 +42,31 @@ def build_broker(
     raise ConfigurationError(
         f"unsupported broker URL scheme {scheme!r}: use redis://, rediss:// or amqp://"
     )
+
+
+def broker_problem(broker_url: str, *, timeout_s: float = 2.0) -> str | None:
+    """What keeps the broker named by ``broker_url`` from answering a ping within about
+    ``timeout_s``, or None when it answers. A fresh connection each call, closed at once; the
+    answer never carries the URL (it may hold a password)."""
+    scheme = urlsplit(broker_url).scheme.lower()
+    try:
+        if scheme in ("redis", "rediss"):
+            client = redis.Redis.from_url(
+                broker_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
+            )
+            try:
+                client.ping()
+            finally:
+                client.close()
+        elif scheme in ("amqp", "amqps"):
+            params = pika.URLParameters(broker_url)
+            params.socket_timeout = timeout_s
+            params.blocked_connection_timeout = timeout_s
+            params.stack_timeout = timeout_s
+            params.connection_attempts = 1
+            pika.BlockingConnection(params).close()
+        else:
+            return f"unsupported broker URL scheme {scheme!r}"
+    except Exception as exc:  # any failure is "not ready"; only its kind is reported
+        return f"the {scheme} broker does not answer ({type(exc).__name__})"
+    return None

@@ -11,10 +11,13 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from bulk.workflow import JobRunner
+from service.readiness import check_database
 from workers.settings import WorkerSettings
 
 from .actors import register_actors
 from .broker import build_broker
+from .metrics import WorkerMetrics
+from .metrics_server import metrics_server
 from .signals import install_signal_handlers, restore_signal_handlers
 
 # These libraries log request URLs and bodies at INFO/DEBUG: signed result URLs are credentials.
@@ -30,26 +33,35 @@ def run_worker(
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     stop = stop or threading.Event()
+    check_database(settings.database_url)  # at once, naming `shopsync migrate`: not a hang
+    metrics = WorkerMetrics()
     broker = build_broker(
         settings.broker_url,
         heartbeat_timeout_s=settings.broker_heartbeat_timeout_s,
         maintenance_chance=settings.broker_maintenance_chance,
     )
+    broker.add_middleware(metrics.middleware())
     dramatiq.set_broker(broker)
     previous = install_signal_handlers(stop)
     try:
-        with ConnectionPool(
-            settings.database_url,
-            min_size=1,
-            max_size=threads + 1,
-            kwargs={"autocommit": True},
-            open=True,
-        ) as pool:
+        with (
+            metrics_server(
+                metrics.registry, host=settings.metrics_host, port=settings.metrics_port
+            ),
+            ConnectionPool(
+                settings.database_url,
+                min_size=1,
+                max_size=threads + 1,
+                kwargs={"autocommit": True},
+                open=True,
+            ) as pool,
+        ):
             runner = JobRunner(
                 pool,
                 settings.engine(),
                 cipher=settings.token_cipher(),  # production without SHOP_TOKEN_KEYS stops here
                 net_policy=settings.net_policy(),
+                observer=metrics,
             )
             register_actors(broker, runner, settings.queue_name)
             worker = dramatiq.Worker(broker, worker_threads=threads)

@@ -24,6 +24,10 @@ class WorkerSettings(BrokerSettings):
     # bring it to about half a minute. None falls back to Dramatiq's.
     broker_heartbeat_timeout_s: float | None = Field(default=15.0, gt=0)
     broker_maintenance_chance: int | None = Field(default=50_000, ge=1, le=1_000_000)
+    # Prometheus /metrics of this worker at METRICS_HOST:METRICS_PORT; 0 turns it off. Several
+    # workers on one host need a port each.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9191, ge=0, le=65535)
 
 
 class SchedulerSettings(BrokerSettings):
@@ -48,3 +52,6 @@ class SchedulerSettings(BrokerSettings):
     # days), every checkpoint_ttl_interval_s.
     checkpoint_ttl_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     checkpoint_ttl_interval_s: float = Field(default=3600.0, gt=0)
+    # Prometheus /metrics of this scheduler; 0 turns it off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9192, ge=0, le=65535)

@@ -31,6 +31,7 @@ from bulk.errors import (
 )
 
 from ..net import STRICT, GuardedTransport, NetPolicy
+from ..observer import NULL_OBSERVER, EngineObserver
 from ..retry import SHOPIFY_REQUEST, Backoff
 from . import documents, subscriptions
 from .endpoint import ShopifyEndpoint
@@ -76,6 +77,15 @@ class _ResponseProbe:
         self.headers = response.headers
 
 
+def _outcome(exc: Exception) -> str:
+    """A request's failure as a metric label: a few values, never the message."""
+    if isinstance(exc, ThrottledError):
+        return "throttled"
+    if isinstance(exc, ShopifyTransientError):
+        return "transient"
+    return "error"
+
+
 def _same_query(a: str, b: str) -> bool:
     return _WHITESPACE.sub(" ", a).strip() == _WHITESPACE.sub(" ", b).strip()
 
@@ -91,8 +101,10 @@ class ShopifyClient:
         max_retries: int = 5,
         backoff: Backoff = SHOPIFY_REQUEST,
         policy: NetPolicy = STRICT,
+        observer: EngineObserver = NULL_OBSERVER,
     ) -> None:
         self.endpoint = endpoint
+        self._observer = observer
         self._max_retries = max_retries
         self._backoff = backoff
         self._probe = _ResponseProbe()
@@ -200,11 +212,20 @@ class ShopifyClient:
             if exc.retry_after_s > self._backoff.max_s:
                 # Longer than we hold a step: the caller schedules the retry (at least this long).
                 return False
-            return self._backoff.server_delay_s(exc.retry_after_s)
+            wait_s = self._backoff.server_delay_s(exc.retry_after_s)
+            if isinstance(exc, ThrottledError):
+                self._observer.throttle_wait(wait_s)
+            return wait_s
 
         for attempt in self._backoff.retry_context(retry_on, attempts=self._max_retries + 1):
             with attempt:
-                return self._post_once(document, variables)
+                try:
+                    data = self._post_once(document, variables)
+                except Exception as exc:
+                    self._observer.shopify_call(_outcome(exc))
+                    raise
+                self._observer.shopify_call("ok")
+                return data
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- the API ----------------------------------------------------------------------------

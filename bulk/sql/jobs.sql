@@ -37,3 +37,9 @@ SELECT *
 -- name: active_job_for_operation
 SELECT * FROM sync_jobs
  WHERE bulk_operation_id = %(operation_id)s AND status IN ('QUEUED', 'RUNNING');
+
+-- name: count_jobs_by_state
+-- Every tenant's jobs by status, mode and trigger: /metrics's gauge (one scan, cached there).
+SELECT status, sync_mode, trigger, count(*) AS jobs
+FROM sync_jobs
+GROUP BY status, sync_mode, trigger;

@@ -111,7 +111,9 @@ def fast_settings(database_url: str, **overrides: Any) -> CommonSettings:
 
 def fast_worker_settings(database_url: str, **overrides: Any) -> WorkerSettings:
     """``fast_settings`` of a whole worker process (its broker and queue among ``overrides``)."""
-    return WorkerSettings(**(_FAST | {"database_url": database_url} | overrides))
+    # No metrics server unless asked: tests run side by side on one host.
+    base = _FAST | {"database_url": database_url, "metrics_port": 0}
+    return WorkerSettings(**(base | overrides))
 
 
 def make_runner(pool: ConnectionPool[Any], settings: CommonSettings, **kwargs: Any) -> JobRunner:

@@ -62,6 +62,8 @@ class Stack:
             "DATABASE_URL": database_url,
             "BROKER_URL": redis_url,
             "QUEUE_NAME": f"{queue_prefix}-{uuid.uuid4().hex[:8]}",
+            # Tests run side by side: no fixed metrics port unless a test asks for one.
+            "METRICS_PORT": "0",
             **env,
         }
         self.env = full_env

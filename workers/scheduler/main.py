@@ -8,13 +8,16 @@ import threading
 import structlog
 from psycopg_pool import ConnectionPool
 
+from service.readiness import check_database
 from workers.settings import SchedulerSettings
 
 from ..broker import build_broker
+from ..metrics_server import metrics_server
 from ..queue import DramatiqJobQueue
 from ..signals import install_signal_handlers, restore_signal_handlers
 from .checkpoint_ttl import ExpireCheckpoints
 from .loop import run_periodic
+from .metrics import SchedulerMetrics
 from .prune import PruneWebhookDeliveries
 from .schedules import PRUNE_SLOTS_EVERY_S, PruneScheduleSlots, RunDueSchedules
 from .sweep import SweepLostJobs
@@ -29,17 +32,24 @@ def run_scheduler(settings: SchedulerSettings, *, stop: threading.Event | None =
     deployment unit without coordination.
     """
     stop = stop or threading.Event()
+    check_database(settings.database_url)  # at once, naming `shopsync migrate`: not a hang
+    metrics = SchedulerMetrics()
     broker = build_broker(settings.broker_url)
     previous = install_signal_handlers(stop)
     try:
         # A pool, not a connection: it reconnects on its own after a database outage.
-        with ConnectionPool(
-            settings.database_url,
-            min_size=1,
-            max_size=2,
-            kwargs={"autocommit": True},
-            open=True,
-        ) as pool:
+        with (
+            metrics_server(
+                metrics.registry, host=settings.metrics_host, port=settings.metrics_port
+            ),
+            ConnectionPool(
+                settings.database_url,
+                min_size=1,
+                max_size=2,
+                kwargs={"autocommit": True},
+                open=True,
+            ) as pool,
+        ):
             queue = DramatiqJobQueue(broker, settings.queue_name)
             sweep = SweepLostJobs(
                 pool,
@@ -47,12 +57,14 @@ def run_scheduler(settings: SchedulerSettings, *, stop: threading.Event | None =
                 grace_s=settings.sweep_grace_s,
                 max_deliveries=settings.max_deliveries,
                 batch_size=settings.sweep_batch_size,
+                on_sweep=metrics.swept,
             )
             prune = PruneWebhookDeliveries(pool, retention_s=settings.webhook_id_retention_s)
             schedules = RunDueSchedules(
                 pool,
                 queue,
                 batch_size=settings.schedule_batch_size,
+                on_slot=metrics.slot,
             )
             prune_slots = PruneScheduleSlots(pool, retention_s=settings.schedule_slot_retention_s)
             expire = ExpireCheckpoints(pool, queue, ttl_s=settings.checkpoint_ttl_s)

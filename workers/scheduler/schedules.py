@@ -34,11 +34,14 @@ class RunDueSchedules:
         *,
         batch_size: int = 100,
         clock: Callable[[], datetime] | None = None,
+        on_slot: Callable[[SlotRun], None] | None = None,
     ) -> None:
+        """``on_slot`` hears each slot handled (the scheduler's metrics)."""
         self._schedules = ScheduleService(pool=pool, queue=queue)
         if clock is not None:
             self._schedules.clock = clock
         self._batch_size = batch_size
+        self._on_slot = on_slot
 
     def __call__(self) -> list[SlotRun]:
         # The scheduler is the system: it runs every tenant's schedules.
@@ -58,6 +61,8 @@ class RunDueSchedules:
                 log.info(
                     "schedule.slot_skipped", outcome=slot.outcome.value, reason=run.reason, **fields
                 )
+            if self._on_slot is not None:
+                self._on_slot(run)
         return runs
 
     def task(self, interval_s: float) -> PeriodicTask:
