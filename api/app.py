@@ -18,7 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -43,6 +43,7 @@ from .limits.query import query_limits
 from .schema import build_schema
 from .settings import ApiSettings
 from .verify import shopify_verifier
+from .web.routes import graphiql_page, web_routes
 from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
 log = structlog.get_logger(__name__)
@@ -111,6 +112,10 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": "authentication required"})
         context.principal = principal
         return UnsetType()  # a plain connection_ack
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads GraphiQL from a CDN; ours serves it from /static (offline).
+        return graphiql_page()
 
 
 def check_production_settings(settings: ApiSettings) -> None:
@@ -228,10 +233,11 @@ def create_app(
             if broker is not None:
                 broker.close()
 
-    routes: list[Route | WebSocketRoute] = [
+    routes: list[BaseRoute] = [
         Route("/graphql", gate, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
+        *web_routes(),  # the dashboard at / and its static files
     ]
     if settings.webhook_secret is not None:
         # Without a secret nothing could be verified: the route does not exist.
