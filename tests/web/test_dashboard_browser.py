@@ -1,0 +1,215 @@
+"""The dashboard in headless chromium against the real stack (simulator, API and worker
+processes): sign in, connect the simulated shop, a POPULATE with its live progress bar, the mode
+fields, cancelling a job, retrying a fixed dead letter; no request ever leaves our origin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from tests.support.browser import Screenshots, chromium
+from tests.support.stack import Stack
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+DOMAIN = "dashboard.myshopify.com"
+SHOP_TOKEN = "shpat_dashboard_browser_token_000000000"
+ORDERS = 4000
+WAIT_MS = 60_000
+
+# Samples the progress bar every 25 ms into window.__bar, so the test sees how it moved.
+SAMPLE_BAR = """() => {
+  window.__bar = [];
+  setInterval(() => {
+    const bar = document.querySelector('[data-testid=progress-bar]');
+    if (bar) window.__bar.push({value: bar.hasAttribute('value') ? bar.value : null,
+                                max: bar.max});
+  }, 25);
+}"""
+
+
+@pytest.fixture
+def stack(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[Stack]:
+    stack = Stack(domain=DOMAIN, token=SHOP_TOKEN, orders=ORDERS, logs=tmp_path / "logs")
+    env = {
+        "POLL_INITIAL_DELAY_S": "0.2",
+        "POLL_MAX_DELAY_S": "0.5",
+        "BATCH_BYTES": "65536",  # many batches: the job's bytesRead advances in steps
+    }
+    with stack.run(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue_prefix="dashboard",
+        seed=11,
+        env=env,
+        simulator_args=["--run-seconds", "1"],
+    ):
+        yield stack
+
+
+@pytest.fixture
+def page(stack: Stack) -> Iterator[tuple[Page, list[str]]]:
+    """A page of a fresh browser, and every URL it requested."""
+    requested: list[str] = []
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+
+        def record(request: Request) -> None:
+            requested.append(request.url)
+
+        page.on("request", record)
+        page.on("websocket", lambda ws: requested.append(ws.url))
+        yield page, requested
+        context.close()
+
+
+def _job_row(page: Page, job_id: str) -> Any:
+    return page.locator(f"tr[data-job-id='{job_id}']")
+
+
+def _started_job_id(page: Page) -> str:
+    notice = page.get_by_test_id("sync-notice")
+    expect(notice).to_contain_text("started")
+    return notice.inner_text().split()[1]
+
+
+def test_dashboard_end_to_end(
+    stack: Stack, page: tuple[Page, list[str]], tmp_path: Path, database_url: str
+) -> None:
+    browser_page, requested = page
+    shots = Screenshots(tmp_path / "screenshots", "dashboard")
+
+    # Sign in: a wrong token is refused inline, the real one opens the shops screen.
+    browser_page.goto(f"{stack.api_url}/")
+    browser_page.get_by_test_id("token-input").fill("not-a-token")
+    browser_page.get_by_role("button", name="Sign in").click()
+    expect(browser_page.get_by_test_id("signin-error")).to_contain_text("not accepted")
+    browser_page.get_by_test_id("token-input").fill(stack.api_token)
+    browser_page.get_by_role("button", name="Sign in").click()
+    expect(browser_page.get_by_test_id("connect-form")).to_be_visible()
+    shots.take(browser_page, "signed-in")
+
+    # Connect the simulated shop; a bad domain first shows the API's ValidationError inline.
+    browser_page.get_by_test_id("connect-domain").fill("not a domain")
+    browser_page.get_by_test_id("connect-accessToken").fill(SHOP_TOKEN)
+    browser_page.get_by_test_id("connect-submit").click()
+    expect(browser_page.get_by_test_id("connect-error")).to_contain_text("domain")
+    browser_page.get_by_test_id("connect-domain").fill(DOMAIN)
+    browser_page.get_by_test_id("connect-adminUrl").fill(stack.sim_url)
+    browser_page.get_by_test_id("connect-initialSync").uncheck()
+    browser_page.get_by_test_id("connect-submit").click()
+    expect(browser_page.get_by_test_id("connect-notice")).to_contain_text(f"Connected {DOMAIN}")
+    row = browser_page.locator(f"[data-testid=shop-row][data-domain='{DOMAIN}']")
+    expect(row).to_contain_text("no schedule")
+    shots.take(browser_page, "shops")
+
+    # The shop's page; the mode's fields follow the mode.
+    row.get_by_role("link", name=DOMAIN).click()
+    expect(browser_page.get_by_test_id("shop-title")).to_have_text(DOMAIN)
+    mode = browser_page.get_by_test_id("mode-select")
+    days, stale = (
+        browser_page.get_by_test_id("days-field"),
+        browser_page.get_by_test_id("stale-field"),
+    )
+    expect(days).to_be_visible()
+    expect(stale).to_be_hidden()
+    for selected, days_shown, stale_shown in [
+        ("UPDATE", False, True),
+        ("FULL", False, False),
+        ("RECONCILE", False, False),
+        ("POPULATE", True, False),
+    ]:
+        mode.select_option(selected)
+        expect(days).to_be_visible() if days_shown else expect(days).to_be_hidden()
+        expect(stale).to_be_visible() if stale_shown else expect(stale).to_be_hidden()
+        if selected == "UPDATE":
+            shots.take(browser_page, "mode-update")
+
+    # A POPULATE: the bar appears, fills while the file is read, and the row completes.
+    browser_page.evaluate(SAMPLE_BAR)
+    browser_page.get_by_test_id("sync-now").click()
+    populate = _started_job_id(browser_page)
+    expect(browser_page.get_by_test_id("progress")).to_be_visible()
+    shots.take(browser_page, "populate-running")
+    expect(_job_row(browser_page, populate)).to_have_attribute(
+        "data-status", "COMPLETED", timeout=WAIT_MS
+    )
+    bar = browser_page.get_by_test_id("progress-bar")
+    expect(bar).to_have_attribute("value", bar.get_attribute("max") or "")
+    samples: list[dict[str, Any]] = browser_page.evaluate("window.__bar")
+    final = samples[-1]
+    assert final["value"] == final["max"] > 1, final
+    assert any(s["value"] is None or s["value"] < s["max"] for s in samples), samples[:5]
+    created = _job_row(browser_page, populate).locator("td.num").first
+    expect(created).to_have_text(f"{ORDERS:,}")
+    shots.take(browser_page, "populate-completed")
+
+    # Cancel: the operation never leaves CREATED, so the job is still active when clicked.
+    stack.sim_post("/_sim/faults", {"kind": "stuck_created", "shop": DOMAIN})
+    mode.select_option("FULL")
+    browser_page.get_by_test_id("sync-now").click()
+    full = _started_job_id(browser_page)
+    cancel = browser_page.get_by_test_id("cancel-job")
+    expect(cancel).to_be_enabled()
+    cancel.click()
+    expect(_job_row(browser_page, full)).to_have_attribute("data-status", "CANCELLED")
+    expect(browser_page.get_by_test_id("sync-notice")).to_contain_text(f"Job {full} cancelled")
+    shots.take(browser_page, "cancelled")
+    _clear_faults(stack)
+
+    # A dead letter: an order whose total does not cast, exported by an UPDATE.
+    bad_amount = {"amount": "twelve", "currencyCode": "USD"}
+    stack.sim_post(
+        f"/_sim/shops/{DOMAIN}/orders",
+        {"fields": {"totalPriceSet": {"shopMoney": bad_amount, "presentmentMoney": bad_amount}}},
+    )
+    mode.select_option("UPDATE")
+    browser_page.get_by_test_id("stale-input").fill("60")
+    browser_page.get_by_test_id("sync-now").click()
+    update = _started_job_id(browser_page)
+    expect(_job_row(browser_page, update)).to_have_attribute("data-status", "COMPLETED")
+    failed = _job_row(browser_page, update).get_by_test_id("job-failed-lines")
+    expect(failed).not_to_have_text("0")
+    _job_row(browser_page, update).click()
+    letters = browser_page.get_by_test_id("dead-letter-row")
+    expect(letters.first).to_have_attribute("data-state", "open")
+    shots.take(browser_page, "dead-letters")
+
+    # Fix the stored line (README: correct it in the database), then Retry in the page.
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        fixed = conn.execute(
+            "UPDATE dead_letters SET line = replace(line, '\"twelve\"', '\"12.00\"') "
+            "WHERE job_id = %s AND resolved_at IS NULL",
+            (int(update),),
+        ).rowcount
+    assert fixed >= 1
+    browser_page.get_by_test_id("retry-dead-letters").click()
+    notice = browser_page.get_by_test_id("retry-notice")
+    expect(notice).to_contain_text("still failing")
+    expect(notice).to_contain_text(" 0 still failing")
+    expect(failed).to_have_text("0")
+    expect(letters.first).to_have_attribute("data-state", "ingested")
+    shots.take(browser_page, "dead-letters-retried")
+
+    # GraphiQL renders offline too.
+    browser_page.goto(f"{stack.api_url}/graphql")
+    expect(browser_page.locator(".graphiql-container")).to_be_visible()
+    shots.take(browser_page, "graphiql")
+
+    ours = (stack.api_url, stack.api_url.replace("http://", "ws://"))
+    foreign = [url for url in requested if not url.startswith(ours)]
+    assert not foreign, f"requests outside the API's origin: {foreign}"
+    assert any(url.startswith("ws://") for url in requested), "no subscription was opened"
+
+
+def _clear_faults(stack: Stack) -> None:
+    import httpx
+
+    httpx.delete(f"{stack.sim_url}/_sim/faults", timeout=10).raise_for_status()
