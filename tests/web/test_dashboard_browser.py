@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from playwright.sync_api import Page, Request, expect
@@ -53,9 +54,11 @@ def stack(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def page(stack: Stack) -> Iterator[tuple[Page, list[str]]]:
-    """A page of a fresh browser, and every URL it requested."""
+def page(stack: Stack) -> Iterator[tuple[Page, list[str], list[str]]]:
+    """A page of a fresh browser, every URL it requested, and its console errors and uncaught
+    exceptions (a CSP violation is one)."""
     requested: list[str] = []
+    problems: list[str] = []
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
@@ -66,7 +69,13 @@ def page(stack: Stack) -> Iterator[tuple[Page, list[str]]]:
 
         page.on("request", record)
         page.on("websocket", lambda ws: requested.append(ws.url))
-        yield page, requested
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on(
+            "response",
+            lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        yield page, requested, problems
         context.close()
 
 
@@ -81,9 +90,9 @@ def _started_job_id(page: Page) -> str:
 
 
 def test_dashboard_end_to_end(
-    stack: Stack, page: tuple[Page, list[str]], tmp_path: Path, database_url: str
+    stack: Stack, page: tuple[Page, list[str], list[str]], tmp_path: Path, database_url: str
 ) -> None:
-    browser_page, requested = page
+    browser_page, requested, problems = page
     shots = Screenshots(tmp_path / "screenshots", "dashboard")
 
     # Sign in: a wrong token is refused inline, the real one opens the shops screen.
@@ -207,9 +216,10 @@ def test_dashboard_end_to_end(
     foreign = [url for url in requested if not url.startswith(ours)]
     assert not foreign, f"requests outside the API's origin: {foreign}"
     assert any(url.startswith("ws://") for url in requested), "no subscription was opened"
+    # 401s are expected (the refused sign-in, GraphiQL's introspection before a token is
+    # entered): any other failed load or console error, a CSP violation included, is not.
+    assert [p for p in problems if "401" not in p] == [], problems
 
 
 def _clear_faults(stack: Stack) -> None:
-    import httpx
-
     httpx.delete(f"{stack.sim_url}/_sim/faults", timeout=10).raise_for_status()
