@@ -4,6 +4,9 @@ fields, cancelling a job, retrying a fixed dead letter; no request ever leaves o
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -207,9 +210,8 @@ def test_dashboard_end_to_end(
     expect(letters.first).to_have_attribute("data-state", "ingested")
     shots.take(browser_page, "dead-letters-retried")
 
-    # GraphiQL renders offline too.
-    browser_page.goto(f"{stack.api_url}/graphql")
-    expect(browser_page.locator(".graphiql-container")).to_be_visible()
+    # GraphiQL renders offline too, and its headers pane authenticates a subscription.
+    _graphiql_subscription(browser_page, stack, populate)
     shots.take(browser_page, "graphiql")
 
     ours = (stack.api_url, stack.api_url.replace("http://", "ws://"))
@@ -223,3 +225,38 @@ def test_dashboard_end_to_end(
 
 def _clear_faults(stack: Stack) -> None:
     httpx.delete(f"{stack.sim_url}/_sim/faults", timeout=10).raise_for_status()
+
+
+def _graphiql_subscription(page: Page, stack: Stack, job_id: str) -> None:
+    page.goto(f"{stack.api_url}/graphql")
+    expect(page.locator(".graphiql-container")).to_be_visible()
+    page.get_by_role("button", name="Headers").click()
+    headers = page.locator(".graphiql-editor-tool .CodeMirror").locator("visible=true")
+    headers.click()
+    page.keyboard.press("Control+A")
+    # insert_text: CodeMirror's bracket auto-closing acts on typed keys only.
+    page.keyboard.insert_text(json.dumps({"Authorization": f"Bearer {stack.api_token}"}))
+    # The schema was fetched without a token at load (401): fetch it again with one. Without
+    # it GraphiQL cannot tell a subscription and would POST it instead of using the WebSocket.
+    # The schema was fetched without a token at load (401): fetch it again with one. Without
+    # it GraphiQL cannot tell a subscription and would POST it instead of using the WebSocket.
+    # The headers editor hands its text on after a debounce: re-fetch until the schema loads.
+    page.get_by_role("button", name=re.compile("Show Documentation Explorer")).click()
+    explorer = page.locator(".graphiql-doc-explorer")
+    deadline = time.monotonic() + 10
+    while "Subscription" not in explorer.inner_text():
+        assert time.monotonic() < deadline, explorer.inner_text()
+        page.get_by_role("button", name=re.compile("Re-fetch GraphQL schema")).click()
+        page.wait_for_load_state("networkidle")
+    page.locator(".graphiql-query-editor .CodeMirror").first.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(
+        f'subscription Watch {{ syncJobUpdated(id: "{job_id}") {{ id status }} }}'
+    )
+    # Executed only once GraphiQL's debounced editor state holds the parsed subscription
+    # (it persists that state to localStorage in the same step).
+    page.wait_for_function(
+        "() => (localStorage.getItem('graphiql:tabState') || '').includes('syncJobUpdated')"
+    )
+    page.get_by_role("button", name=re.compile("Execute query")).click()
+    expect(page.locator(".result-window")).to_contain_text('"status": "COMPLETED"')
