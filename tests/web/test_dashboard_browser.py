@@ -210,6 +210,25 @@ def test_dashboard_end_to_end(
     expect(letters.first).to_have_attribute("data-state", "ingested")
     shots.take(browser_page, "dead-letters-retried")
 
+    # History pages by cursor: 25 older (scheduled) jobs behind the 3 above, 20 to a page.
+    shop_id = browser_page.url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO sync_jobs (shop_id, sync_mode, stale_after_mins, status, trigger,"
+            " created_at, started_at, finished_at)"
+            " SELECT %s, 'UPDATE', 20, 'COMPLETED', 'SCHEDULED', at, at, at"
+            " FROM generate_series(1, 25) AS g,"
+            " LATERAL (SELECT now() - g * interval '1 hour') AS t(at)",
+            (int(shop_id),),
+        )
+    browser_page.reload()  # the token survives a reload (session storage)
+    rows, more = browser_page.get_by_test_id("job-row"), browser_page.get_by_test_id("more-jobs")
+    expect(rows).to_have_count(20)
+    more.click()
+    expect(rows).to_have_count(28)
+    expect(more).to_be_hidden()
+    expect(rows.last).to_contain_text("SCHEDULED")
+
     # GraphiQL renders offline too, and its headers pane authenticates a subscription.
     _graphiql_subscription(browser_page, stack, populate)
     shots.take(browser_page, "graphiql")
