@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from api.web.routes import STATIC_DIR
-from tests.support.api import api_client, graphql
+from tests.support.api import api_client, connect_shop, graphql
 
 pytestmark = pytest.mark.anyio
 
@@ -121,7 +123,15 @@ async def test_graphiql_page_references_no_external_url_and_its_assets_are_serve
     await _every_asset_served(client, page.urls)
 
 
-async def test_job_exposes_its_result_file_size(client: httpx.AsyncClient) -> None:
-    """The progress bar's denominator: null until an operation's file exists."""
-    body = await graphql(client, "{ syncJobs(first: 1) { id resultFileSize } }")
-    assert body["data"] == {"syncJobs": []}
+async def test_job_exposes_its_result_file_size(
+    client: httpx.AsyncClient, conn: psycopg.Connection[Any]
+) -> None:
+    """The progress bar's denominator: null until the operation's file exists, then its size
+    (beyond 32 bits: a BigInt)."""
+    await connect_shop(client)
+    query = "{ syncJobs(first: 1) { id resultFileSize } }"
+    job = (await graphql(client, query))["data"]["syncJobs"][0]
+    assert job["resultFileSize"] is None
+    conn.execute("UPDATE sync_jobs SET result_file_size = 5000000000 WHERE id = %s", (job["id"],))
+    job = (await graphql(client, query))["data"]["syncJobs"][0]
+    assert int(job["resultFileSize"]) == 5_000_000_000
