@@ -475,7 +475,9 @@ class ShopScreen {
     const unsubscribe = client.subscribe(Q.JOB_UPDATED, { id: job.id }, {
       next: (data) => {
         const latest = data.syncJobUpdated;
-        samples.push({ t: performance.now(), bytes: Number(latest.stats.bytesRead) });
+        // The rate counts from the first bytes read, not from Shopify's export before them.
+        const bytes = Number(latest.stats.bytesRead);
+        if (bytes > 0) samples.push({ t: performance.now(), bytes });
         if (samples.length > 20) samples.shift();
         this.upsert(latest);
       },

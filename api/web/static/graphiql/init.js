@@ -1,5 +1,6 @@
 // GraphiQL against this API's /graphql (HTTP and WebSocket). The token goes in the headers
-// pane ({"Authorization": "Bearer …"}); GraphiQL's fetcher also passes those headers as the
+// pane ({"Authorization": "Bearer …"}), prefilled with the dashboard's when this tab signed in
+// there (session storage, same origin); GraphiQL's fetcher also passes those headers as the
 // WebSocket's connection_init payload, which is where the API reads a subscription's token.
 (function () {
   "use strict";
@@ -12,6 +13,13 @@
     subscriptionUrl: wsUrl.toString(),
   });
 
+  const token = sessionStorage.getItem("shopsync.token");
+  const headers = JSON.stringify(
+    { Authorization: `Bearer ${token || "<token from shopsync token create>"}` },
+    null,
+    2,
+  );
+
   const root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
@@ -20,7 +28,7 @@
       isHeadersEditorEnabled: true,
       // Headers hold the token: never written to localStorage.
       shouldPersistHeaders: false,
-      defaultHeaders: '{"Authorization": "Bearer <token from shopsync token create>"}',
+      headers: headers,
     }),
   );
 })();
