@@ -237,6 +237,7 @@ def test_dashboard_end_to_end(
     _graphiql_subscription(browser_page, stack, populate)
     shots.take(browser_page, "graphiql")
 
+    assert all(stack.api_token not in url for url in requested), "the token went in a URL"
     ours = (stack.api_url, stack.api_url.replace("http://", "ws://"))
     foreign = [url for url in requested if not url.startswith(ours)]
     assert not foreign, f"requests outside the API's origin: {foreign}"
@@ -264,9 +265,12 @@ def _graphiql_subscription(page: Page, stack: Stack, job_id: str) -> None:
         f'subscription Watch {{ syncJobUpdated(id: "{job_id}") {{ id status }} }}'
     )
     # Executed only once GraphiQL's debounced editor state holds the parsed subscription
-    # (it persists that state to localStorage in the same step).
+    # (it persists that state to its storage, the session storage, in the same step).
     page.wait_for_function(
-        "() => (localStorage.getItem('graphiql:tabState') || '').includes('syncJobUpdated')"
+        "() => (sessionStorage.getItem('graphiql:tabState') || '').includes('syncJobUpdated')"
     )
     page.get_by_role("button", name=re.compile("Execute query")).click()
     expect(page.locator(".result-window")).to_contain_text('"status": "COMPLETED"')
+    # The token lives in the tab's session storage only: nothing of it in localStorage (where
+    # GraphiQL's history would keep it by default).
+    assert stack.api_token not in page.evaluate("JSON.stringify(localStorage)")

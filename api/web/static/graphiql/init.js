@@ -26,8 +26,11 @@
       fetcher: fetcher,
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
-      // Headers hold the token: never written to localStorage.
+      // Headers hold the token: not kept with the tabs, and GraphiQL's history (which keeps
+      // each run's headers) lives in the tab's session storage, gone with the tab like the
+      // dashboard's token, never in localStorage.
       shouldPersistHeaders: false,
+      storage: window.sessionStorage,
       headers: headers,
     }),
   );
