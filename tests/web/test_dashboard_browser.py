@@ -23,6 +23,9 @@ DOMAIN = "dashboard.myshopify.com"
 SHOP_TOKEN = "shpat_dashboard_browser_token_000000000"
 ORDERS = 4000
 WAIT_MS = 60_000
+SET_SCHEDULE = """mutation Set($shopId: ID!, $input: SetSyncScheduleInput!) {
+  setSyncSchedule(shopId: $shopId, input: $input) { __typename }
+}"""
 
 # Samples the progress bar every 25 ms into window.__bar, so the test sees how it moved.
 SAMPLE_BAR = """() => {
@@ -118,6 +121,15 @@ def test_dashboard_end_to_end(
     expect(browser_page.get_by_test_id("connect-notice")).to_contain_text(f"Connected {DOMAIN}")
     row = browser_page.locator(f"[data-testid=shop-row][data-domain='{DOMAIN}']")
     expect(row).to_contain_text("no schedule")
+    # The list shows a shop's schedule (set over the API; no scheduler runs here).
+    shop_id = (row.get_by_role("link").get_attribute("href") or "").rsplit("/", 1)[1]
+    schedule = {"updateEveryMins": 15, "reconcileDaily": True, "reconcileAtUtc": "03:00"}
+    result = stack.api.execute(SET_SCHEDULE, {"shopId": shop_id, "input": schedule})
+    assert result["setSyncSchedule"]["__typename"] == "SyncScheduleSet", result
+    browser_page.reload()
+    expect(row.get_by_test_id("shop-schedule")).to_contain_text(
+        "UPDATE every 15 min; RECONCILE daily 03:00 UTC; next "
+    )
     shots.take(browser_page, "shops")
 
     # The shop's page; the mode's fields follow the mode.
@@ -215,7 +227,6 @@ def test_dashboard_end_to_end(
     shots.take(browser_page, "dead-letters-retried")
 
     # History pages by cursor: 25 older (scheduled) jobs behind the 3 above, 20 to a page.
-    shop_id = browser_page.url.rsplit("/", 1)[1]
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO sync_jobs (shop_id, sync_mode, stale_after_mins, status, trigger,"
