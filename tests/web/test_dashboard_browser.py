@@ -154,6 +154,13 @@ def test_dashboard_end_to_end(
         if selected == "UPDATE":
             shots.take(browser_page, "mode-update")
 
+    # The API's ValidationError shows beside the form; nothing starts.
+    browser_page.get_by_test_id("days-input").fill("0")
+    browser_page.get_by_test_id("sync-now").click()
+    expect(browser_page.get_by_test_id("sync-error")).to_contain_text("days")
+    expect(browser_page.get_by_test_id("job-row")).to_have_count(0)
+    browser_page.get_by_test_id("days-input").fill("")
+
     # A POPULATE: the bar appears, fills while the file is read, and the row completes.
     browser_page.evaluate(SAMPLE_BAR)
     browser_page.get_by_test_id("sync-now").click()
