@@ -424,6 +424,11 @@ class ShopScreen {
     const known = this.jobs.get(job.id);
     // Never go back in time: a late event of an older state does not replace a newer one.
     if (known && ACTIVE.has(job.status) && !ACTIVE.has(known.status)) return;
+    // A change of a job older than the loaded pages has no place in the table yet.
+    if (!known && !append && this.cursor !== null && this.tbody.firstChild) {
+      const newest = this.jobs.get(this.tbody.firstChild.dataset.jobId);
+      if (newest && job.createdAt < newest.createdAt) return;
+    }
     this.jobs.set(job.id, job);
     const row = this.row(job);
     const old = this.rows.get(job.id);
