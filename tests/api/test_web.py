@@ -10,8 +10,17 @@ import httpx
 import psycopg
 import pytest
 
+from api.app import create_app
+from api.settings import ApiSettings
 from api.web.routes import STATIC_DIR
-from tests.support.api import api_client, connect_shop, graphql
+from tests.support.api import (
+    FakeVerifier,
+    RecordingQueue,
+    api_client,
+    connect_shop,
+    graphql,
+)
+from tests.support.token_keys import PRODUCTION
 
 pytestmark = pytest.mark.anyio
 
@@ -135,3 +144,15 @@ async def test_job_exposes_its_result_file_size(
     conn.execute("UPDATE sync_jobs SET result_file_size = 5000000000 WHERE id = %s", (job["id"],))
     job = (await graphql(client, query))["data"]["syncJobs"][0]
     assert int(job["resultFileSize"]) == 5_000_000_000
+
+
+async def test_production_serves_the_dashboard_but_no_graphiql(database_url: str) -> None:
+    settings = ApiSettings(database_url=database_url, **PRODUCTION)
+    app = create_app(settings, queue=RecordingQueue(), verifier=FakeVerifier(), pool_max_size=2)
+    async with api_client(app, anonymous=True) as anonymous:
+        page = await anonymous.get("/")
+        ide = await anonymous.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert ide.status_code == 401
+    assert "graphiql" not in ide.text.lower()
