@@ -39,6 +39,9 @@ class Screenshots:
         self.directory, self.prefix = directory, prefix
         self.saved: list[Path] = []
         directory.mkdir(parents=True, exist_ok=True)
+        # artifacts/ shows the last run only: no stale shot of an earlier numbering stays.
+        for old in ARTIFACTS.glob(f"{prefix}-*.png"):
+            old.unlink()
 
     def take(self, page: Page, name: str) -> Path:
         path = self.directory / f"{self.prefix}-{len(self.saved) + 1:02d}-{name}.png"
