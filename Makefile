@@ -4,14 +4,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install services migrate schema demo up test test-fast lint format api worker scheduler simulator clean
+.PHONY: install chromium services migrate schema demo up test test-fast lint format api worker scheduler simulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) chromium
+
+# The browser tests' chromium, from the system's packages (a no-op when present).
+chromium:
+	@scripts/ensure-chromium.sh
 
 services:
 	@scripts/ensure-services.sh

@@ -18,7 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -46,6 +46,7 @@ from .readiness import readyz_endpoint
 from .schema import build_schema
 from .settings import ApiSettings
 from .verify import shopify_verifier
+from .web.routes import graphiql_page, web_routes
 from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
 log = structlog.get_logger(__name__)
@@ -114,6 +115,10 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": "authentication required"})
         context.principal = principal
         return UnsetType()  # a plain connection_ack
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads GraphiQL from a CDN; ours serves it from /static (offline).
+        return graphiql_page()
 
 
 def check_production_settings(settings: ApiSettings) -> None:
@@ -237,7 +242,7 @@ def create_app(
             if broker is not None:
                 broker.close()
 
-    routes: list[Route | WebSocketRoute] = [
+    routes: list[BaseRoute] = [
         Route("/graphql", gate, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
@@ -246,6 +251,7 @@ def create_app(
             readyz_endpoint(database_url=settings.database_url, broker_url=settings.broker_url),
             methods=["GET"],
         ),
+        *web_routes(),  # the dashboard at / and its static files
     ]
     metrics = ApiMetrics(
         counts=functools.partial(services.jobs.count_by_state, SYSTEM),

@@ -1,0 +1,1 @@
+"""The browser surface: the dashboard at ``/`` and GraphiQL's locally served assets."""
