@@ -97,6 +97,10 @@ class SyncJob:
         description="Status of the Shopify bulk operation as last seen (e.g. RUNNING, COMPLETED)."
     )
     object_count: BigInt | None
+    result_file_size: BigInt | None = strawberry.field(
+        description="Bytes of the operation's result file (known once Shopify completed it): "
+        "the total that stats.bytesRead counts towards."
+    )
     stats: SyncJobStats
     cursor: str = strawberry.field(
         description="Opaque; pass as syncJobs(after:) for the jobs after this one."
@@ -137,6 +141,9 @@ class SyncJob:
             bulk_operation_id=job.bulk_operation_id,
             bulk_operation_status=job.bulk_status,
             object_count=None if job.object_count is None else BigInt(job.object_count),
+            result_file_size=(
+                None if job.result_file_size is None else BigInt(job.result_file_size)
+            ),
             stats=SyncJobStats.from_domain(job.stats),
             cursor=encode_cursor(JobPosition.of(job)),
             checkpoint_cleared_at=job.checkpoint_cleared_at,
