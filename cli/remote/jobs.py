@@ -89,9 +89,7 @@ def _wait(api: ApiClient, job: dict[str, Any]) -> dict[str, Any]:
     last = job
     if job["status"] not in TERMINAL:
         for data in api.subscribe(WATCH_JOB, {"id": job["id"]}):
-            last = data["syncJobUpdated"]
-            if last["status"] in TERMINAL:
-                break
+            last = data["syncJobUpdated"]  # completed by the API after a terminal state
     if last["status"] not in TERMINAL:
         found = api.execute(GET_JOB, {"id": job["id"]})["syncJob"]
         last = found or last

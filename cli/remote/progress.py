@@ -44,9 +44,7 @@ def follow(client: ApiClient, job: dict[str, Any], *, console: Console | None = 
             for data in client.subscribe(WATCH_JOB, {"id": job["id"]}):
                 current = data["syncJobUpdated"]
                 _show(progress, task, current, previous=last)
-                last = current
-                if current["status"] in TERMINAL:
-                    break
+                last = current  # the API completes the subscription after a terminal state
     if last["status"] not in TERMINAL:
         # The subscription ended early (the API restarted): read where the job stands.
         found = client.execute(GET_JOB, {"id": job["id"]})["syncJob"]

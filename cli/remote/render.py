@@ -32,7 +32,7 @@ def _cell(value: object) -> str:
 def human_bytes(count: float | None) -> str:
     if count is None:
         return "?"
-    for unit in ("B", "KB", "MB", "GB"):
+    for unit in ("B", "kB", "MB", "GB"):
         if abs(count) < 1000 or unit == "GB":
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1000
