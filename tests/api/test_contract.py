@@ -59,7 +59,8 @@ type LineItem { id: ID! sku: String name: String title: String variantTitle: Str
   discountedTotal: Decimal currencyCode: String }
 type SyncJob { id: ID! shopId: ID! jobType: JobType! syncMode: SyncMode! status: SyncJobStatus!
   createdAt: DateTime! startedAt: DateTime finishedAt: DateTime error: String stats: SyncJobStats!
-  bulkOperationStatus: String objectCount: BigInt trigger: SyncJobTrigger! cursor: String!
+  bulkOperationStatus: String objectCount: BigInt resultFileSize: BigInt
+  trigger: SyncJobTrigger! cursor: String!
   checkpointClearedAt: DateTime checkpointClearedReason: String resumedFromJobId: ID }
 type SyncJobStats { linesRead: Int! ordersCreated: Int! ordersUpdated: Int! ordersSkipped: Int!
   lineItemsWritten: Int! failedLines: Int! bytesRead: BigInt!
