@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from api.app import create_app
 from api.settings import ApiSettings
 from cli.main import cli
-from tests.support.api import FakeVerifier, RecordingQueue
+from tests.support.api import REJECTED_TOKEN, FakeVerifier, RecordingQueue
 from tests.support.api_server import ApiServer, set_job, wait_for
 
 SHOP_TOKEN = "shpat_cli_shop_secret_91f2"
@@ -155,6 +155,13 @@ def test_refused_requests_exit_2_with_one_line(
 ) -> None:
     _connect(server)
     _assert_one_line_error(run(server, *args), 2, message)
+
+
+def test_a_token_shopify_rejects_exits_2_without_echoing_it(server: ApiServer) -> None:
+    result = run(server, "shops", "connect", DOMAIN, SHOPIFY_ACCESS_TOKEN=REJECTED_TOKEN)
+    _assert_one_line_error(result, 2, "AUTHENTICATION")
+    assert REJECTED_TOKEN not in result.output
+    assert json.loads(run(server, "shops", "list", "--json").stdout) == []
 
 
 def test_auth_failures_and_an_unreachable_api_exit_1_with_one_line(server: ApiServer) -> None:
