@@ -3,11 +3,13 @@ subscriptions), every failure translated into a one-line ``ApiCommandError``."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import structlog
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import (
     TransportConnectionFailed,
@@ -22,6 +24,8 @@ from cli.graphql_ws import websocket_url
 
 from .errors import ApiCommandError, RequestRefused
 from .settings import TOKEN_ENV, URL_ENV, ClientSettings
+
+log = structlog.get_logger(__name__)
 
 # gql logs every request and answer at INFO; a command's output is its own.
 logging.getLogger("gql").setLevel(logging.WARNING)
@@ -67,22 +71,43 @@ class ApiClient:
     def subscribe(
         self, document: str, variables: dict[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Each pushed ``data`` of a subscription (graphql-transport-ws), until it completes."""
+        """Each pushed ``data`` of a subscription (graphql-transport-ws), until it completes.
+
+        It runs on an event loop of its own, closed at the end; the transport is made on it,
+        since gql's would otherwise create (and leave open) a loop of the calling thread.
+        """
+        loop = asyncio.new_event_loop()
+        try:
+            client = loop.run_until_complete(self._subscription_client())
+            updates = client.subscribe_async(GraphQLRequest(document, variable_values=variables))
+            try:
+                while True:
+                    try:
+                        data: dict[str, Any] = loop.run_until_complete(anext(updates))
+                    except StopAsyncIteration:
+                        return
+                    yield data
+            finally:
+                try:
+                    loop.run_until_complete(updates.aclose())
+                except Exception:  # the connection is already gone: nothing is left to free
+                    log.debug("cli.subscription_close_failed", exc_info=True)
+        except Exception as exc:
+            raise self._translate(exc) from None
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _subscription_client(self) -> Client:
+        init = {} if self._authorization is None else {"Authorization": self._authorization}
         transport = WebsocketsTransport(
             url=websocket_url(self.url),
-            init_payload={}
-            if self._authorization is None
-            else {"Authorization": self._authorization},
+            init_payload=init,
             subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
             connect_timeout=10,
             ack_timeout=10,
         )
-        client = Client(transport=transport, fetch_schema_from_transport=False)
-        request = GraphQLRequest(document, variable_values=variables or {})
-        try:
-            yield from client.subscribe(request)
-        except Exception as exc:
-            raise self._translate(exc) from None
+        return Client(transport=transport, fetch_schema_from_transport=False)
 
     def _translate(self, exc: Exception) -> ApiCommandError:
         if isinstance(exc, TransportQueryError):
