@@ -43,6 +43,7 @@ from .limits.json_body import StrictJsonDecoding
 from .limits.query import query_limits
 from .metrics import ApiMetrics, RequestMetrics
 from .readiness import readyz_endpoint
+from .rest import LIST_PATH, START_PATH, SyncJobsRest
 from .schema import build_schema
 from .settings import ApiSettings
 from .verify import shopify_verifier
@@ -81,7 +82,7 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
         self._services = services
         self._settings = settings
         self._events = events
-        self._limits = ApiLimits.from_settings(settings)
+        self.limits = ApiLimits.from_settings(settings)  # also the REST routes' (api.rest)
         self._auth = auth
 
     async def get_context(
@@ -96,7 +97,7 @@ class ShopsyncGraphQL(StrictJsonDecoding, GraphQL[Context, None]):
             services=self._services,
             settings=self._settings,
             events=self._events,
-            limits=self._limits,
+            limits=self.limits,
             request=request,
             response=response,
             principal=principal,
@@ -261,6 +262,12 @@ def create_app(
     if metrics_token is not None or not production:
         # Production without a token: no route (it counts every tenant's jobs).
         routes.append(Route("/metrics", metrics.endpoint(metrics_token), methods=["GET"]))
+    # The old frontend's REST contract, sharing the mutations' per-tenant rate limits.
+    rest = SyncJobsRest(services, auth, graphql.limits.tenants)
+    routes += [
+        Route(START_PATH, rest.start, methods=["POST"]),
+        Route(LIST_PATH, rest.list, methods=["GET"]),
+    ]
     if settings.webhook_secret is not None:
         # Without a secret nothing could be verified: the route does not exist.
         secret = settings.webhook_secret.get_secret_value().encode()
@@ -269,7 +276,7 @@ def create_app(
         )
         routes.append(Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]))
     limit_bodies = body_limit_middleware(
-        settings, graphql_path="/graphql", webhook_path=WEBHOOK_PATH
+        settings, graphql_path="/graphql", webhook_path=WEBHOOK_PATH, rest_paths=[START_PATH]
     )
     app = Starlette(
         routes=routes,

@@ -10,6 +10,7 @@ from anyio import to_thread
 from strawberry.dataloader import DataLoader
 
 from bulk.deadletters import DeadLetter
+from bulk.mirror import MirrorLineItem
 from service.container import Services
 from service.principal import Principal
 from service.schedules import ScheduleView
@@ -27,6 +28,13 @@ class DeadLettersKey:
     first: int
 
 
+@dataclass(frozen=True)
+class LineItemsKey:
+    shop_id: int
+    order_id: str
+    first: int
+
+
 class Loaders:
     def __init__(
         self, services: Services, limits: ApiLimits, caller: Callable[[], Principal]
@@ -41,6 +49,30 @@ class Loaders:
         self.schedules = DataLoader[int, ScheduleView | None](
             load_fn=self._load_schedules, cache=False
         )
+        # Order.lineItems of every order of a page in one statement.
+        self.line_items = DataLoader[LineItemsKey, list[MirrorLineItem]](
+            load_fn=self._load_line_items, cache=False
+        )
+
+    async def _load_line_items(self, keys: list[LineItemsKey]) -> list[list[MirrorLineItem]]:
+        """One statement per distinct (shop, first) among the keys; a page has one."""
+        groups: dict[tuple[int, int], set[str]] = {}
+        for key in keys:
+            groups.setdefault((key.shop_id, key.first), set()).add(key.order_id)
+        found: dict[LineItemsKey, list[MirrorLineItem]] = {}
+        for (shop_id, first), order_ids in groups.items():
+            items = await to_thread.run_sync(
+                functools.partial(
+                    self._services.orders.line_items_of,
+                    self._caller(),
+                    shop_id,
+                    sorted(order_ids),
+                    first=first,
+                )
+            )
+            for order_id in order_ids:
+                found[LineItemsKey(shop_id, order_id, first)] = items.get(order_id, [])
+        return [found[key] for key in keys]
 
     async def _load_schedules(self, shop_ids: list[int]) -> list[ScheduleView | None]:
         found = await to_thread.run_sync(

@@ -20,6 +20,7 @@ from .deadletters.queries import DeadLetterQueries
 from .jobs.mutations import JobMutations
 from .jobs.queries import JobQueries
 from .jobs.subscriptions import JobSubscriptions
+from .orders.queries import OrderQueries
 from .scalars import SCALAR_MAP
 from .shops.mutations import ShopMutations
 from .shops.queries import ShopQueries
@@ -29,8 +30,8 @@ log = structlog.get_logger(__name__)
 
 
 @strawberry.type
-class Query(ShopQueries, JobQueries, DeadLetterQueries):
-    """Reads: shops, sync jobs and their dead letters."""
+class Query(ShopQueries, JobQueries, DeadLetterQueries, OrderQueries):
+    """Reads: shops, sync jobs and their dead letters, the mirrored orders."""
 
 
 @strawberry.type

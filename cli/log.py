@@ -37,7 +37,14 @@ def configure_logging(
     renderers: list[structlog.types.Processor] = (
         [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if json or environment == "production"
-        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(),
+                # Never rich's tracebacks (structlog's default once rich is installed, for the
+                # CLI's progress bar): they print every frame's local variables, tokens included.
+                exception_formatter=structlog.dev.plain_traceback,
+            )
+        ]
     )
     route_structlog_through_logging()
     handler = logging.StreamHandler(sys.stderr)

@@ -17,6 +17,9 @@ from service.settings import CommonSettings
 from .dead_letters import dead_letters
 from .keys import encrypt_plaintext_tokens, keys
 from .log import configure_logging
+from .remote.jobs import cancel, job, jobs, sync
+from .remote.schedule import schedule
+from .remote.shops import shops
 from .tokens import token
 
 
@@ -31,6 +34,7 @@ def _not_ready_exits() -> Iterator[None]:
 
 
 @click.group()
+@click.version_option(package_name="shopsync", prog_name="shopsync")
 @click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
 @click.option(
     "--log-json",
@@ -127,6 +131,9 @@ def scheduler() -> None:
 cli.add_command(dead_letters)
 cli.add_command(keys)
 cli.add_command(token)
+# Over the API (SHOPSYNC_API_URL, SHOPSYNC_API_TOKEN), like any client.
+for _command in (shops, sync, jobs, job, cancel, schedule):
+    cli.add_command(_command)
 
 
 def _register_optional_commands() -> None:

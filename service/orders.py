@@ -1,16 +1,21 @@
-"""Orders of the mirror changed from outside a job: Shopify's ``orders/delete`` webhook."""
+"""Orders of the mirror: reading them (the ``orders`` query), and changes from outside a job
+(Shopify's ``orders/delete`` webhook)."""
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from bulk import deleted_orders, webhook_deliveries
+from bulk import deleted_orders, mirror, webhook_deliveries
 from bulk.deleted_orders import DeletedOrder
 from bulk.errors import Forbidden
+from bulk.mirror import MirrorLineItem, MirrorOrder, OrderPosition
 
 from .principal import Principal
 
@@ -24,6 +29,36 @@ class OrderDeletion:
 @dataclass
 class OrderService:
     pool: ConnectionPool[Any]
+
+    def list(
+        self,
+        principal: Principal,
+        shop_id: int,
+        *,
+        first: int,
+        updated_since: datetime | None = None,
+        after: OrderPosition | None = None,
+    ) -> builtins.list[MirrorOrder]:
+        """The shop's live orders, oldest change first; none when the shop does not exist for
+        the caller."""
+        with self.pool.connection() as conn:
+            return mirror.list_orders(
+                conn,
+                shop_id=shop_id,
+                first=first,
+                tenant_id=principal.scope,
+                updated_since=updated_since,
+                after=after,
+            )
+
+    def line_items_of(
+        self, principal: Principal, shop_id: int, order_ids: Sequence[str], *, first: int
+    ) -> dict[str, builtins.list[MirrorLineItem]]:
+        """The first ``first`` live line items of each of the shop's orders, in one statement."""
+        with self.pool.connection() as conn:
+            return mirror.line_items_of_orders(
+                conn, shop_id=shop_id, order_ids=order_ids, first=first, tenant_id=principal.scope
+            )
 
     def delete_by_webhook(
         self, principal: Principal, *, domain: str, legacy_id: int, webhook_id: str | None

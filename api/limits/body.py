@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,11 +94,17 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 def body_limit_middleware(
-    settings: ApiSettings, *, graphql_path: str, webhook_path: str
+    settings: ApiSettings,
+    *,
+    graphql_path: str,
+    webhook_path: str,
+    rest_paths: Sequence[str] = (),
 ) -> Middleware:
-    """The middleware with the GraphQL and webhook limits from the settings."""
+    """The middleware with the GraphQL and webhook limits from the settings; the REST paths
+    (``api.rest``) get the GraphQL one."""
     limits = {
         graphql_path: settings.graphql_max_body_bytes,
         webhook_path: settings.webhook_max_body_bytes,
+        **{path: settings.graphql_max_body_bytes for path in rest_paths},
     }
     return Middleware(BodyLimitMiddleware, limits=limits)

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.anyio
 CONTRACT = """
 scalar DateTime
 scalar BigInt
+scalar Decimal
 enum SyncMode { POPULATE UPDATE FULL }
 enum JobType { ORDERS }
 enum SyncJobStatus { QUEUED RUNNING COMPLETED FAILED CANCELLED }
@@ -46,10 +47,20 @@ type Query {
     trigger: SyncJobTrigger, after: String): [SyncJob!]!
   shop(id: ID!): Shop
   shops: [Shop!]!
+  orders(shopId: ID!, first: Int = 50, after: String, updatedSince: DateTime): [Order!]!
 }
+type Order { id: ID! legacyResourceId: String name: String email: String createdAt: DateTime
+  updatedAt: DateTime processedAt: DateTime cancelledAt: DateTime currencyCode: String
+  financialStatus: String fulfillmentStatus: String totalPrice: Decimal subtotalPrice: Decimal
+  totalTax: Decimal totalDiscounts: Decimal customerId: String tags: [String!]! cursor: String!
+  lineItems(first: Int = 50): [LineItem!]! }
+type LineItem { id: ID! sku: String name: String title: String variantTitle: String
+  vendor: String quantity: Int currentQuantity: Int originalUnitPrice: Decimal
+  discountedTotal: Decimal currencyCode: String }
 type SyncJob { id: ID! shopId: ID! jobType: JobType! syncMode: SyncMode! status: SyncJobStatus!
   createdAt: DateTime! startedAt: DateTime finishedAt: DateTime error: String stats: SyncJobStats!
-  bulkOperationStatus: String objectCount: BigInt trigger: SyncJobTrigger! cursor: String!
+  bulkOperationStatus: String objectCount: BigInt resultFileSize: BigInt
+  trigger: SyncJobTrigger! cursor: String!
   checkpointClearedAt: DateTime checkpointClearedReason: String resumedFromJobId: ID }
 type SyncJobStats { linesRead: Int! ordersCreated: Int! ordersUpdated: Int! ordersSkipped: Int!
   lineItemsWritten: Int! failedLines: Int! bytesRead: BigInt!

@@ -55,6 +55,7 @@ query Reads($shopId: ID!, $jobId: ID!) {
   syncJobs { id }
   shopJobs: syncJobs(shopId: $shopId) { id }
   deadLetters(jobId: $jobId, includeResolved: true) { id line }
+  orders(shopId: $shopId) { id lineItems { id } }
 }
 """
 
@@ -118,6 +119,15 @@ async def world(app: Starlette, database_url: str, queue: RecordingQueue) -> Asy
                 " VALUES (%s, %s, 1, 'bad', 'customer@alpha.example')",
                 (int(job_id), int(shop_id)),
             )
+            conn.execute(
+                "INSERT INTO orders (shop_id, id, raw) VALUES (%s, 'gid://shopify/Order/1', '{}')",
+                (int(shop_id),),
+            )
+            conn.execute(
+                "INSERT INTO line_items (shop_id, id, order_id, raw)"
+                " VALUES (%s, 'gid://shopify/LineItem/1', 'gid://shopify/Order/1', '{}')",
+                (int(shop_id),),
+            )
         yield World(
             a, b, a_viewer, shop_id, job_id, b_connected["connectShop"]["shop"]["id"], queue
         )
@@ -133,7 +143,7 @@ async def test_another_tenants_shops_jobs_and_dead_letters_do_not_exist_for_it(
 
     assert theirs == unknown
     assert theirs["shop"] is None and theirs["syncJob"] is None
-    assert theirs["shopJobs"] == [] and theirs["deadLetters"] == []
+    assert theirs["shopJobs"] == [] and theirs["deadLetters"] == [] and theirs["orders"] == []
     assert theirs["shops"] == [{"id": world.b_shop_id, "domain": B_DOMAIN}]
     assert world.job_id not in {job["id"] for job in theirs["syncJobs"]}
     # Tenant A sees all of it.
@@ -142,6 +152,9 @@ async def test_another_tenants_shops_jobs_and_dead_letters_do_not_exist_for_it(
     assert [job["id"] for job in mine["syncJobs"]] == [world.job_id]
     assert [letter["line"] for letter in mine["deadLetters"]] == ["customer@alpha.example"]
     assert mine["syncJob"]["deadLetters"] == [{"line": "customer@alpha.example"}]
+    assert mine["orders"] == [
+        {"id": "gid://shopify/Order/1", "lineItems": [{"id": "gid://shopify/LineItem/1"}]}
+    ]
 
 
 async def test_another_tenant_cannot_start_cancel_or_retry_and_learns_nothing(

@@ -1,0 +1,1 @@
+"""Commands that talk to a running shopsync API over GraphQL, like any other client."""
