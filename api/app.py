@@ -42,7 +42,7 @@ from .limits.json_body import StrictJsonDecoding
 from .limits.query import query_limits
 from .schema import build_schema
 from .settings import ApiSettings
-from .verify import shopify_verifier
+from .verify import shopify_selection_checker, shopify_verifier
 from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
 log = structlog.get_logger(__name__)
@@ -192,6 +192,15 @@ def create_app(
             ShopifyClient, timeout_s=settings.http_timeout_s, max_retries=1, policy=net_policy
         ),
         net_policy=net_policy,
+        deployment_order_fields=settings.extra_order_fields,
+        # Asked whenever connectShop would ask (VERIFY_SHOPS): a person waits on the answer.
+        selection_checker=(
+            shopify_selection_checker(
+                timeout_s=settings.verify_timeout_s, policy=net_policy, cipher=cipher
+            )
+            if settings.verify_shops
+            else None
+        ),
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
     # It reads every tenant's jobs; each subscription filters by its caller (api.jobs).

@@ -14,10 +14,10 @@ from .types import SyncMode
 
 # A selection: each field (``alias: name(arguments)`` as written) or inline fragment (``... on
 # Type``) to its own sub-selection (empty for a leaf). Equal keys merge, as GraphQL merges them.
-_Tree: TypeAlias = dict[str, "_Tree"]
+Tree: TypeAlias = dict[str, "Tree"]
 
 
-def selection_tree(text: str) -> _Tree:
+def selection_tree(text: str) -> Tree:
     """The tree of a GraphQL selection text (``a { b } c``); raises ``graphql.GraphQLError`` if
     it does not parse and ``ValueError`` for what cannot be merged (named fragments, directives)."""
     document = parse("{ " + text + " }", no_location=True)
@@ -27,8 +27,8 @@ def selection_tree(text: str) -> _Tree:
     return _tree_of(operation.selection_set)
 
 
-def _tree_of(selection: SelectionSetNode) -> _Tree:
-    tree: _Tree = {}
+def _tree_of(selection: SelectionSetNode) -> Tree:
+    tree: Tree = {}
     for node in selection.selections:
         if node.directives:
             raise ValueError("directives are not supported in a selection")
@@ -47,18 +47,18 @@ def _tree_of(selection: SelectionSetNode) -> _Tree:
     return tree
 
 
-def merge(into: _Tree, other: _Tree) -> _Tree:
+def merge(into: Tree, other: Tree) -> Tree:
     """``other`` merged into ``into`` (which is returned): keys kept in first-seen order."""
     for key, sub in other.items():
         merge(into.setdefault(key, {}), sub)
     return into
 
 
-def _fields_tree(fields: tuple[Field, ...], kept: str) -> _Tree:
+def _fields_tree(fields: tuple[Field, ...], kept: str) -> Tree:
     """``id``, every field's path as nested selections in the order declared
     (``totalPriceSet.shopMoney.amount`` becomes ``totalPriceSet { shopMoney { amount } }``), then
     the raw-only selection ``kept``."""
-    tree: _Tree = {"id": {}}
+    tree: Tree = {"id": {}}
     for field in fields:
         for path in field.paths:
             node = tree
@@ -67,12 +67,12 @@ def _fields_tree(fields: tuple[Field, ...], kept: str) -> _Tree:
     return merge(tree, selection_tree(kept))
 
 
-def render(tree: _Tree) -> str:
+def render(tree: Tree) -> str:
     """The selection text of ``tree``."""
     return " ".join(f"{name} {{ {render(sub)} }}" if sub else name for name, sub in tree.items())
 
 
-def order_tree(extra: _Tree | None = None) -> _Tree:
+def order_tree(extra: Tree | None = None) -> Tree:
     """The order node's whole selection: its fields, its line items' (a connection), ``extra``."""
     tree = _fields_tree(ORDER_FIELDS, ORDER_KEPT)
     tree["lineItems"] = {"edges": {"node": _fields_tree(LINE_ITEM_FIELDS, LINE_ITEM_KEPT)}}
@@ -104,7 +104,7 @@ def orders_arguments(mode: SyncMode, filter_since: datetime | None) -> str:
 
 
 def build_orders_query(
-    mode: SyncMode, filter_since: datetime | None, extra: _Tree | None = None
+    mode: SyncMode, filter_since: datetime | None, extra: Tree | None = None
 ) -> str:
     """The bulk query document for ``mode``; orders and their line items (2 connections) plus
     the added selection ``extra`` (a ``selection_tree``), or for RECONCILE the orders' ids only
