@@ -37,8 +37,7 @@ def project(value: Any, tree: Tree) -> Any:
             if value.get("__typename") == key.removeprefix("... on "):
                 out |= project(value, sub)
             continue
-        alias, _, rest = key.rpartition(": ")
-        name = rest.split("(", 1)[0]
+        alias, _, name = key.split("(", 1)[0].rpartition(": ")
         out[alias or name] = project(value.get(name), sub)
     return out
 
