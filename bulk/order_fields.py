@@ -167,7 +167,8 @@ ORDER_KEPT: Final = " ".join(
         f"shippingAddress {{ {_ADDRESS} }}",
         "customer { firstName lastName displayName phone tags }",
         "shippingLine { id title code source carrierIdentifier"
-        f" originalPriceSet {{ {_MONEY} }} discountedPriceSet {{ {_MONEY} }} {_TAX_LINES} }}",
+        f" originalPriceSet {{ {_MONEY} }} discountedPriceSet {{ {_MONEY} }} {_TAX_LINES}"
+        f" {_ALLOCATIONS} }}",
         _TAX_LINES,
         "customAttributes { key value }",
         "channelInformation { displayName }",
