@@ -8,7 +8,7 @@ from typing import Final
 from graphql import GraphQLError
 
 from .errors import InvalidOrderFields
-from .orders_query import Tree, merge, order_tree, render, selection_tree
+from .orders_query import Tree, merge, order_tree, selection_tree
 
 # Outsiders write these (a shop's admin): bounded before graphql-core parses them (its parser
 # recurses per level).
@@ -86,24 +86,6 @@ def _connection_names(tree: Tree) -> set[str]:
             found.add(key.split("(", 1)[0])
         found |= _connection_names(sub)
     return found
-
-
-def probe_selection(extra: Tree) -> str:
-    """``extra`` as text for a plain (not bulk) query of one order: each connection without
-    ``first``/``last`` gets ``first: 1`` (a bulk query ignores them, a plain one requires one)."""
-    return render(_paged(extra))
-
-
-def _paged(tree: Tree) -> Tree:
-    out: Tree = {}
-    for key, sub in tree.items():
-        name, _, arguments = key.partition("(")
-        if "edges" in sub and not any(
-            argument.strip().startswith(("first:", "last:")) for argument in arguments.split(",")
-        ):
-            key = f"{name}(first: 1, {arguments}" if arguments else f"{name}(first: 1)"
-        out[key] = _paged(sub)
-    return out
 
 
 def _connections(tree: Tree, depth: int) -> tuple[int, int]:

@@ -27,7 +27,7 @@ from bulk.errors import (
 )
 from bulk.jobs import JobRequest, SyncJob
 from bulk.net import STRICT, NetPolicy
-from bulk.order_selection import check_bulk_limits, combined, parse_added, probe_selection
+from bulk.order_selection import check_bulk_limits, combined, parse_added
 from bulk.orders_query import render
 from bulk.shops import Shop
 from bulk.token_crypto import TokenCipher
@@ -293,7 +293,7 @@ class ShopService:
         if added and self.selection_checker is not None:
             # Not holding a pooled connection while Shopify answers.
             try:
-                problem = self.selection_checker(shop, probe_selection(extra))
+                problem = self.selection_checker(shop, render(extra))
             except ShopifyError as exc:
                 log.info("shop.order_fields_unchecked", shop_id=shop_id, error=type(exc).__name__)
                 raise InvalidArgument(
