@@ -46,7 +46,7 @@ from .readiness import readyz_endpoint
 from .rest import LIST_PATH, START_PATH, SyncJobsRest
 from .schema import build_schema
 from .settings import ApiSettings
-from .verify import shopify_verifier
+from .verify import shopify_selection_checker, shopify_verifier
 from .web.routes import graphiql_page, web_routes
 from .webhooks import WEBHOOK_PATH, ShopifyWebhookEndpoint, finish_webhook_registrar
 
@@ -201,6 +201,15 @@ def create_app(
             ShopifyClient, timeout_s=settings.http_timeout_s, max_retries=1, policy=net_policy
         ),
         net_policy=net_policy,
+        deployment_order_fields=settings.extra_order_fields,
+        # Asked whenever connectShop would ask (VERIFY_SHOPS): a person waits on the answer.
+        selection_checker=(
+            shopify_selection_checker(
+                timeout_s=settings.verify_timeout_s, policy=net_policy, cipher=cipher
+            )
+            if settings.verify_shops
+            else None
+        ),
     )
     # One LISTEN connection per process, started by the lifespan, shared by all subscriptions.
     # It reads every tenant's jobs; each subscription filters by its caller (api.jobs).

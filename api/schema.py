@@ -23,6 +23,7 @@ from .jobs.subscriptions import JobSubscriptions
 from .orders.queries import OrderQueries
 from .scalars import SCALAR_MAP
 from .shops.mutations import ShopMutations
+from .shops.order_fields import OrderFieldsMutations
 from .shops.queries import ShopQueries
 from .shops.schedule_mutations import ScheduleMutations
 
@@ -35,9 +36,11 @@ class Query(ShopQueries, JobQueries, DeadLetterQueries, OrderQueries):
 
 
 @strawberry.type
-class Mutation(ShopMutations, JobMutations, DeadLetterMutations, ScheduleMutations):
+class Mutation(
+    ShopMutations, JobMutations, DeadLetterMutations, ScheduleMutations, OrderFieldsMutations
+):
     """Writes: connect a shop, start or cancel a sync job, retry its dead letters, set a
-    shop's sync schedule."""
+    shop's sync schedule or the fields its orders bulk query adds."""
 
 
 @strawberry.type

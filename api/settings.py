@@ -51,6 +51,7 @@ class ApiSettings(BrokerSettings):
     start_sync_job_per_minute: int = Field(default=60, ge=1)
     retry_dead_letters_per_minute: int = Field(default=30, ge=1)
     set_sync_schedule_per_minute: int = Field(default=30, ge=1)
+    set_order_fields_per_minute: int = Field(default=10, ge=1)
     # `DeadLetter.line` carries at most this many characters; `deadLetterLine` pages the rest,
     # at most dead_letter_chunk_max_chars per call.
     dead_letter_line_max_chars: int = Field(default=4096, ge=1)

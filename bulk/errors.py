@@ -5,6 +5,7 @@ from __future__ import annotations
 # ShopsyncError
 # ├── InvalidArgument                  a caller's argument cannot work; .field names it
 # ├── ConfigurationError               bad settings; never retried
+# │   ├── InvalidOrderFields           an added order field selection that cannot be used
 # │   └── TokenKeyError                token keys missing, malformed, or unable to decrypt
 # ├── Forbidden                        the caller may read but not change this (a viewer)
 # ├── AuthUnavailable                  the token store cannot be asked: nobody is let in
@@ -71,6 +72,10 @@ class ConfigurationError(ShopsyncError):
 class DatabaseNotReady(ConfigurationError):
     """The database is unreachable, missing, or lacks shipped migrations: a process refuses to
     start (the message says what to do: ``shopsync migrate``)."""
+
+
+class InvalidOrderFields(ConfigurationError):
+    """Fields added to the orders bulk query (a deployment's or a shop's) that cannot be used."""
 
 
 class TokenKeyError(ConfigurationError):
@@ -219,7 +224,12 @@ class AdminApiRefusedError(ShopifyPermanentError):
 
 
 class UnexpectedResponseError(ShopifyPermanentError):
-    """A response shape or status the client has no deliberate branch for."""
+    """A response shape or status the client has no deliberate branch for.
+
+    ``shopify_messages``: the GraphQL errors' own messages, when that is what it is (they may
+    echo the request: shown only to the caller who wrote it, as setOrderFields does)."""
+
+    shopify_messages: str | None = None
 
 
 class UnknownInputFieldError(UnexpectedResponseError):

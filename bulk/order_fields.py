@@ -72,6 +72,29 @@ ORDER_FIELDS: Final = (
     Field(None, "totalDiscountsSet.shopMoney.currencyCode"),
     Field("customer_id", "customer.id"),
     Field("tags", "tags", "text[]"),
+    # Issue #10: what a merchant's app filters and joins on.
+    Field("phone", "phone"),
+    Field("customer_email", "customer.email"),
+    Field("presentment_currency_code", "presentmentCurrencyCode"),
+    Field("total_price_presentment", "totalPriceSet.presentmentMoney.amount", "numeric"),
+    Field("current_total_price", "currentTotalPriceSet.shopMoney.amount", "numeric"),
+    Field("current_subtotal_price", "currentSubtotalPriceSet.shopMoney.amount", "numeric"),
+    Field("current_total_tax", "currentTotalTaxSet.shopMoney.amount", "numeric"),
+    Field("current_total_discounts", "currentTotalDiscountsSet.shopMoney.amount", "numeric"),
+    Field("total_shipping", "totalShippingPriceSet.shopMoney.amount", "numeric"),
+    Field("total_refunded", "totalRefundedSet.shopMoney.amount", "numeric"),
+    Field("billing_country_code", "billingAddress.countryCodeV2"),
+    Field("billing_province_code", "billingAddress.provinceCode"),
+    Field("shipping_country_code", "shippingAddress.countryCodeV2"),
+    Field("shipping_province_code", "shippingAddress.provinceCode"),
+    Field("shipping_zip", "shippingAddress.zip"),
+    Field("source_name", "sourceName"),
+    Field("channel_id", "channelInformation.channelId"),
+    Field("risk_recommendation", "risk.recommendation"),
+    Field("tax_exempt", "taxExempt", "boolean"),
+    Field("taxes_included", "taxesIncluded", "boolean"),
+    Field("discount_codes", "discountCodes", "text[]"),
+    Field("note", "note"),
 )
 
 LINE_ITEM_FIELDS: Final = (
@@ -89,7 +112,86 @@ LINE_ITEM_FIELDS: Final = (
         "originalUnitPriceSet.shopMoney.currencyCode",
         fallback="discountedTotalSet.shopMoney.currencyCode",
     ),
+    Field("total_discount", "totalDiscountSet.shopMoney.amount", "numeric"),
+    Field("refundable_quantity", "refundableQuantity", "integer"),
+    Field("unfulfilled_quantity", "unfulfilledQuantity", "integer"),
+    Field("requires_shipping", "requiresShipping", "boolean"),
+    Field("taxable", "taxable", "boolean"),
+    Field("is_gift_card", "isGiftCard", "boolean"),
+    Field("product_id", "product.id"),
+    Field("variant_id", "variant.id"),
 )
+
+# Selected to be kept in ``raw`` only (no column): GraphQL selection text, merged with the
+# fields' paths into one selection (``orders_query``). Lists of objects and interfaces live here:
+# a column holds one scalar, and a path cannot say ``... on Type``. Lists only, never a
+# connection: Shopify counts connections (at most 5 per bulk query) and allows none inside a
+# list, so Refund.refundLineItems and Order.discountApplications (a connection whose nodes have
+# no id, each a child line of its own) are not selected; a line item's refundableQuantity and
+# currentQuantity, and its discountAllocations' discountApplication, say what they would.
+_MONEY = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
+_ADDRESS = (
+    "firstName lastName name company address1 address2 city province provinceCode zip"
+    " country countryCodeV2 phone"
+)
+_TAX_LINES = f"taxLines {{ title rate ratePercentage channelLiable priceSet {{ {_MONEY} }} }}"
+_APPLICATION = (
+    "discountApplication { __typename allocationMethod targetSelection targetType index"
+    " value { __typename ... on MoneyV2 { amount currencyCode }"
+    " ... on PricingPercentageValue { percentage } }"
+    " ... on DiscountCodeApplication { code }"
+    " ... on AutomaticDiscountApplication { title }"
+    " ... on ManualDiscountApplication { title description }"
+    " ... on ScriptDiscountApplication { title } }"
+)
+_ALLOCATIONS = f"discountAllocations {{ allocatedAmountSet {{ {_MONEY} }} {_APPLICATION} }}"
+
+ORDER_KEPT: Final = " ".join(
+    (
+        *(
+            f"{money} {{ {_MONEY} }}"
+            for money in (
+                "totalPriceSet",
+                "subtotalPriceSet",
+                "totalTaxSet",
+                "totalDiscountsSet",
+                "currentTotalPriceSet",
+                "currentSubtotalPriceSet",
+                "currentTotalTaxSet",
+                "currentTotalDiscountsSet",
+                "totalShippingPriceSet",
+                "totalRefundedSet",
+            )
+        ),
+        f"billingAddress {{ {_ADDRESS} }}",
+        f"shippingAddress {{ {_ADDRESS} }}",
+        "customer { firstName lastName displayName phone tags }",
+        "shippingLine { id title code source carrierIdentifier"
+        f" originalPriceSet {{ {_MONEY} }} discountedPriceSet {{ {_MONEY} }} {_TAX_LINES}"
+        f" {_ALLOCATIONS} }}",
+        _TAX_LINES,
+        "customAttributes { key value }",
+        "channelInformation { displayName }",
+        "risk { assessments { riskLevel } }",
+        "fulfillments { id name status displayStatus createdAt updatedAt deliveredAt"
+        " trackingInfo { company number url } }",
+        f"refunds {{ id createdAt note totalRefundedSet {{ {_MONEY} }} }}",
+    )
+)
+"""The order's raw-only selection."""
+
+LINE_ITEM_KEPT: Final = " ".join(
+    (
+        *(
+            f"{money} {{ {_MONEY} }}"
+            for money in ("originalUnitPriceSet", "discountedTotalSet", "totalDiscountSet")
+        ),
+        _TAX_LINES,
+        _ALLOCATIONS,
+        "customAttributes { key value }",
+    )
+)
+"""The line item's raw-only selection."""
 
 
 def stored(fields: tuple[Field, ...]) -> tuple[Field, ...]:

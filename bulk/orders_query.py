@@ -1,37 +1,85 @@
 """The inner bulk query per sync mode: which orders (filter + matching sortKey), and the fields
-of ``order_fields`` rendered as its selection."""
+of ``order_fields`` (plus any added selection, see ``selection_tree``) rendered as its selection."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TypeAlias
 
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, parse, print_ast
+
 from .errors import ConfigurationError
-from .order_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, Field
+from .order_fields import LINE_ITEM_FIELDS, LINE_ITEM_KEPT, ORDER_FIELDS, ORDER_KEPT, Field
 from .types import SyncMode
 
-# A selection: each field name to its own sub-selection (empty for a leaf).
-_Tree: TypeAlias = dict[str, "_Tree"]
+# A selection: each field (``alias: name(arguments)`` as written) or inline fragment (``... on
+# Type``) to its own sub-selection (empty for a leaf). Equal keys merge, as GraphQL merges them.
+Tree: TypeAlias = dict[str, "Tree"]
 
 
-def _selection(fields: tuple[Field, ...]) -> str:
-    """``id`` then every field's path as nested selections, in the order first declared:
-    ``totalPriceSet.shopMoney.amount`` becomes ``totalPriceSet { shopMoney { amount } }``."""
-    tree: _Tree = {"id": {}}
+def selection_tree(text: str) -> Tree:
+    """The tree of a GraphQL selection text (``a { b } c``); raises ``graphql.GraphQLError`` if
+    it does not parse and ``ValueError`` for what cannot be merged (named fragments, directives)."""
+    document = parse("{ " + text + " }", no_location=True)
+    operation = document.definitions[0]
+    if len(document.definitions) != 1 or not hasattr(operation, "selection_set"):
+        raise ValueError("a selection of fields only")
+    return _tree_of(operation.selection_set)
+
+
+def _tree_of(selection: SelectionSetNode) -> Tree:
+    tree: Tree = {}
+    for node in selection.selections:
+        if node.directives:
+            raise ValueError("directives are not supported in a selection")
+        if isinstance(node, FieldNode):
+            key = node.name.value
+            if node.arguments:
+                key += "(" + ", ".join(print_ast(argument) for argument in node.arguments) + ")"
+            if node.alias is not None:
+                key = f"{node.alias.value}: {key}"
+        elif isinstance(node, InlineFragmentNode) and node.type_condition is not None:
+            key = f"... on {node.type_condition.name.value}"
+        else:
+            raise ValueError("named fragments are not supported in a selection")
+        sub = _tree_of(node.selection_set) if node.selection_set is not None else {}
+        merge(tree.setdefault(key, {}), sub)
+    return tree
+
+
+def merge(into: Tree, other: Tree) -> Tree:
+    """``other`` merged into ``into`` (which is returned): keys kept in first-seen order."""
+    for key, sub in other.items():
+        merge(into.setdefault(key, {}), sub)
+    return into
+
+
+def _fields_tree(fields: tuple[Field, ...], kept: str) -> Tree:
+    """``id``, every field's path as nested selections in the order declared
+    (``totalPriceSet.shopMoney.amount`` becomes ``totalPriceSet { shopMoney { amount } }``), then
+    the raw-only selection ``kept``."""
+    tree: Tree = {"id": {}}
     for field in fields:
         for path in field.paths:
             node = tree
             for name in path.split("."):
                 node = node.setdefault(name, {})
-    return _render(tree)
+    return merge(tree, selection_tree(kept))
 
 
-def _render(tree: _Tree) -> str:
-    return " ".join(f"{name} {{ {_render(sub)} }}" if sub else name for name, sub in tree.items())
+def render(tree: Tree) -> str:
+    """The selection text of ``tree``."""
+    return " ".join(f"{name} {{ {render(sub)} }}" if sub else name for name, sub in tree.items())
 
 
-ORDER_SELECTION = _selection(ORDER_FIELDS)
-LINE_ITEM_SELECTION = _selection(LINE_ITEM_FIELDS)
+def order_tree(extra: Tree | None = None) -> Tree:
+    """The order node's whole selection: its fields, its line items' (a connection), ``extra``."""
+    tree = _fields_tree(ORDER_FIELDS, ORDER_KEPT)
+    tree["lineItems"] = {"edges": {"node": _fields_tree(LINE_ITEM_FIELDS, LINE_ITEM_KEPT)}}
+    return merge(tree, extra or {})
+
+
+ORDER_SELECTION = render(order_tree())
 
 
 def search_instant(moment: datetime) -> str:
@@ -55,9 +103,12 @@ def orders_arguments(mode: SyncMode, filter_since: datetime | None) -> str:
     return "sortKey: CREATED_AT"
 
 
-def build_orders_query(mode: SyncMode, filter_since: datetime | None) -> str:
-    """The bulk query document for ``mode``; orders and their line items (2 connections), or
-    for RECONCILE the orders' ids only (no connection: cheap, one short line per order)."""
+def build_orders_query(
+    mode: SyncMode, filter_since: datetime | None, extra: Tree | None = None
+) -> str:
+    """The bulk query document for ``mode``; orders and their line items (2 connections) plus
+    the added selection ``extra`` (a ``selection_tree``), or for RECONCILE the orders' ids only
+    (no connection: cheap, one short line per order)."""
     if mode is SyncMode.RECONCILE:
         return f"""{{
   orders({orders_arguments(mode, filter_since)}) {{
@@ -72,14 +123,7 @@ def build_orders_query(mode: SyncMode, filter_since: datetime | None) -> str:
   orders({orders_arguments(mode, filter_since)}) {{
     edges {{
       node {{
-        {ORDER_SELECTION}
-        lineItems {{
-          edges {{
-            node {{
-              {LINE_ITEM_SELECTION}
-            }}
-          }}
-        }}
+        {ORDER_SELECTION if extra is None else render(order_tree(extra))}
       }}
     }}
   }}

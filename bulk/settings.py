@@ -5,7 +5,10 @@ It reads no environment: each entry point reads its own settings and hands these
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .errors import InvalidOrderFields
+from .order_selection import check_bulk_limits, parse_added
 
 
 class EngineFields(BaseModel):
@@ -41,6 +44,20 @@ class EngineFields(BaseModel):
     # none and fails: a token without read_all_orders sees only 60 days, and nothing else
     # should make most of a shop vanish at once.
     reconcile_max_deleted_ratio: float = Field(default=0.5, gt=0, le=1)
+    # Fields every shop's orders bulk query adds (GraphQL selection text on the order node, e.g.
+    # "poNumber fulfillments { service { serviceName } }"), kept in raw; no connections (see
+    # bulk.order_selection). Checked here at start-up (syntax, size, no aliases or connections);
+    # Shopify's schema checks them with each shop's setOrderFields and at every submit.
+    extra_order_fields: str = ""
+
+    @field_validator("extra_order_fields")
+    @classmethod
+    def _valid_selection(cls, value: str) -> str:
+        try:
+            check_bulk_limits(parse_added(value))
+        except InvalidOrderFields as exc:
+            raise ValueError(f"EXTRA_ORDER_FIELDS: {exc}") from None
+        return value.strip()
 
 
 class EngineSettings(EngineFields):

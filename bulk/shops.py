@@ -29,6 +29,8 @@ class Shop:
     # Fernet ciphertext of the access token (None: a legacy plaintext row not yet encrypted
     # by `shopsync migrate`). Read use cases never decrypt it; see ``access_token``.
     access_token_encrypted: bytes | None = field(repr=False)
+    # GraphQL selection text the shop adds to its orders bulk query (setOrderFields); None: none.
+    extra_order_fields: str | None = None
 
     def access_token(self, cipher: TokenCipher) -> str:
         """The plaintext token, for the code about to send it to Shopify (and no other)."""
@@ -48,6 +50,7 @@ def _shop(row: dict[str, Any]) -> Shop:
         created_at=row["created_at"],
         tenant_id=row["tenant_id"],
         access_token_encrypted=row["access_token_encrypted"],
+        extra_order_fields=row.get("extra_order_fields"),
     )
 
 
@@ -118,3 +121,13 @@ def list_shops(conn: psycopg.Connection[Any], *, tenant_id: int | None = None) -
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(_SQL["list_shops"], {"tenant_id": tenant_id})
         return [_shop(row) for row in cur.fetchall()]
+
+
+def set_extra_order_fields(
+    conn: psycopg.Connection[Any], shop_id: int, fields: str | None
+) -> Shop | None:
+    """Store the shop's added order fields (already checked); the shop, or None if it is gone."""
+    row = conn.execute(_SQL["set_extra_order_fields"], {"shop_id": shop_id, "fields": fields})
+    if row.fetchone() is None:
+        return None
+    return get_shop(conn, shop_id)

@@ -18,6 +18,7 @@ from .download import open_result, url_expired
 from .errors import (
     DownloadError,
     DownloadInterruptedError,
+    InvalidOrderFields,
     LeaseLost,
     OperationInProgressError,
     ReconcileRefused,
@@ -42,12 +43,14 @@ from .lease import (
 )
 from .net import NetPolicy
 from .observer import NULL_OBSERVER, EngineObserver
+from .order_selection import check_bulk_limits, combined, parse_added
 from .orders_query import build_orders_query
 from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
 from .settings import EngineSettings
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
 from .token_crypto import TokenCipher
+from .types import SyncMode
 
 # QUEUED → RUNNING → submit (operation id persisted first) → poll with growing delay → ingest in
 # time-bounded slices from the checkpoint → COMPLETED; FAILED with a readable error on permanent
@@ -274,10 +277,25 @@ class JobRunner:
     # -- submit -----------------------------------------------------------------------------
 
     def _query(self, job: LeasedJob) -> str:
-        return build_orders_query(job.job.sync_mode, job.job.filter_since)
+        """The job's bulk query, with the fields the deployment and the shop add (raises
+        InvalidOrderFields when they cannot be used)."""
+        if job.job.sync_mode is SyncMode.RECONCILE:
+            return build_orders_query(job.job.sync_mode, job.job.filter_since)
+        shop = get_shop(job.conn, job.job.shop_id)
+        extra = combined(
+            parse_added(self._settings.extra_order_fields),
+            parse_added(None if shop is None else shop.extra_order_fields),
+        )
+        check_bulk_limits(extra)
+        return build_orders_query(job.job.sync_mode, job.job.filter_since, extra or None)
 
     def _submit(self, job: LeasedJob, client: ShopifyClient) -> Step:
-        query = self._query(job)
+        try:
+            query = self._query(job)
+        except InvalidOrderFields as exc:
+            # Never a query without them: the shop asked for those fields.
+            job.fail(f"the orders query cannot be built: {exc}")
+            return Step(done=True)
         if job.submit_started_at is not None:
             # A previous submit's answer was lost: adopt what it created rather than duplicate,
             # but never an operation any job of the shop already knows (same query text).

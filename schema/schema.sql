@@ -190,7 +190,15 @@ CREATE TABLE public.line_items (
     synced_job_id bigint,
     synced_at timestamp with time zone DEFAULT now() NOT NULL,
     synced_version bigint,
-    deleted_at timestamp with time zone
+    deleted_at timestamp with time zone,
+    total_discount numeric,
+    refundable_quantity integer,
+    unfulfilled_quantity integer,
+    requires_shipping boolean,
+    taxable boolean,
+    is_gift_card boolean,
+    product_id text,
+    variant_id text
 );
 
 CREATE TABLE public.orders (
@@ -219,7 +227,29 @@ CREATE TABLE public.orders (
     raw jsonb NOT NULL,
     synced_job_id bigint,
     synced_at timestamp with time zone DEFAULT now() NOT NULL,
-    deleted_at timestamp with time zone
+    deleted_at timestamp with time zone,
+    phone text,
+    customer_email text,
+    presentment_currency_code text,
+    total_price_presentment numeric,
+    current_total_price numeric,
+    current_subtotal_price numeric,
+    current_total_tax numeric,
+    current_total_discounts numeric,
+    total_shipping numeric,
+    total_refunded numeric,
+    billing_country_code text,
+    billing_province_code text,
+    shipping_country_code text,
+    shipping_province_code text,
+    shipping_zip text,
+    source_name text,
+    channel_id text,
+    risk_recommendation text,
+    tax_exempt boolean,
+    taxes_included boolean,
+    discount_codes text[],
+    note text
 );
 
 CREATE VIEW public.live_line_items AS
@@ -240,7 +270,15 @@ CREATE VIEW public.live_line_items AS
     li.synced_job_id,
     li.synced_at,
     li.synced_version,
-    li.deleted_at
+    li.deleted_at,
+    li.total_discount,
+    li.refundable_quantity,
+    li.unfulfilled_quantity,
+    li.requires_shipping,
+    li.taxable,
+    li.is_gift_card,
+    li.product_id,
+    li.variant_id
    FROM public.line_items li
   WHERE ((li.deleted_at IS NULL) AND (NOT (EXISTS ( SELECT 1
            FROM public.orders o
@@ -272,7 +310,29 @@ CREATE VIEW public.live_orders AS
     orders.raw,
     orders.synced_job_id,
     orders.synced_at,
-    orders.deleted_at
+    orders.deleted_at,
+    orders.phone,
+    orders.customer_email,
+    orders.presentment_currency_code,
+    orders.total_price_presentment,
+    orders.current_total_price,
+    orders.current_subtotal_price,
+    orders.current_total_tax,
+    orders.current_total_discounts,
+    orders.total_shipping,
+    orders.total_refunded,
+    orders.billing_country_code,
+    orders.billing_province_code,
+    orders.shipping_country_code,
+    orders.shipping_province_code,
+    orders.shipping_zip,
+    orders.source_name,
+    orders.channel_id,
+    orders.risk_recommendation,
+    orders.tax_exempt,
+    orders.taxes_included,
+    orders.discount_codes,
+    orders.note
    FROM public.orders
   WHERE (orders.deleted_at IS NULL);
 
@@ -316,6 +376,8 @@ CREATE TABLE public.shops (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     tenant_id bigint,
     access_token_encrypted bytea,
+    extra_order_fields text,
+    CONSTRAINT shops_extra_order_fields_size CHECK ((length(extra_order_fields) <= 4000)),
     CONSTRAINT shops_token_present CHECK (((access_token_encrypted IS NOT NULL) OR (access_token IS NOT NULL)))
 );
 
@@ -520,7 +582,11 @@ CREATE INDEX dead_letters_open ON public.dead_letters USING btree (job_id, paren
 
 CREATE INDEX line_items_order ON public.line_items USING btree (shop_id, order_id);
 
+CREATE INDEX line_items_shop_product ON public.line_items USING btree (shop_id, product_id);
+
 CREATE INDEX orders_shop_created_live ON public.orders USING btree (shop_id, created_at) WHERE (deleted_at IS NULL);
+
+CREATE INDEX orders_shop_customer ON public.orders USING btree (shop_id, customer_id);
 
 CREATE INDEX orders_shop_legacy_id ON public.orders USING btree (shop_id, legacy_resource_id);
 

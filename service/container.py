@@ -16,7 +16,7 @@ from bulk.token_crypto import TokenCipher
 from .deadletters import DeadLetterService
 from .jobs import JobService
 from .orders import OrderService
-from .ports import JobQueue, ShopVerifier
+from .ports import JobQueue, OrderSelectionChecker, ShopVerifier
 from .schedules import ScheduleService
 from .shops import ShopService, WebhookRegistrar
 from .tokens import TokenService
@@ -62,6 +62,8 @@ def build_services(
     webhook_registrar: WebhookRegistrar | None = None,
     shopify_client_factory: Callable[[ShopifyEndpoint], ShopifyClient] | None = None,
     net_policy: NetPolicy = STRICT,
+    deployment_order_fields: str = "",
+    selection_checker: OrderSelectionChecker | None = None,
 ) -> Services:
     queue = queue or NoQueue()
     return Services(
@@ -74,6 +76,8 @@ def build_services(
             verifier=verifier,
             webhook_registrar=webhook_registrar,
             net_policy=net_policy,
+            deployment_order_fields=deployment_order_fields,
+            selection_checker=selection_checker,
         ),
         jobs=JobService(
             pool=pool, queue=queue, cipher=cipher, shopify_client_factory=shopify_client_factory

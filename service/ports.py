@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bulk.shops import Shop
+
 
 class JobQueue(Protocol):
     """Hands a committed job id to the workers (``workers.queue.DramatiqJobQueue`` fits)."""
@@ -28,3 +30,10 @@ class ShopVerifier(Protocol):
     reports it; raises a ``bulk.errors.ShopifyError`` when they do not work."""
 
     def __call__(self, credentials: ShopCredentials) -> str: ...
+
+
+class OrderSelectionChecker(Protocol):
+    """Asks the shop's Admin API whether an order selection runs: Shopify's own messages when
+    it does not, None when it does; raises a ``bulk.errors.ShopifyError`` when it cannot ask."""
+
+    def __call__(self, shop: Shop, selection: str) -> str | None: ...

@@ -17,6 +17,7 @@ from bulk.errors import (
     AuthenticationError,
     DestinationRefusedError,
     InvalidArgument,
+    InvalidOrderFields,
     ShopFrozenError,
     ShopifyError,
     ShopifyTransientError,
@@ -26,11 +27,13 @@ from bulk.errors import (
 )
 from bulk.jobs import JobRequest, SyncJob
 from bulk.net import STRICT, NetPolicy
+from bulk.order_selection import check_bulk_limits, combined, parse_added
+from bulk.orders_query import render
 from bulk.shops import Shop
 from bulk.token_crypto import TokenCipher
 from bulk.types import JobTrigger, SyncMode
 
-from .ports import JobQueue, ShopCredentials, ShopVerifier
+from .ports import JobQueue, OrderSelectionChecker, ShopCredentials, ShopVerifier
 from .principal import Principal
 from .scope import visible_shop
 
@@ -154,6 +157,10 @@ class ShopService:
     webhook_registrar: WebhookRegistrar | None = None
     # Which adminUrl values connectShop accepts (bulk.net; production's rules by default).
     net_policy: NetPolicy = STRICT
+    # setOrderFields: the deployment's own added fields (EXTRA_ORDER_FIELDS, checked together
+    # with a shop's) and who asks Shopify whether they run (None: not asked, development only).
+    deployment_order_fields: str = ""
+    selection_checker: OrderSelectionChecker | None = None
 
     def connect(
         self,
@@ -265,3 +272,40 @@ class ShopService:
     def list(self, principal: Principal) -> list[Shop]:
         with self.pool.connection() as conn:
             return shops.list_shops(conn, tenant_id=principal.scope)
+
+    def set_order_fields(self, principal: Principal, shop_id: int, fields: str | None) -> Shop:
+        """Replace the fields the shop adds to its orders bulk query (None or blank: none).
+
+        Checked before they are stored: syntax, size and the bulk limits here, then with the
+        deployment's added fields by the shop's own Admin API (a plain orders query selecting
+        them), whose messages come back as InvalidArgument("fields"). Stored normalised."""
+        principal.require_admin()
+        try:
+            added = parse_added(fields)
+            extra = combined(parse_added(self.deployment_order_fields), added)
+            check_bulk_limits(extra)
+        except InvalidOrderFields as exc:
+            raise InvalidArgument("fields", str(exc)) from None
+        with self.pool.connection() as conn:
+            shop = visible_shop(conn, principal, shop_id)
+        if shop is None:
+            raise InvalidArgument("shopId", f"no shop with id {shop_id}")
+        if added and self.selection_checker is not None:
+            # Not holding a pooled connection while Shopify answers.
+            try:
+                problem = self.selection_checker(shop, render(extra))
+            except ShopifyError as exc:
+                log.info("shop.order_fields_unchecked", shop_id=shop_id, error=type(exc).__name__)
+                raise InvalidArgument(
+                    "fields", "Shopify could not be asked to check the fields; try again"
+                ) from None
+            if problem is not None:
+                raise InvalidArgument("fields", f"Shopify refused the fields: {problem}")
+        with self.pool.connection() as conn:
+            updated = shops.set_extra_order_fields(conn, shop_id, render(added) if added else None)
+        if updated is None:  # deleted since
+            raise InvalidArgument("shopId", f"no shop with id {shop_id}")
+        log.info(
+            "shop.order_fields_set", shop_id=shop_id, chars=len(updated.extra_order_fields or "")
+        )
+        return updated

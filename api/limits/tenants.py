@@ -41,6 +41,7 @@ class TenantLimits:
             "startSyncJob": settings.start_sync_job_per_minute,
             "retryDeadLetters": settings.retry_dead_letters_per_minute,
             "setSyncSchedule": settings.set_sync_schedule_per_minute,
+            "setOrderFields": settings.set_order_fields_per_minute,
         }
         return cls(
             rates={

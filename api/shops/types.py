@@ -27,6 +27,10 @@ class Shop:
     api_version: str
     admin_url: str
     created_at: datetime
+    order_fields: str | None = strawberry.field(
+        description="The fields this shop's orders bulk query adds to shopsync's own (see "
+        "setOrderFields), normalised; null when none."
+    )
 
     schedule: SyncSchedule | None = strawberry.field(
         resolver=resolve_schedule, description="The shop's sync schedule; null when it has none."
@@ -40,6 +44,7 @@ class Shop:
             api_version=shop.api_version,
             admin_url=shop.admin_url,
             created_at=shop.created_at,
+            order_fields=shop.extra_order_fields,
         )
 
 

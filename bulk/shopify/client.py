@@ -240,6 +240,17 @@ class ShopifyClient:
             fail_shape("shop without name or myshopifyDomain")
         return ShopInfo(name=name, myshopify_domain=domain)
 
+    def order_selection_problem(self, selection: str) -> str | None:
+        """Shopify's own messages refusing ``selection`` on an order (see
+        ``documents.order_selection_probe``), or None when the query runs."""
+        try:
+            self._post(documents.order_selection_probe(selection))
+        except UnexpectedResponseError as exc:
+            if exc.shopify_messages is None:
+                raise
+            return exc.shopify_messages
+        return None
+
     def run_bulk_query(self, query: str, *, group_objects: bool) -> BulkOperation:
         """Start a bulk query; ``groupObjects`` is pinned on versions that know it (2025-07+)."""
         variables: dict[str, Any] = {"query": query}

@@ -86,3 +86,11 @@ mutation SubscribeOrdersDelete($subscription: WebhookSubscriptionInput!) {
   }
 }
 """
+
+
+def order_selection_probe(selection: str) -> str:
+    """A plain (not bulk) query selecting ``selection`` on one order: Shopify validates it
+    against the shop's schema and version and answers with its own messages if it cannot run."""
+    return (
+        f"query OrderFieldsProbe {{ orders(first: 1) {{ edges {{ node {{ id {selection} }} }} }} }}"
+    )

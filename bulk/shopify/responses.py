@@ -153,10 +153,14 @@ def raise_for_graphql_errors(errors: Any, extensions: Mapping[str, Any] | None) 
     if "INTERNAL_SERVER_ERROR" in codes:
         raise ShopifyUnreachableError(f"Shopify had an internal error: {messages}")
     unknown = unknown_input_field(errors)
-    if unknown is not None:
-        raise UnknownInputFieldError(unknown)
     shown = ", ".join(codes) or "no code"
-    raise UnexpectedResponseError(f"Shopify answered with GraphQL errors ({shown}): {messages}")
+    error = (
+        UnknownInputFieldError(unknown)
+        if unknown is not None
+        else UnexpectedResponseError(f"Shopify answered with GraphQL errors ({shown}): {messages}")
+    )
+    error.shopify_messages = messages
+    raise error
 
 
 def raise_for_user_errors(user_errors: Any) -> None:

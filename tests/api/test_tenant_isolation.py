@@ -25,6 +25,7 @@ from cli.services import local_services
 from service.principal import SYSTEM, Principal, Role
 from tests.support.api import (
     CONNECT,
+    SET_ORDER_FIELDS,
     START,
     FakeVerifier,
     RecordingQueue,
@@ -285,6 +286,7 @@ async def test_a_viewer_reads_but_cannot_mutate(world: World) -> None:
         (START, {"input": {"shopId": world.shop_id}}),
         (CANCEL, {"id": world.job_id}),
         (RETRY, {"jobId": world.job_id}),
+        (SET_ORDER_FIELDS, {"shopId": world.shop_id, "fields": "note"}),
     ]
     for document, variables in mutations:
         body = await graphql(world.a_viewer, document, **variables)
@@ -545,3 +547,17 @@ async def test_another_tenants_dead_letter_line_does_not_exist_for_it(world: Wor
 
     assert mine == {"deadLetterLine": {"text": "customer@alpha.example", "lineLength": 22}}
     assert theirs == unknown == {"deadLetterLine": None}
+
+
+async def test_another_tenants_shop_has_no_order_fields_to_set(world: World) -> None:
+    async def set_fields(shop_id: str) -> Any:
+        body = await graphql(world.b, SET_ORDER_FIELDS, shopId=shop_id, fields="poNumber")
+        return body["data"]["setOrderFields"]
+
+    theirs, unknown = await set_fields(world.shop_id), await set_fields(UNKNOWN)
+    assert theirs == {**unknown, "message": f"no shop with id {world.shop_id}"}
+    assert theirs["__typename"] == "ValidationError" and theirs["field"] == "shopId"
+    body = await graphql(
+        world.a, "query($id: ID!) { shop(id: $id) { orderFields } }", id=world.shop_id
+    )
+    assert body["data"]["shop"] == {"orderFields": None}

@@ -13,7 +13,15 @@ import pytest
 from graphql import FieldNode, OperationDefinitionNode, SelectionSetNode, parse
 from psycopg import sql
 
-from bulk.order_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, Field, cast_checks, stored
+from bulk.order_fields import (
+    LINE_ITEM_FIELDS,
+    LINE_ITEM_KEPT,
+    ORDER_FIELDS,
+    ORDER_KEPT,
+    Field,
+    cast_checks,
+    stored,
+)
 from bulk.orders_query import build_orders_query
 from bulk.types import SyncMode
 from tests.support.ingest import item, jsonl, make_job, make_shop, order, run
@@ -119,7 +127,8 @@ def _leaves(selection: SelectionSetNode, prefix: str = "") -> dict[str, Selectio
     """Dotted path of every field under ``selection`` to its own selection (or an empty one)."""
     found: dict[str, SelectionSetNode] = {}
     for node in selection.selections:
-        assert isinstance(node, FieldNode)
+        if not isinstance(node, FieldNode):  # an inline fragment of a raw-only selection
+            continue
         path = prefix + node.name.value
         found[path] = node.selection_set or SelectionSetNode(selections=())
         if node.selection_set is not None:
@@ -134,8 +143,15 @@ def test_the_query_selects_every_declared_path() -> None:
     orders = _leaves(operation.selection_set)["orders.edges.node"]
     order_paths = _leaves(orders)
     item_paths = _leaves(order_paths["lineItems.edges.node"])
-    for fields, selected in ((ORDER_FIELDS, order_paths), (LINE_ITEM_FIELDS, item_paths)):
+    for fields, kept, selected in (
+        (ORDER_FIELDS, ORDER_KEPT, order_paths),
+        (LINE_ITEM_FIELDS, LINE_ITEM_KEPT, item_paths),
+    ):
         wanted = {"id"} | {path for field in fields for path in field.paths}
+        kept_operation = parse("{ " + kept + " }").definitions[0]
+        assert isinstance(kept_operation, OperationDefinitionNode)
+        kept_paths = _leaves(kept_operation.selection_set)
+        wanted |= {path for path, sub in kept_paths.items() if not sub.selections}
         leaves = {path for path, sub in selected.items() if not sub.selections}
         assert leaves - {path for path in leaves if path.startswith("lineItems.")} == wanted
 

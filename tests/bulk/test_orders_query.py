@@ -61,7 +61,10 @@ def test_query_parses_and_selects_what_the_ingest_stores(mode: SyncMode) -> None
         "subtotalPriceSet",
         "totalTaxSet",
         "totalDiscountsSet",
-        "customer { id }",
+        "customer { id email",
+        "billingAddress {",
+        "fulfillments {",
+        "discountAllocations {",
         "tags",
         "cancelReason",
         "closedAt",
@@ -73,6 +76,7 @@ def test_query_parses_and_selects_what_the_ingest_stores(mode: SyncMode) -> None
     ):
         assert field in query
     assert "lineItems {" in query and query.count("edges {") == 2
+    assert query.count("edges") == 2  # no connection beyond orders and lineItems
 
 
 def test_reconcile_selects_order_ids_only_in_its_created_at_window() -> None:

@@ -135,3 +135,14 @@ async def connect_shop(
     result: dict[str, Any] = body["data"]["connectShop"]
     assert result["__typename"] == "ShopConnected", result
     return result
+
+
+SET_ORDER_FIELDS = """
+mutation SetOrderFields($shopId: ID!, $fields: String) {
+  setOrderFields(shopId: $shopId, fields: $fields) {
+    __typename
+    ... on OrderFieldsSet { shop { id orderFields } }
+    ... on ValidationError { field message }
+  }
+}
+"""
