@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bulk.errors import AuthUnavailable, InvalidArgument
+from bulk.errors import AuthUnavailable, InvalidArgument, ShopsyncError
 from bulk.ingest.stats import STAT_FIELDS
 from bulk.jobs import JobRequest, SyncJob
 from bulk.types import JobType, SyncMode
@@ -37,7 +37,9 @@ START_PATH = "/api/shopify/sync/jobs/start"
 LIST_PATH = "/api/shopify/sync/jobs"
 
 
-class _BadRequest(Exception):
+class _BadRequest(ShopsyncError):
+    """A request this contract answers with 400 (module-private; ``field`` None: the body)."""
+
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
         self.field = field
