@@ -158,7 +158,8 @@ class Stack:
         raise AssertionError(f"job {job_id} not finished within {timeout_s} s")
 
     def sim_get(self, path: str, **params: Any) -> Any:
-        response = httpx.get(f"{self.sim_url}{path}", params=params, timeout=10)
+        # Listing thousands of orders renders each one's whole order domain: allow for it.
+        response = httpx.get(f"{self.sim_url}{path}", params=params, timeout=120)
         response.raise_for_status()
         return response.json()
 
