@@ -4,52 +4,31 @@ after it is still scoped to the caller's tenant."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
-
 from graphql import GraphQLError
 
 from bulk.jobs import JobPosition
 
+from ..cursor import decode_position, encode_position
 from ..ids import parse_id
 
 # Longer than any cursor we issue (a timestamp and a bigint): refused before decoding.
 MAX_CURSOR_LENGTH = 120
-_PREFIX = "job:"
+_KIND = "job"
 
 
 def encode_cursor(position: JobPosition) -> str:
-    text = f"{_PREFIX}{position.created_at.isoformat()}|{position.id}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return encode_position(_KIND, position.created_at, str(position.id))
 
 
 def decode_cursor(cursor: str) -> JobPosition:
     """The position a cursor names; a BAD_USER_INPUT error (field ``after``) otherwise."""
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        raise _invalid()
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-    except (ValueError, binascii.Error, UnicodeError):
-        raise _invalid() from None
-    if not text.startswith(_PREFIX) or "|" not in text:
-        raise _invalid()
-    stamp, _, raw_id = text[len(_PREFIX) :].rpartition("|")
-    job_id = parse_id(raw_id)
-    try:
-        created_at = datetime.fromisoformat(stamp)
-    except ValueError:
-        raise _invalid() from None
-    if job_id is None or created_at.tzinfo is None:
-        raise _invalid()
-    return JobPosition(created_at, job_id)
-
-
-def _invalid() -> GraphQLError:
-    # A list type leaves no room for a ValidationError member: a typed GraphQL error, like
-    # paging's ``first``.
-    return GraphQLError(
-        "after is not a cursor of syncJobs",
-        extensions={"code": "BAD_USER_INPUT", "field": "after"},
-    )
+    decoded = decode_position(cursor, _KIND, max_length=MAX_CURSOR_LENGTH)
+    job_id = None if decoded is None else parse_id(decoded[1])
+    if decoded is None or decoded[0] is None or job_id is None:
+        # A list type leaves no room for a ValidationError member: a typed GraphQL error, like
+        # paging's ``first``.
+        raise GraphQLError(
+            "after is not a cursor of syncJobs",
+            extensions={"code": "BAD_USER_INPUT", "field": "after"},
+        )
+    return JobPosition(decoded[0], job_id)
