@@ -21,6 +21,7 @@ from .graphql_client import GraphQLClient
 from .graphql_ws import SubscriptionError, subscribe, websocket_url
 from .ports import claim_port
 from .processes import ManagedProcess, ProcessGroup
+from .remote.documents import CONNECT_SHOP, GET_JOB, START_JOB, WATCH_JOB
 from .services import issue_token
 
 # Starts the simulator, the API and a worker as child processes, drives them only through their
@@ -30,39 +31,6 @@ from .services import issue_token
 DEMO_DOMAIN = "demo.myshopify.com"
 DEMO_TOKEN = "shpat_demo_0123456789abcdef"
 
-JOB_FIELDS = """
-  id status syncMode error
-  stats { linesRead bytesRead ordersCreated ordersUpdated ordersUnchanged ordersSkipped
-          lineItemsWritten lineItemsSkipped lineItemsDeleted failedLines }
-"""
-CONNECT_SHOP = f"""
-mutation Connect($input: ConnectShopInput!) {{
-  connectShop(input: $input) {{
-    __typename
-    ... on ShopConnected {{ shop {{ id domain apiVersion }} initialJob {{ {JOB_FIELDS} }} }}
-    ... on ValidationError {{ field message }}
-    ... on ShopConnectionFailed {{ message }}
-  }}
-}}
-"""
-START_JOB = f"""
-mutation Start($input: StartSyncJobInput!) {{
-  startSyncJob(input: $input) {{
-    __typename
-    ... on SyncJobStarted {{ job {{ {JOB_FIELDS} }} }}
-    ... on SyncJobAlreadyRunning {{ job {{ {JOB_FIELDS} }} }}
-    ... on ValidationError {{ field message }}
-  }}
-}}
-"""
-GET_JOB = (
-    "query Job($id: ID!) "
-    f"{{ syncJob(id: $id) {{ {JOB_FIELDS} bulkOperationId bulkOperationStatus }} }}"
-)
-WATCH_JOB = (
-    "subscription Watch($id: ID!) "
-    f"{{ syncJobUpdated(id: $id) {{ {JOB_FIELDS} bulkOperationStatus }} }}"
-)
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
 

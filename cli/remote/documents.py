@@ -4,7 +4,7 @@ from __future__ import annotations
 
 JOB_FIELDS = """
   id shopId jobType syncMode trigger status days staleAfterMins createdAt startedAt finishedAt
-  error bulkOperationStatus objectCount resultFileSize
+  error bulkOperationId bulkOperationStatus objectCount resultFileSize
   stats { linesRead bytesRead ordersCreated ordersUpdated ordersUnchanged ordersSkipped
           ordersDeleted lineItemsWritten lineItemsSkipped lineItemsDeleted failedLines
           linesSuperseded }
