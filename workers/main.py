@@ -16,6 +16,7 @@ from workers.settings import WorkerSettings
 
 from .actors import register_actors
 from .broker import build_broker
+from .malloc import cap_malloc_arenas
 from .metrics import WorkerMetrics
 from .metrics_server import metrics_server
 from .signals import install_signal_handlers, restore_signal_handlers
@@ -30,6 +31,7 @@ def run_worker(
     settings: WorkerSettings, *, threads: int = 4, stop: threading.Event | None = None
 ) -> None:
     """Consume sync jobs until SIGTERM/SIGINT (or ``stop`` is set), then shut down cleanly."""
+    cap_malloc_arenas()  # before any thread starts (the pool's, Dramatiq's)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     stop = stop or threading.Event()
