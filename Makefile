@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install chromium services migrate schema demo up test test-fast lint format api worker scheduler simulator clean
+.PHONY: install chromium services migrate schema demo up bench test test-fast lint format api worker scheduler simulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,9 @@ simulator: install
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+# Throughput and memory against the raw-COPY ceiling (the real stack, a scratch database
+# shopsync_bench): prints a table, writes artifacts/bench.json. BENCH_ORDERS (60000) and
+# BENCH_JOBS (20) scale it down. Not part of `make test`.
+bench: install services
+	$(BIN)/python -m bench
