@@ -21,7 +21,7 @@ import workers.main, workers.settings
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
-_NOT_IN_A_WORKER = {"strawberry", "uvicorn", "starlette", "simulator", "api", "websockets"}
+_NOT_IN_A_WORKER = {"strawberry", "uvicorn", "starlette", "simulator", "api", "websockets", "pika"}
 
 
 def test_a_worker_imports_no_simulator_api_or_demo() -> None:
