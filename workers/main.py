@@ -16,7 +16,7 @@ from workers.settings import WorkerSettings
 
 from .actors import register_actors
 from .broker import build_broker
-from .malloc import cap_malloc_arenas
+from .malloc import TrimAfterLongSteps, cap_malloc_arenas
 from .metrics import WorkerMetrics
 from .metrics_server import metrics_server
 from .signals import install_signal_handlers, restore_signal_handlers
@@ -50,6 +50,7 @@ def run_worker(
         maintenance_chance=settings.broker_maintenance_chance,
     )
     broker.add_middleware(metrics.middleware())
+    broker.add_middleware(TrimAfterLongSteps())
     dramatiq.set_broker(broker)
     previous = install_signal_handlers(stop)
     try:
