@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install chromium services migrate schema demo up test test-fast lint format api worker scheduler simulator clean
+.PHONY: install chromium services migrate schema demo up bench test test-fast lint format api worker scheduler simulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,8 +43,11 @@ lint: install
 	$(BIN)/mypy
 
 # The whole suite, slow end-to-end and fault tests included, then the static checks.
+# Three pytest workers on a 2-core machine: most tests wait on Postgres, brokers or child
+# processes, so the suite takes about half the time it takes in one process.
+PYTEST_WORKERS ?= 3
 test: install services
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 	$(MAKE) --no-print-directory lint
 
 # Everything but the tests marked slow: the inner loop while developing.
@@ -69,3 +72,9 @@ simulator: install
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+# Throughput and memory against the raw-COPY ceiling (the real stack, a scratch database
+# shopsync_bench): prints a table, writes artifacts/bench.json. BENCH_ORDERS (60000) and
+# BENCH_JOBS (20) scale it down. Not part of `make test`.
+bench: install services
+	$(BIN)/python -m bench

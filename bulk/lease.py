@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import structlog
@@ -29,6 +29,13 @@ class LeaseRefused:
 
     status: JobStatus | None  # None: no such job
     lease_left_s: float
+
+
+class PollAges(NamedTuple):
+    """How long a polled operation has been in its status and since it was submitted (s)."""
+
+    in_status_s: float
+    since_submit_s: float
 
 
 def _one(cur: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:
@@ -145,8 +152,9 @@ class LeasedJob:
     def drop_operation(self, *, bulk_status: str, error: str) -> None:
         self._update("drop_operation", bulk_status=bulk_status, error=error)
 
-    def record_poll(self, operation: BulkOperation) -> float:
-        """Record what a poll saw; returns how long (s) the operation has been in its status."""
+    def record_poll(self, operation: BulkOperation) -> PollAges:
+        """Record what a poll saw; returns how long (s) the operation has been in its status and
+        since it was submitted (both on the database's clock)."""
         row = self._update(
             "record_poll",
             operation_id=operation.id,
@@ -154,7 +162,10 @@ class LeasedJob:
             object_count=operation.object_count,
             root_object_count=operation.root_object_count,
         )
-        return float(row["bulk_status_age_s"] or 0.0)
+        return PollAges(
+            in_status_s=float(row["bulk_status_age_s"] or 0.0),
+            since_submit_s=float(row["bulk_submitted_age_s"] or 0.0),
+        )
 
     def record_result(self, operation: BulkOperation) -> None:
         self._update(

@@ -15,10 +15,12 @@ class EngineFields(BaseModel):
     """The engine's fields, declared once: ``EngineSettings`` and the entry points' environment
     settings (same names, upper case: ``POLL_INITIAL_DELAY_S``) both inherit them."""
 
-    # Polling of a running bulk operation: first delay, growth factor, ceiling.
-    poll_initial_delay_s: float = 1.0
-    poll_backoff_factor: float = 1.5
-    poll_max_delay_s: float = 60.0
+    # Polling of a running bulk operation (bulk/polling.py): the first poll and the shortest gap,
+    # the gap as a share of the run time so far, the longest gap. A finished operation is seen
+    # within max(2 s, 5 % of its run time so far): 1.5 s and 4 % leave room for a poll's latency.
+    poll_initial_delay_s: float = Field(default=1.5, gt=0)
+    poll_elapsed_share: float = Field(default=0.04, gt=0, le=1)
+    poll_max_delay_s: float = Field(default=60.0, gt=0)
     # How long an operation may stay in one status before it is cancelled (CREATED, RUNNING) and
     # the job FAILED. Shopify stops a bulk query itself after 10 days.
     bulk_created_limit_s: float = Field(default=3600.0, gt=0)

@@ -45,14 +45,15 @@ from .net import NetPolicy
 from .observer import NULL_OBSERVER, EngineObserver
 from .order_selection import check_bulk_limits, combined, parse_added
 from .orders_query import build_orders_query
-from .retry import CRASHED_STEP, TRANSIENT_STEP, Backoff
+from .polling import poll_delay_s
+from .retry import CRASHED_STEP, TRANSIENT_STEP
 from .settings import EngineSettings
 from .shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
 from .shops import get_shop
 from .token_crypto import TokenCipher
 from .types import SyncMode
 
-# QUEUED → RUNNING → submit (operation id persisted first) → poll with growing delay → ingest in
+# QUEUED → RUNNING → submit (operation id persisted first) → poll (bulk/polling.py) → ingest in
 # time-bounded slices from the checkpoint → COMPLETED; FAILED with a readable error on permanent
 # errors or exhausted retries. The caller re-enqueues the job after ``Step.delay_s`` until done.
 
@@ -358,17 +359,6 @@ class JobRunner:
 
     # -- poll -------------------------------------------------------------------------------
 
-    def _poll_delay_s(self, poll_count: int) -> float:
-        # Polls are not failures: no jitter, so short operations are seen finished soon.
-        s = self._settings
-        polls = Backoff(
-            initial_s=s.poll_initial_delay_s,
-            max_s=s.poll_max_delay_s,
-            jitter_s=0.0,
-            exp_base=s.poll_backoff_factor,
-        )
-        return polls.delay_s(poll_count + 1)
-
     def _poll(self, job: LeasedJob, client: ShopifyClient) -> Step:
         operation_id = job.job.bulk_operation_id
         assert operation_id is not None
@@ -381,11 +371,17 @@ class JobRunner:
             BulkOperationStatus.RUNNING,
             BulkOperationStatus.CANCELING,
         ):
-            delay = self._poll_delay_s(job.job.poll_count)
-            in_status_s = job.record_poll(operation)
+            ages = job.record_poll(operation)
             limit_s = self._status_limit_s(status)
-            if in_status_s > limit_s:
-                return self._stuck(job, client, operation, in_status_s, limit_s)
+            if ages.in_status_s > limit_s:
+                return self._stuck(job, client, operation, ages.in_status_s, limit_s)
+            s = self._settings
+            delay = poll_delay_s(
+                ages.since_submit_s,
+                floor_s=s.poll_initial_delay_s,
+                share=s.poll_elapsed_share,
+                ceiling_s=s.poll_max_delay_s,
+            )
             return Step(done=False, delay_s=delay)
         if status is BulkOperationStatus.COMPLETED:
             job.record_result(operation)

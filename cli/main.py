@@ -14,13 +14,8 @@ from schema.migrate import migrate_url
 from service.readiness import check_database
 from service.settings import CommonSettings
 
-from .dead_letters import dead_letters
-from .keys import encrypt_plaintext_tokens, keys
+from .lazy import LazyGroup
 from .log import configure_logging
-from .remote.jobs import cancel, job, jobs, sync
-from .remote.schedule import schedule
-from .remote.shops import shops
-from .tokens import token
 
 
 @contextlib.contextmanager
@@ -33,7 +28,25 @@ def _not_ready_exits() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+# Every other command's modules load only when it runs: a worker imports no simulator, API, demo.
+_LAZY_COMMANDS = {
+    "dead-letters": "cli.dead_letters:dead_letters",
+    "keys": "cli.keys:keys",
+    "token": "cli.tokens:token",
+    "simulator": "simulator.cli:simulator_command",
+    "demo": "cli.demo:demo",
+    "up": "cli.up:up",
+    # Over the API (SHOPSYNC_API_URL, SHOPSYNC_API_TOKEN), like any client.
+    "shops": "cli.remote.shops:shops",
+    "sync": "cli.remote.jobs:sync",
+    "jobs": "cli.remote.jobs:jobs",
+    "job": "cli.remote.jobs:job",
+    "cancel": "cli.remote.jobs:cancel",
+    "schedule": "cli.remote.schedule:schedule",
+}
+
+
+@click.group(cls=LazyGroup, lazy=_LAZY_COMMANDS)
 @click.version_option(package_name="shopsync", prog_name="shopsync")
 @click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
 @click.option(
@@ -66,6 +79,8 @@ def migrate(settings: CommonSettings, create_db: bool) -> None:
     click.echo(
         f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
     )
+    from .keys import encrypt_plaintext_tokens
+
     encrypted = encrypt_plaintext_tokens(settings)
     if encrypted:
         click.echo(f"encrypted {encrypted} plaintext shop token(s)")
@@ -126,28 +141,6 @@ def scheduler() -> None:
 
     with _not_ready_exits():
         run_scheduler(SchedulerSettings())
-
-
-cli.add_command(dead_letters)
-cli.add_command(keys)
-cli.add_command(token)
-# Over the API (SHOPSYNC_API_URL, SHOPSYNC_API_TOKEN), like any client.
-for _command in (shops, sync, jobs, job, cancel, schedule):
-    cli.add_command(_command)
-
-
-def _register_optional_commands() -> None:
-    from simulator.cli import simulator_command
-
-    from .demo import demo
-    from .up import up
-
-    cli.add_command(simulator_command, "simulator")
-    cli.add_command(demo, "demo")
-    cli.add_command(up, "up")
-
-
-_register_optional_commands()
 
 
 def main() -> None:

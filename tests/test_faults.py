@@ -34,8 +34,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from cli.demo import START_JOB
 from cli.processes import ManagedProcess, ProcessFailed, ProcessGroup
+from cli.remote.documents import START_JOB
 from tests.support.broker import delete_queues
 from tests.support.mirror import assert_mirror
 from tests.support.stack import Stack

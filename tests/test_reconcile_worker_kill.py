@@ -12,7 +12,7 @@ import httpx
 import psycopg
 import pytest
 
-from cli.demo import START_JOB
+from cli.remote.documents import START_JOB
 from tests.support.broker import delete_queues
 from tests.support.kill import JobRow, job_row, wait_for_row
 from tests.support.stack import Stack

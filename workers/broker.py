@@ -6,12 +6,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dramatiq
-import pika
-import redis
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.brokers.redis import RedisBroker
 
 from bulk.errors import ConfigurationError
+
+# Each backend's client is imported only for a URL naming it: a process on Redis loads no pika
+# (and RabbitMQ no redis), memory every worker and API process saves.
 
 
 def build_broker(
@@ -31,6 +30,8 @@ def build_broker(
     """
     scheme = urlsplit(broker_url).scheme.lower()
     if scheme in ("redis", "rediss"):
+        from dramatiq.brokers.redis import RedisBroker
+
         options: dict[str, Any] = {}
         if heartbeat_timeout_s is not None:
             options["heartbeat_timeout"] = max(int(heartbeat_timeout_s * 1000), 1)
@@ -38,6 +39,8 @@ def build_broker(
             options["maintenance_chance"] = maintenance_chance
         return RedisBroker(url=broker_url, **options)  # type: ignore[no-untyped-call]
     if scheme in ("amqp", "amqps"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
         return RabbitmqBroker(url=broker_url)
     raise ConfigurationError(
         f"unsupported broker URL scheme {scheme!r}: use redis://, rediss:// or amqp://"
@@ -51,6 +54,8 @@ def broker_problem(broker_url: str, *, timeout_s: float = 2.0) -> str | None:
     scheme = urlsplit(broker_url).scheme.lower()
     try:
         if scheme in ("redis", "rediss"):
+            import redis
+
             client = redis.Redis.from_url(
                 broker_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
             )
@@ -59,6 +64,8 @@ def broker_problem(broker_url: str, *, timeout_s: float = 2.0) -> str | None:
             finally:
                 client.close()
         elif scheme in ("amqp", "amqps"):
+            import pika
+
             params = pika.URLParameters(broker_url)
             params.socket_timeout = timeout_s
             params.blocked_connection_timeout = timeout_s

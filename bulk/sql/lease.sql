@@ -135,7 +135,8 @@ UPDATE sync_jobs
        updated_at = now()
  WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
    AND bulk_operation_id = %(operation_id)s
-RETURNING *, EXTRACT(EPOCH FROM now() - bulk_status_since)::float8 AS bulk_status_age_s;
+RETURNING *, EXTRACT(EPOCH FROM now() - bulk_status_since)::float8 AS bulk_status_age_s,
+          EXTRACT(EPOCH FROM now() - bulk_submitted_at)::float8 AS bulk_submitted_age_s;
 
 -- name: record_result
 UPDATE sync_jobs

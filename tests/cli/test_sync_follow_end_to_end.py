@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo import GET_JOB
+from cli.remote.documents import GET_JOB
 from tests.support.mirror import assert_mirror
 from tests.support.stack import Stack
 

@@ -97,7 +97,7 @@ def job_of(conn: psycopg.Connection[Any], job_id: int) -> SyncJob:
 # Short polls and small batches: jobs end in a fraction of a second against the simulator.
 _FAST: dict[str, Any] = {
     "poll_initial_delay_s": 0.01,
-    "poll_backoff_factor": 1.5,
+    "poll_elapsed_share": 0.05,
     "poll_max_delay_s": 0.05,
     "batch_bytes": 16 * 1024,
     "ingest_slice_s": 60.0,

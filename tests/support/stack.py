@@ -1,7 +1,7 @@
 """The whole stack for end-to-end tests: the simulator, the API and a worker as real child
 processes on free ports, driven only over HTTP (GraphQL API, simulator control API).
 
-The GraphQL documents are the demo's (``cli.demo``): the same operations, the same job fields.
+The GraphQL documents are the API client's (``cli.remote.documents``), as the demo sends them.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
-from cli.demo import CONNECT_SHOP, GET_JOB, START_JOB, TERMINAL
+from cli.demo import TERMINAL
 from cli.graphql_client import GraphQLClient
 from cli.processes import ManagedProcess, ProcessGroup
+from cli.remote.documents import CONNECT_SHOP, GET_JOB, START_JOB
 from cli.services import issue_token
 from service.settings import CommonSettings
 

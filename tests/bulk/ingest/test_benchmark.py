@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import random
 import statistics
 import time
 import tracemalloc
@@ -14,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from bench.ceiling import raw_copy_s, write_export
 from bulk.ingest import Checkpoint
 from bulk.types import SyncMode
 from tests.support.ingest import (
@@ -25,7 +24,6 @@ from tests.support.ingest import (
 )
 
 ORDERS = 20_000
-ITEMS_PER_ORDER = 4  # on average
 ROUNDS = 3
 # Honest floor: the target is 0.5; measured medians 0.21-0.22 (was 0.13-0.14 before ijson on
 # the main path, the one-statement merge and the parse/commit overlap); 0.148 was seen with a
@@ -36,74 +34,6 @@ ROUNDS = 3
 # against a ceiling that only parses jsonb into an unlogged one-column table.
 MIN_RATIO = 0.10
 MAX_PEAK_BYTES = 64 << 20
-
-
-def _export(path: Path, orders: int) -> int:
-    """Write an ungrouped-ish realistic export; return its line count."""
-    rng = random.Random(7)
-    lines = 0
-    with path.open("wb") as out:
-        pending: list[bytes] = []
-        for n in range(1, orders + 1):
-            doc: dict[str, Any] = {
-                "id": f"gid://shopify/Order/{5_000_000 + n}",
-                "legacyResourceId": str(5_000_000 + n),
-                "name": f"#{1000 + n}",
-                "email": f"customer{rng.randrange(10**6)}@example.com",
-                "createdAt": "2026-01-02T03:04:05Z",
-                "updatedAt": f"2026-02-{1 + n % 28:02d}T10:{n % 60:02d}:00Z",
-                "processedAt": "2026-01-02T03:04:06Z",
-                "cancelledAt": None,
-                "closed": n % 5 == 0,
-                "test": False,
-                "currencyCode": "EUR",
-                "displayFinancialStatus": "PAID",
-                "displayFulfillmentStatus": "FULFILLED",
-                "totalPriceSet": {
-                    "shopMoney": {"amount": f"{rng.random() * 500:.2f}", "currencyCode": "EUR"}
-                },
-                "customer": {"id": f"gid://shopify/Customer/{rng.randrange(10**5)}"},
-                "tags": ["wholesale"] if n % 3 == 0 else [],
-            }
-            out.write(json.dumps(doc, separators=(",", ":")).encode() + b"\n")
-            lines += 1
-            for k in range(rng.randint(ITEMS_PER_ORDER - 2, ITEMS_PER_ORDER + 2)):
-                child = {
-                    "id": f"gid://shopify/LineItem/{90_000_000 + n * 10 + k}",
-                    "sku": f"SKU-{rng.randrange(10**4)}",
-                    "title": "Widget ünïcode",
-                    "variantTitle": "Large / Blue",
-                    "vendor": "Acme",
-                    "quantity": rng.randint(1, 5),
-                    "originalUnitPriceSet": {
-                        "shopMoney": {"amount": "19.99", "currencyCode": "EUR"}
-                    },
-                    "__parentId": doc["id"],
-                }
-                pending.append(json.dumps(child, separators=(",", ":")).encode() + b"\n")
-            # Children trail their parents by a few orders (ungrouped, but after the parent).
-            if len(pending) > 20:
-                out.writelines(pending)
-                lines += len(pending)
-                pending.clear()
-        out.writelines(pending)
-        lines += len(pending)
-    return lines
-
-
-def _raw_copy(conn: psycopg.Connection[Any], path: Path) -> float:
-    conn.execute("TRUNCATE ceiling")
-    started = time.perf_counter()
-    with (
-        conn.transaction(),
-        conn.cursor() as cur,
-        cur.copy(
-            "COPY ceiling (doc) FROM STDIN (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
-        ) as copy,
-    ):
-        for chunk in read_file_chunks(path):
-            copy.write(chunk)
-    return time.perf_counter() - started
 
 
 def _ours(conn: psycopg.Connection[Any], path: Path) -> tuple[float, int]:
@@ -132,19 +62,18 @@ def _traced_peak(conn: psycopg.Connection[Any], path: Path) -> int:
 @pytest.fixture
 def export(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     path = tmp_path / "export.jsonl"
-    yield path, _export(path, ORDERS)
+    yield path, write_export(path, ORDERS)
 
 
 @pytest.mark.slow
 def test_ingest_throughput_against_raw_copy(database_url: str, export: tuple[Path, int]) -> None:
     path, lines = export
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("CREATE UNLOGGED TABLE ceiling (doc jsonb)")
-        _raw_copy(conn, path)  # warm-up: file cache, catalog caches
+        raw_copy_s(conn, path)  # warm-up: file cache, catalog caches
         ceiling: list[float] = []
         ours: list[float] = []
         for _ in range(ROUNDS):
-            ceiling.append(_raw_copy(conn, path))
+            ceiling.append(raw_copy_s(conn, path))
             elapsed, ingested = _ours(conn, path)
             assert ingested == lines
             ours.append(elapsed)
