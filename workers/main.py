@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import dramatiq
 import structlog
-from psycopg_pool import ConnectionPool
 
 from bulk.workflow import JobRunner
 from service.readiness import check_database
@@ -19,6 +18,7 @@ from .broker import build_broker
 from .malloc import TrimAfterLongSteps, cap_malloc_arenas
 from .metrics import WorkerMetrics
 from .metrics_server import metrics_server
+from .pool import autocommit_pool
 from .signals import install_signal_handlers, restore_signal_handlers
 
 # These libraries log request URLs and bodies at INFO/DEBUG: signed result URLs are credentials.
@@ -58,13 +58,7 @@ def run_worker(
             metrics_server(
                 metrics.registry, host=settings.metrics_host, port=settings.metrics_port
             ),
-            ConnectionPool(
-                settings.database_url,
-                min_size=1,
-                max_size=threads + 1,
-                kwargs={"autocommit": True},
-                open=True,
-            ) as pool,
+            autocommit_pool(settings.database_url, max_size=threads + 1) as pool,
         ):
             runner = JobRunner(
                 pool,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 
 import structlog
-from psycopg_pool import ConnectionPool
 
 from service.readiness import check_database
 from workers.settings import SchedulerSettings
 
 from ..broker import build_broker
 from ..metrics_server import metrics_server
+from ..pool import autocommit_pool
 from ..queue import DramatiqJobQueue
 from ..signals import install_signal_handlers, restore_signal_handlers
 from .checkpoint_ttl import ExpireCheckpoints
@@ -37,18 +37,11 @@ def run_scheduler(settings: SchedulerSettings, *, stop: threading.Event | None =
     broker = build_broker(settings.broker_url)
     previous = install_signal_handlers(stop)
     try:
-        # A pool, not a connection: it reconnects on its own after a database outage.
         with (
             metrics_server(
                 metrics.registry, host=settings.metrics_host, port=settings.metrics_port
             ),
-            ConnectionPool(
-                settings.database_url,
-                min_size=1,
-                max_size=2,
-                kwargs={"autocommit": True},
-                open=True,
-            ) as pool,
+            autocommit_pool(settings.database_url, max_size=2) as pool,
         ):
             queue = DramatiqJobQueue(broker, settings.queue_name)
             sweep = SweepLostJobs(
