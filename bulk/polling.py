@@ -1,10 +1,9 @@
-"""When to poll a running bulk operation next: soon after submit, then a share of its run time.
-
-A finished operation is noticed within max(floor, share * its run time so far), plus one poll's
-latency, so a long operation never waits on a long back-off gap and a short one is seen at once.
-"""
+"""When to poll a running bulk operation next: soon after submit, then a share of its run time."""
 
 from __future__ import annotations
+
+# A finished operation is noticed within max(floor, share * its run time so far), plus one poll's
+# latency, so a long operation never waits on a long back-off gap and a short one is seen at once.
 
 # The cost of polling: one ``bulkOperation`` query costs 1 point of Shopify's cost bucket, which
 # refills at 50 points/s on standard plans (100+ on Plus). With a 1.5 s floor and a 4 % share, an

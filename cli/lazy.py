@@ -1,14 +1,13 @@
-"""A click group whose subcommands are imported only when run (or listed in ``--help``).
-
-A worker then loads the worker's modules only, not the simulator, the API server or the demo:
-each import left out is resident memory every worker process saves.
-"""
+"""A click group whose subcommands are imported only when run (or listed in ``--help``)."""
 
 from __future__ import annotations
 
 import importlib
 
 import click
+
+# A worker then loads the worker's modules only, not the simulator, the API server or the demo:
+# each import left out is resident memory every worker process saves.
 
 
 class LazyGroup(click.Group):

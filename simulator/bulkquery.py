@@ -1,4 +1,4 @@
-"""Validation (reference §2.1) and compilation into a projection plan of a bulk query document."""
+"""Validation of a bulk query document (Shopify's rules and messages) and its projection plan."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def _syntax_detail(error: GraphQLSyntaxError) -> str:
 
 
 def validate_bulk_query(document: str) -> list[BulkUserError]:
-    """All §2.1 userErrors for ``document`` (empty list when it may run as a bulk query)."""
+    """Shopify's bulk-query userErrors for ``document`` (empty when it may run as a bulk query)."""
     return _analyse(document)[0]
 
 

@@ -84,7 +84,7 @@ class SimulatorConfig:
     shops: list[ShopConfig] = field(default_factory=lambda: [ShopConfig()])
     # Versions: the stable supported list (oldest is the fall-forward target). Any other version
     # is retired: Shopify serves it as the oldest supported one and says so in
-    # X-Shopify-API-Version (reference §1, [V]) -- `retired_versions="fall_forward"`, the
+    # X-Shopify-API-Version -- `retired_versions="fall_forward"`, the
     # default. `"refuse"` answers 404 {"errors":"Not Found"} instead ([U], for clients that want
     # to notice). `legacy_versions` lists retired versions answered as they were while
     # supported (e.g. LEGACY_VERSIONS), to test pre-2026-01 behaviour; empty by default because
@@ -103,7 +103,7 @@ class SimulatorConfig:
     run_seconds: float = 0.0
     created_seconds: float = 0.0
     layout: Layout = "auto"  # auto: grouped when groupObjects is true, else `ungrouped_layout`
-    # §10.6: without groupObjects, children come later in the file, not next to their parent.
+    # Without groupObjects, children come later in the file, not next to their parent.
     # Whether they may even come first is [U]: `adversarial` (opt-in) puts some before it.
     ungrouped_layout: Literal["ungrouped", "adversarial"] = "ungrouped"
     # Result files and URLs.

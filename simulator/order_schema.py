@@ -7,11 +7,11 @@ validated against (bulkquery.py), so what a client may select is the same in bot
 from __future__ import annotations
 
 CONNECTION_ARGS = "first: Int, last: Int, after: String, before: String, reverse: Boolean"
-"""Pagination arguments of every connection (ignored inside bulk queries, reference §2)."""
+"""Pagination arguments of every connection (ignored inside bulk queries)."""
 
-# Field lists follow the reference §9 where it has them; everything else is from memory of
+# Field lists follow our Shopify reference notes where they have them; the rest is from memory of
 # Shopify's public Admin GraphQL reference (2025-2026 versions) and is marked "memory" below.
-# Lists vs connections follow the reference §2.1: Order.fulfillments and Order.refunds are lists,
+# Lists vs connections follow Shopify's: Order.fulfillments and Order.refunds are lists,
 # so the connections below them (fulfillmentLineItems, events, refundLineItems, transactions)
 # cannot be bulk-queried. Deprecated fields a client may still select (the Money scalars beside
 # the *Set fields) are served too. Enums CurrencyCode and CountryCode are subsets of Shopify's

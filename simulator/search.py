@@ -1,4 +1,4 @@
-"""Parser and evaluator for the Shopify order search syntax (``query:`` argument, reference §8)."""
+"""Parser and evaluator for the Shopify order search syntax (the ``query:`` argument)."""
 
 from __future__ import annotations
 

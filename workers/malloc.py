@@ -1,12 +1,5 @@
 """Cap glibc's malloc arenas in a worker and trim them after long steps, so its memory stays flat
-over many jobs and threads.
-
-glibc gives each thread that contends for the heap its own arena (up to 8 per core), and memory
-freed in an arena is rarely returned: a worker grew 130 → 168 MB over repeated jobs. The
-``MALLOC_ARENA_MAX`` environment variable is read by glibc once, at process start, so setting it
-in ``os.environ`` from Python does nothing; ``mallopt(M_ARENA_MAX, n)`` does, for every arena
-created afterwards: called before the worker's threads start, it caps them all.
-"""
+over many jobs and threads."""
 
 from __future__ import annotations
 
@@ -20,6 +13,12 @@ from typing import Any
 
 import dramatiq
 import structlog
+
+# glibc gives each thread that contends for the heap its own arena (up to 8 per core), and memory
+# freed in an arena is rarely returned: a worker grew 130 → 168 MB over repeated jobs. The
+# ``MALLOC_ARENA_MAX`` environment variable is read by glibc once, at process start, so setting it
+# in ``os.environ`` from Python does nothing; ``mallopt(M_ARENA_MAX, n)`` does, for every arena
+# created afterwards: called before the worker's threads start, it caps them all.
 
 log = structlog.get_logger(__name__)
 

@@ -424,7 +424,7 @@ EXPECTED_FIELDS = {
     "DiscountApplication": "allocationMethod index targetSelection targetType value",
     "DiscountAllocation": "allocatedAmountSet discountApplication",
 }
-# Shapes that decide what a bulk query may select (reference §2.1) and what a client must handle.
+# Shapes that decide what a bulk query may select and what a client must handle.
 EXPECTED_SHAPES = {
     ("Order", "lineItems"): "LineItemConnection!",
     ("Order", "shippingLines"): "ShippingLineConnection!",
