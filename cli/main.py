@@ -4,6 +4,7 @@ need nothing more); ``api``, ``worker`` and ``scheduler`` each read their proces
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 
 import click
@@ -92,8 +93,9 @@ def migrate(settings: CommonSettings, create_db: bool) -> None:
 def api(host: str, port: int) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development).
 
-    Development prints a new admin token of the tenant "development" at start (send it as
-    ``Authorization: Bearer <token>``; in GraphiQL, in the headers pane).
+    Development prints a new admin token of the tenant "development" at start when its output
+    is a terminal (send it as ``Authorization: Bearer <token>``; in GraphiQL, in the headers
+    pane). Output to a file or a pipe (a log) gets none: use ``shopsync token create``.
     """
     from api.server import serve
     from api.settings import ApiSettings
@@ -101,7 +103,9 @@ def api(host: str, port: int) -> None:
     settings = ApiSettings()
     with _not_ready_exits():
         check_database(settings.database_url)
-    if settings.environment == "development" and settings.auth_required:
+    # A token printed into a log file (the demo's, `shopsync up`'s, a container's) would be a
+    # secret in a log: only a person at a terminal is given one.
+    if settings.environment == "development" and settings.auth_required and sys.stdout.isatty():
         _print_development_token(settings)
     serve(settings, host=host, port=port)
 

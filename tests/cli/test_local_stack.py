@@ -120,3 +120,28 @@ def test_a_foreign_process_on_the_port_is_never_taken_for_the_started_one(
         finally:
             api.stop()
         assert foreign.connections > 0  # it asked, and did not believe the answer
+
+
+def test_api_logging_to_a_file_prints_no_development_token(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    # Development gives a token to a person at a terminal; output to a file is a log, and a
+    # token there would be a secret in a log (the demo and `shopsync up` write such files).
+    port = free_port()
+    log = tmp_path / "api.log"
+    env = {**_env(database_url, redis_url), "ENVIRONMENT": "development"}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "api", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            _poll(f"http://127.0.0.1:{port}/healthz")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    text = log.read_text(encoding="utf-8")
+    assert "Uvicorn running" in text or "Application startup complete" in text, text
+    assert "development token" not in text and "Bearer" not in text, text
