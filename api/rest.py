@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bulk.errors import AuthUnavailable, InvalidArgument, ShopsyncError
+from bulk.errors import AuthUnavailable, InvalidArgument
 from bulk.ingest.stats import STAT_FIELDS
 from bulk.jobs import JobRequest, SyncJob
 from bulk.types import JobType, SyncMode
@@ -35,15 +35,6 @@ log = structlog.get_logger(__name__)
 
 START_PATH = "/api/shopify/sync/jobs/start"
 LIST_PATH = "/api/shopify/sync/jobs"
-
-
-class _BadRequest(ShopsyncError):
-    """A request this contract answers with 400 (module-private; ``field`` None: the body)."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def _error(status: int, field: str | None, message: str, **headers: str) -> JSONResponse:
@@ -82,7 +73,7 @@ def _enum(body: dict[str, Any], field: str, kind: type[SyncMode] | type[JobType]
         return None
     names = ", ".join(member.value.lower() for member in kind)
     if not isinstance(value, str) or value.upper() not in kind.__members__:
-        raise _BadRequest(field, f"{field} must be one of {names}")
+        raise InvalidArgument(field, f"{field} must be one of {names}")
     return kind[value.upper()]
 
 
@@ -91,7 +82,7 @@ def _int(body: dict[str, Any], field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _BadRequest(field, f"{field} must be an integer")
+        raise InvalidArgument(field, f"{field} must be an integer")
     return value
 
 
@@ -132,8 +123,6 @@ class SyncJobsRest:
             )
             self.tenants.check_rate("startSyncJob", caller)
             created = await call(self.services.jobs.start, caller, job_request)
-        except _BadRequest as exc:
-            return _error(400, exc.field, exc.message)
         except InvalidArgument as exc:
             return _error(400, exc.field, exc.message)
         except GraphQLError as exc:  # a limit (rate) or FORBIDDEN, raised as GraphQL errors
@@ -148,11 +137,11 @@ class SyncJobsRest:
         if given is not None:
             shop_id = _shop_id(given)
             if shop_id is None:
-                raise _BadRequest("shopId", f"not a shop id: {given!r}")
+                raise InvalidArgument("shopId", f"not a shop id: {given!r}")
             return shop_id
         owned = await call(self.services.shops.list, caller)
         if len(owned) != 1:
-            raise _BadRequest(
+            raise InvalidArgument(
                 "shopId",
                 f"shopId is required: this tenant has {len(owned)} shops"
                 if owned
@@ -185,9 +174,9 @@ async def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw) if raw.strip() else {}
     except (ValueError, RecursionError):
-        raise _BadRequest(None, "the request body is not JSON") from None
+        raise InvalidArgument(None, "the request body is not JSON") from None
     if not isinstance(body, dict):
-        raise _BadRequest(None, "the request body must be a JSON object")
+        raise InvalidArgument(None, "the request body must be a JSON object")
     # Other fields are ignored, as the old backend did: the old frontend may send more.
     return body
 
