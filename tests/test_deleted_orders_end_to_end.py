@@ -4,16 +4,15 @@ RECONCILE job the real worker runs."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
 from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +47,6 @@ def _deleted(database_url: str) -> set[int]:
     return {int(row[0]) for row in rows}
 
 
-def _wait_for(check: Any, what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"not within {timeout_s} s: {what}"
-        time.sleep(0.1)
-
-
 def _delete_in_shopify(stack: Stack, legacy_id: int) -> None:
     response = httpx.delete(f"{stack.sim_url}/_sim/shops/{DOMAIN}/orders/{legacy_id}", timeout=10)
     response.raise_for_status()
@@ -71,7 +63,11 @@ def test_a_webhook_deletes_promptly_and_reconcile_finds_the_one_whose_webhook_wa
     stack.sim_post("/_sim/faults", {"kind": "webhook_drop", "shop": DOMAIN, "count": 1})
     _delete_in_shopify(stack, second)  # its webhook is lost
     _delete_in_shopify(stack, first)
-    _wait_for(lambda: _deleted(database_url) == {first}, "the webhook marks the order deleted")
+    wait_for(
+        lambda: _deleted(database_url) == {first},
+        "the webhook marks the order deleted",
+        timeout_s=20.0,
+    )
     dropped = [
         d
         for d in stack.sim_get("/_sim/webhooks")["deliveries"]

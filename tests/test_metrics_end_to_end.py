@@ -12,8 +12,9 @@ import pytest
 
 from bulk import jobs
 from bulk.jobs import JobRequest
+from cli.ports import free_port
 from cli.processes import ManagedProcess
-from tests.support.stack import Stack, free_port
+from tests.support.stack import Stack
 from tests.support.text_metrics import value
 
 DOMAIN = "metrics.myshopify.com"

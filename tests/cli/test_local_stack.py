@@ -15,10 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli.ports import port_is_free
+from cli.ports import free_port, port_is_free
 from cli.processes import ManagedProcess, ProcessFailed
 from tests.support.capture_server import CaptureServer
-from tests.support.stack import free_port
 
 _BODY = json.dumps({"status": "ok"}).encode()
 FOREIGN_HEALTHZ = (

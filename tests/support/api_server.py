@@ -7,8 +7,7 @@ import contextlib
 import json
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -24,6 +23,7 @@ from bulk.jobs import JobRequest
 from service.principal import SYSTEM
 from tests.support.api import JOB_FIELDS
 from tests.support.token_keys import TEST_CIPHER
+from tests.support.waiting import wait_for
 
 TOKEN = "shpat_subscription_secret_7f3a9c"
 RECV_TIMEOUT_S = 10.0
@@ -142,14 +142,6 @@ def graphql_ws(
         client.send({"type": "connection_init", "payload": payload})
         assert client.recv()["type"] == "connection_ack"
         yield client
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def make_shop(conn: DbConn, domain: str = "demo.myshopify.com", tenant: str = "tenant-a") -> int:

@@ -6,7 +6,6 @@ The GraphQL documents are the API client's (``cli.remote.documents``), as the de
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,17 +17,11 @@ import httpx
 
 from cli.demo import TERMINAL
 from cli.graphql_client import GraphQLClient
+from cli.ports import free_port
 from cli.processes import ManagedProcess, ProcessGroup
 from cli.remote.documents import CONNECT_SHOP, GET_JOB, START_JOB
 from cli.services import issue_token
 from service.settings import CommonSettings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Stack:

@@ -38,6 +38,7 @@ from tests.support.shopify_sim import (
     sim_requests,
     store_shop,
 )
+from tests.support.waiting import wait_for
 
 CALLBACK = "https://sync.example.com/webhooks/shopify"
 
@@ -173,13 +174,6 @@ def test_a_throttled_subscribe_is_retried(server: SimulatorServer) -> None:
 # -- the worker woken early -----------------------------------------------------------------
 
 
-def _wait_for(predicate: Any, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.02)
-
-
 def test_an_early_wake_up_only_schedules_the_next_poll(
     server: SimulatorServer, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
@@ -193,7 +187,10 @@ def test_an_early_wake_up_only_schedules_the_next_poll(
         submitted = runner.advance(job_id)
         assert not submitted.done and submitted.delay_s == 5.0
         # The operation has finished inside "Shopify" and the webhook has gone out...
-        _wait_for(lambda: "webhook_early" in sim_operations(server)[0]["faults"])
+        wait_for(
+            lambda: "webhook_early" in sim_operations(server)[0]["faults"],
+            "the simulator's early webhook",
+        )
         # ...so the woken message arrives, but the operation still reads RUNNING.
         woken = runner.advance(job_id)
         assert not woken.done and woken.delay_s == 5.0
