@@ -12,6 +12,7 @@ import structlog
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from strawberry.utils.str_converters import to_camel_case
 
 from bulk.errors import AuthUnavailable, InvalidArgument
 from bulk.ingest.stats import STAT_FIELDS
@@ -58,13 +59,9 @@ def job_json(job: SyncJob) -> dict[str, Any]:
         "startedAt": None if job.started_at is None else job.started_at.isoformat(),
         "finishedAt": None if job.finished_at is None else job.finished_at.isoformat(),
         "error": job.error,
-        "stats": {_camel(name): getattr(job.stats, name) for name in STAT_FIELDS},
+        # The names the GraphQL API gives these counters, from the converter it uses.
+        "stats": {to_camel_case(name): getattr(job.stats, name) for name in STAT_FIELDS},
     }
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def _enum(body: dict[str, Any], field: str, kind: type[SyncMode] | type[JobType]) -> Any:
