@@ -242,13 +242,18 @@ class JobEventHub:
                     "events.listen_connect_failed", channel=CHANNEL, error=type(exc).__name__
                 )
             else:
-                async with conn:
-                    try:
-                        await self._listen(conn)
-                    except Exception as exc:  # the connection broke: reconnect
-                        log.warning("events.listen_lost", channel=CHANNEL, error=type(exc).__name__)
-                    finally:
-                        self.backend_pid = None
+                try:
+                    await self._listen(conn)
+                except Exception as exc:  # the connection broke: reconnect
+                    log.warning("events.listen_lost", channel=CHANNEL, error=type(exc).__name__)
+                finally:
+                    self.backend_pid = None
+                    # Shielded: when the hub stops, this task is cancelled, and anyio cancels
+                    # every await inside a cancelled scope again, so an unshielded close (or
+                    # ``async with conn``'s rollback before it) never runs and leaks the
+                    # connection until garbage collection.
+                    with anyio.CancelScope(shield=True):
+                        await conn.close()
                 failures = 0  # it was connected: start over from the shortest delay
             failures += 1
             await anyio.sleep(self.reconnect_backoff.delay_s(failures))
