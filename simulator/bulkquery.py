@@ -19,6 +19,7 @@ from graphql import (
     GraphQLSyntaxError,
     GraphQLUnionType,
     InlineFragmentNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -109,6 +110,7 @@ class FieldPlan:
     children: tuple[FieldPlan, ...] | None = None
     typename: str | None = None
     variants: Variants | None = None
+    arguments: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,8 @@ def _literal(value: Any, state: _State) -> Any:
         return value.value
     if isinstance(value, BooleanValueNode):
         return value.value
+    if isinstance(value, ListValueNode):
+        return [_literal(item, state) for item in value.values]
     return getattr(value, "value", None)
 
 
@@ -366,7 +370,7 @@ def _walk_field(
     # Connections below an inline object belong to the enclosing node: they share ``sink``.
     children = _walk_object(field_type, selection, state, depth, (*path, name), sink)
     state.in_list = saved
-    return FieldPlan(key, name, children)
+    return FieldPlan(key, name, children, arguments=arguments)
 
 
 def _walk_object(

@@ -13,6 +13,7 @@ from simulator.addresses import random_address
 from simulator.customers import LOCALES, customer
 from simulator.draws import FastRandom, Money, Presentment, iso, money_bag
 from simulator.figures import LineFigures, OrderFigures
+from simulator.metafields import metafields as make_metafields
 from simulator.payments import transactions as make_transactions
 from simulator.shipments import fulfillments as make_fulfillments
 
@@ -268,14 +269,7 @@ def add_details(order: dict[str, Any], lines: list[LineFigures], fig: OrderFigur
         if rng.random() < 0.1
         else []
     )
-    metafields = (
-        [
-            _metafield(fig, 1, "custom", "gift_wrap", "true", "boolean"),
-            _metafield(fig, 2, "erp", "export_id", str(fig.numeric_id * 3), "number_integer"),
-        ]
-        if rng.random() < 0.3
-        else []
-    )
+    metafields = make_metafields(rng.random(), fig.numeric_id, iso(fig.created), iso(fig.updated))
     closed = bool(order["closed"])
     order.update(
         {
@@ -487,18 +481,4 @@ def _tax_line(title: str, rate: int, cents: int, currency: str, present: Present
         "priceSet": money_bag(cents, currency, present),
         "channelLiable": False,
         "source": "Shopify",
-    }
-
-
-def _metafield(
-    fig: OrderFigures, k: int, namespace: str, key: str, value: str, type_: str
-) -> dict[str, Any]:
-    return {
-        "id": f"gid://shopify/Metafield/{fig.numeric_id * 10 + k}",
-        "namespace": namespace,
-        "key": key,
-        "value": value,
-        "type": type_,
-        "createdAt": iso(fig.created),
-        "updatedAt": iso(fig.updated),
     }

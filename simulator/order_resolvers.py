@@ -11,6 +11,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
+from simulator import metafields
 from simulator.search import SearchSyntaxError, parse_search
 from simulator.store import WINDOW_SECONDS
 
@@ -142,6 +143,18 @@ def resolve_line_items(order: dict[str, Any], _info: GraphQLResolveInfo[Any], **
     if args.get("reverse"):
         items.reverse()
     return paginate(items, args)
+
+
+def resolve_metafields(order: dict[str, Any], _info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    """``Order.metafields(namespace:, keys:)`` from the order's embedded list."""
+    return paginate(metafields.filtered(list(order.get("metafields") or []), args), args)
+
+
+def resolve_metafield(
+    order: dict[str, Any], _info: GraphQLResolveInfo[Any], **args: Any
+) -> dict[str, Any] | None:
+    """``Order.metafield(namespace:, key:)``."""
+    return metafields.lookup(list(order.get("metafields") or []), args)
 
 
 def resolve_embedded_connection(

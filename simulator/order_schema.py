@@ -174,8 +174,15 @@ type OrderTransactionConnection {{
   edges: [OrderTransactionEdge!]! nodes: [OrderTransaction!]! pageInfo: PageInfo!
 }}
 
+scalar JSON
+# memory: a subset of Shopify's MetafieldOwnerType values.
+enum MetafieldOwnerType {{
+  ARTICLE BLOG COLLECTION COMPANY COMPANY_LOCATION CUSTOMER DRAFTORDER LOCATION MARKET ORDER
+  PAGE PRODUCT PRODUCTVARIANT SHOP
+}}
 type Metafield implements Node {{
-  id: ID! namespace: String! key: String! value: String! type: String!
+  id: ID! legacyResourceId: UnsignedInt64! namespace: String! key: String! value: String!
+  jsonValue: JSON! type: String! description: String ownerType: MetafieldOwnerType!
   createdAt: DateTime! updatedAt: DateTime!
 }}
 type MetafieldEdge {{ cursor: String! node: Metafield! }}
@@ -249,6 +256,7 @@ type Order implements Node {{
   fulfillments(first: Int): [Fulfillment!]! fulfillmentsCount: Count
   transactions(first: Int): [OrderTransaction!]! transactionsCount: Count
   metafields({CONNECTION_ARGS}, namespace: String, keys: [String!]): MetafieldConnection!
+  metafield(namespace: String, key: String!): Metafield
   lineItems({CONNECTION_ARGS}): LineItemConnection!
 }}
 type OrderEdge {{ cursor: String! node: Order! }}

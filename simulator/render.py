@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from simulator import metafields
 from simulator.bulkquery import BulkPlan, ConnectionPlan, FieldPlan, Variants
 from simulator.search import parse_search
 from simulator.store import OrderStore
@@ -31,8 +32,9 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 class UpdatedDuringExport:
     """The order at 1-based ``position`` is exported twice: as stored, and as updated while the
     export ran (updatedAt one minute later, its last line item gone, a new one added, its first
-    line item's quantity changed). The second version comes as a block at the end of the file,
-    root line first; ``newer_first`` puts the updated version in the first place instead."""
+    line item's quantity changed, its last metafield gone). The second version comes as a block
+    at the end of the file, root line first; ``newer_first`` puts the updated version in the first
+    place instead."""
 
     position: int = 1
     newer_first: bool = False
@@ -53,6 +55,7 @@ def updated_version(order: dict[str, Any]) -> dict[str, Any]:
     added["id"] = f"gid://shopify/LineItem/9{number}000"
     added["sku"] = "ADDED-DURING-EXPORT"
     changed["lineItems"] = [*items, added]
+    changed["metafields"] = list(order.get("metafields") or [])[:-1]
     return changed
 
 
@@ -80,7 +83,10 @@ def project(
         if plan.typename is not None:
             out[plan.key] = plan.typename
             continue
-        item = value.get(plan.name)
+        if plan.name == "metafield":  # an object picked by its arguments
+            item = metafields.lookup(list(value.get("metafields") or []), plan.arguments)
+        else:
+            item = value.get(plan.name)
         if plan.children is not None and item is not None:
             if isinstance(item, list):
                 item = [
@@ -108,7 +114,10 @@ def _resolve(node: dict[str, Any], path: tuple[str, ...]) -> list[dict[str, Any]
 def _child_lines(node: dict[str, Any], connections: tuple[ConnectionPlan, ...]) -> list[bytes]:
     lines: list[bytes] = []
     for connection in connections:
-        for child in _resolve(node, connection.path):
+        children = _resolve(node, connection.path)
+        if connection.name == "metafields":  # filters are honoured in bulk queries
+            children = metafields.filtered(children, connection.arguments)
+        for child in children:
             row = project(child, connection.fields, connection.variants)
             row["__parentId"] = node.get("id")
             lines.append(_encode(row).encode() + b"\n")

@@ -312,6 +312,8 @@ def attach_resolvers(schema: GraphQLSchema) -> GraphQLSchema:
     order = schema.type_map["Order"]
     assert isinstance(order, GraphQLObjectType)
     order.fields["lineItems"].resolve = orders.resolve_line_items
+    order.fields["metafields"].resolve = orders.resolve_metafields
+    order.fields["metafield"].resolve = orders.resolve_metafield
     for named in schema.type_map.values():
         if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
             named.resolve_type = _typename

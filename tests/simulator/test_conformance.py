@@ -147,8 +147,14 @@ CLIENT_QUERY = f"""
           }}
         }}
         discountApplications {{ edges {{ node {APPLICATION} }} }}
+        metafield(namespace: "custom", key: "gift_wrap") {{ id value jsonValue }}
         metafields {{
-          edges {{ node {{ __typename id namespace key value type createdAt updatedAt }} }}
+          edges {{
+            node {{
+              __typename id legacyResourceId namespace key value jsonValue type description
+              ownerType createdAt updatedAt
+            }}
+          }}
         }}
       }}
     }}
@@ -199,6 +205,8 @@ def _check(value: Any, type_: Any, schema: GraphQLSchema, path: str) -> None:
 
 
 def _check_scalar(value: Any, name: str, path: str) -> None:
+    if name == "JSON":
+        return  # any JSON value
     if name == "Boolean":
         assert isinstance(value, bool), f"{path}: {value!r} not Boolean"
     elif name == "Int":
@@ -385,7 +393,7 @@ EXPECTED_FIELDS = {
         cancellation disputes merchantBusinessEntity shopifyProtect totalCashRoundingAdjustment
         estimatedTaxes fulfillable fulfillments fulfillmentsCount fullyPaid hasTimelineComment id
         legacyResourceId lineItems merchantEditable merchantEditableErrors merchantOfRecordApp
-        metafields name netPaymentSet note number originalTotalAdditionalFeesSet
+        metafield metafields name netPaymentSet note number originalTotalAdditionalFeesSet
         originalTotalDutiesSet originalTotalPriceSet paymentGatewayNames phone poNumber
         presentmentCurrencyCode processedAt refundDiscrepancySet refundable refunds
         registeredSourceUrl requiresShipping restockable returnStatus risk riskLevel risks
