@@ -76,6 +76,7 @@ def adopt_failed_checkpoint(
             "hand_over_dead_letters",
             "hand_over_orders",
             "hand_over_line_items",
+            "hand_over_order_children",
         ):
             cur.execute(_SQL[name], hand_over)
         cur.execute(

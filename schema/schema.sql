@@ -45,6 +45,9 @@ BEGIN
     DELETE FROM line_items AS li
     USING deleted_orders AS o
     WHERE li.shop_id = o.shop_id AND li.order_id = o.id;
+    DELETE FROM order_children AS c
+    USING deleted_orders AS o
+    WHERE c.shop_id = o.shop_id AND c.order_id = o.id;
     RETURN NULL;
 END
 $$;
@@ -53,7 +56,7 @@ CREATE FUNCTION public.line_items_follow_truncated_orders() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    TRUNCATE line_items;
+    TRUNCATE line_items, order_children;
     RETURN NULL;
 END
 $$;
@@ -284,6 +287,33 @@ CREATE VIEW public.live_line_items AS
            FROM public.orders o
           WHERE ((o.shop_id = li.shop_id) AND (o.id = li.order_id) AND (o.deleted_at IS NOT NULL))))));
 
+CREATE TABLE public.order_children (
+    shop_id bigint NOT NULL,
+    id text NOT NULL,
+    order_id text NOT NULL,
+    connection text NOT NULL,
+    raw jsonb NOT NULL,
+    synced_job_id bigint,
+    synced_version bigint,
+    synced_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone
+);
+
+CREATE VIEW public.live_order_children AS
+ SELECT c.shop_id,
+    c.id,
+    c.order_id,
+    c.connection,
+    c.raw,
+    c.synced_job_id,
+    c.synced_version,
+    c.synced_at,
+    c.deleted_at
+   FROM public.order_children c
+  WHERE ((c.deleted_at IS NULL) AND (NOT (EXISTS ( SELECT 1
+           FROM public.orders o
+          WHERE ((o.shop_id = c.shop_id) AND (o.id = c.order_id) AND (o.deleted_at IS NOT NULL))))));
+
 CREATE VIEW public.live_orders AS
  SELECT orders.shop_id,
     orders.id,
@@ -342,7 +372,9 @@ CREATE TABLE public.pending_line_items (
     parent_id text NOT NULL,
     line_number bigint NOT NULL,
     doc jsonb NOT NULL,
-    byte_offset bigint
+    byte_offset bigint,
+    kind "char" DEFAULT 'l'::"char" NOT NULL,
+    CONSTRAINT pending_line_items_kind_check CHECK ((kind = ANY (ARRAY['l'::"char", 'c'::"char"])))
 );
 
 CREATE TABLE public.reconcile_ids (
@@ -537,6 +569,9 @@ ALTER TABLE ONLY public.job_orders
 ALTER TABLE ONLY public.line_items
     ADD CONSTRAINT line_items_pkey PRIMARY KEY (shop_id, id);
 
+ALTER TABLE ONLY public.order_children
+    ADD CONSTRAINT order_children_pkey PRIMARY KEY (shop_id, id);
+
 ALTER TABLE ONLY public.orders
     ADD CONSTRAINT orders_pkey PRIMARY KEY (shop_id, id);
 
@@ -583,6 +618,8 @@ CREATE INDEX dead_letters_open ON public.dead_letters USING btree (job_id, paren
 CREATE INDEX line_items_order ON public.line_items USING btree (shop_id, order_id);
 
 CREATE INDEX line_items_shop_product ON public.line_items USING btree (shop_id, product_id);
+
+CREATE INDEX order_children_order ON public.order_children USING btree (shop_id, order_id);
 
 CREATE INDEX orders_shop_created_live ON public.orders USING btree (shop_id, created_at) WHERE (deleted_at IS NULL);
 

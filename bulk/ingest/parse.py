@@ -12,10 +12,12 @@ import ijson
 
 from .lines import LineBatch
 
+GID_PREFIX = "gid://shopify/"
 ORDER_PREFIX = "gid://shopify/Order/"
 LINE_ITEM_PREFIX = "gid://shopify/LineItem/"
 ORDER = b"o"
 LINE_ITEM = b"l"
+CHILD = b"c"  # a node of a connection added to the order (metafields ...): order_children
 # Longer ids cannot be Shopify's, and would not fit a btree index entry (~2.7 kB) in Postgres.
 MAX_ID_BYTES = 1024
 # ijson keeps a path string per open level, each as long as the depth: memory grows with the
@@ -47,7 +49,7 @@ class ParsedBatch:
 
     rows: bytes = b""
     orders: int = 0  # distinct order ids staged
-    line_items: int = 0  # line item rows staged
+    line_items: int = 0  # child rows staged (line items and added connections' nodes)
     bad: list[BadLine] = field(default_factory=list)
     superseded: int = 0  # lines that lost to another line of the same node in the batch
     skipped_items: int = 0  # line items of an order line that lost within the batch
@@ -70,9 +72,13 @@ def classify(value: Any) -> tuple[bytes, str, str | None] | str:
     if len(node_id) * 4 > MAX_ID_BYTES and len(node_id.encode()) > MAX_ID_BYTES:
         return f"id too long: {len(node_id.encode())} bytes (limit {MAX_ID_BYTES})"
     if node_id.startswith(ORDER_PREFIX):
+        if "__parentId" in value:  # an order below another node (customer { orders }?)
+            return "an order nested in a connection is not stored: " + node_id
         return ORDER, node_id, None
-    if node_id.startswith(LINE_ITEM_PREFIX):
-        parent = value.get("__parentId")
+    line_item = node_id.startswith(LINE_ITEM_PREFIX)
+    parent = value.get("__parentId")
+    child = isinstance(parent, str) and parent.startswith(ORDER_PREFIX)
+    if line_item or (child and node_id.startswith(GID_PREFIX)):
         if not isinstance(parent, str):
             return "line item without __parentId"
         if not parent.startswith(ORDER_PREFIX):
@@ -81,7 +87,7 @@ def classify(value: Any) -> tuple[bytes, str, str | None] | str:
             return "invalid JSON for Postgres: __parentId contains \\u0000"
         if len(parent) * 4 > MAX_ID_BYTES and len(parent.encode()) > MAX_ID_BYTES:
             return f"__parentId too long: {len(parent.encode())} bytes (limit {MAX_ID_BYTES})"
-        return LINE_ITEM, node_id, parent
+        return (LINE_ITEM if line_item else CHILD), node_id, parent
     return "unknown gid type: " + node_id
 
 
@@ -224,8 +230,8 @@ class _Staged:
         self.bad: list[BadLine] = []
         # order id -> [line, offset, copy text, value, first line, last line]
         self.orders: dict[str, list[Any]] = {}
-        # (line item id, its order line in the batch or None) -> (line, offset, parent, text)
-        self.items: dict[tuple[str, int | None], tuple[int, int | None, str, bytes]] = {}
+        # (child id, its order line in the batch or None) -> (line, offset, parent, text, kind)
+        self.items: dict[tuple[str, int | None], tuple[int, int | None, str, bytes, bytes]] = {}
         self.superseded = 0
 
     def add(
@@ -253,7 +259,7 @@ class _Staged:
         key = (node_id, None if order is None else order[5])
         if self.items.pop(key, None) is not None:
             self.superseded += 1  # the same line item of the same order line again
-        self.items[key] = (number, offset, parent, copy_text)
+        self.items[key] = (number, offset, parent, copy_text, kind)
 
     def parsed(self) -> ParsedBatch:
         parsed = ParsedBatch(bad=self.bad, superseded=self.superseded)
@@ -266,9 +272,9 @@ class _Staged:
         items = self.items
         # A line item under two orders in one batch: its last line only (one write per id).
         parent_of: dict[str, str] = {}
-        for (node_id, _occurrence), (_number, _offset, parent, _text) in items.items():
+        for (node_id, _occurrence), (_number, _offset, parent, _text, _kind) in items.items():
             parent_of[node_id] = parent  # items are in line order: the last line's parent wins
-        for (node_id, occurrence), (number, offset, parent, copy_text) in items.items():
+        for (node_id, occurrence), (number, offset, parent, copy_text, kind) in items.items():
             if parent_of[node_id] != parent:
                 parsed.superseded += 1
                 continue
@@ -286,9 +292,7 @@ class _Staged:
                     order is not None and order[4] == order[0] and (node_id, order[0]) not in items
                 )
                 extra = b"\\N\t\\N\t\\N\t\\N\t" + (b"t" if fallback else b"f")
-            rows.append(
-                (number, _row(number, offset, LINE_ITEM, node_id, parent, copy_text, extra))
-            )
+            rows.append((number, _row(number, offset, kind, node_id, parent, copy_text, extra)))
         rows.sort(key=lambda row: row[0])
         parsed.rows = b"".join(row for _number, row in rows)
         parsed.orders = len(orders)

@@ -141,6 +141,10 @@ UPDATE orders SET synced_job_id = %(job_id)s
 UPDATE line_items SET synced_job_id = %(job_id)s
  WHERE shop_id = %(shop_id)s AND synced_job_id = %(from_job_id)s;
 
+-- name: hand_over_order_children
+UPDATE order_children SET synced_job_id = %(job_id)s
+ WHERE shop_id = %(shop_id)s AND synced_job_id = %(from_job_id)s;
+
 -- name: remember_adopted_operation
 INSERT INTO sync_job_operations (job_id, shop_id, operation_id, role)
 VALUES (%(job_id)s, %(shop_id)s, %(operation_id)s, 'adopted')

@@ -2,7 +2,8 @@
 
 -- name: delete_by_legacy_id
 -- The order of the shop with this domain (domains are unique: one tenant's shop) and this
--- legacy id, if live, marked deleted with its line items; its shop, id and line items counted.
+-- legacy id, if live, marked deleted with its line items and children; its shop, id and line
+-- items counted.
 WITH shop AS (
     SELECT id FROM shops WHERE domain = %(domain)s
 ), gone AS (
@@ -19,5 +20,10 @@ WITH shop AS (
     FROM gone AS g
     WHERE li.shop_id = g.shop_id AND li.order_id = g.id AND li.deleted_at IS NULL
     RETURNING 1
+), children AS (
+    UPDATE order_children AS c
+    SET deleted_at = now()
+    FROM gone AS g
+    WHERE c.shop_id = g.shop_id AND c.order_id = g.id AND c.deleted_at IS NULL
 )
 SELECT g.shop_id, g.id, (SELECT count(*) FROM items) FROM gone AS g

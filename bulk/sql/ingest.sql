@@ -1,7 +1,9 @@
 -- Named queries of the ingest engine (the bulk/ingest/ package). Values are always bound parameters.
 -- pg_temp.ingest_batch holds the good lines of the batch being ingested (emptied at each
--- commit), as Python's ijson pass classified them: kind ('o' order, 'l' line item), id, parent
--- id, and the original line as text. Each line is parsed as jsonb once, where it is written.
+-- commit), as Python's ijson pass classified them: kind ('o' order, 'l' line item, 'c' a node of
+-- a connection added to the order, e.g. a metafield), id, parent id, and the original line as
+-- text. Line items and added nodes ("children") follow the same rules; they land in line_items
+-- and order_children. Each line is parsed as jsonb once, where it is written.
 -- The temp table has no statistics and job_orders' are stale while a job grows it, so per-line
 -- lookups into job_orders are LATERAL subqueries fenced with OFFSET 0: one index probe per line,
 -- whatever the estimates say. `CROSS JOIN LATERAL (SELECT doc::jsonb AS d OFFSET 0)` parses a
@@ -40,7 +42,9 @@ WITH checked AS MATERIALIZED (
     SELECT line_no, byte_offset, kind, id, parent_id, doc,
         CASE WHEN kind = 'o'
             THEN ingest_line_problem(doc, %(order_paths)s::text[], %(order_types)s::text[])
-            ELSE ingest_line_problem(doc, %(line_item_paths)s::text[], %(line_item_types)s::text[])
+            WHEN kind = 'l'
+            THEN ingest_line_problem(doc, %(line_item_paths)s::text[], %(line_item_types)s::text[])
+            ELSE ingest_line_problem(doc, '{}'::text[], '{}'::text[])
         END AS reason
     FROM pg_temp.ingest_batch
 ), bad AS (
@@ -55,10 +59,11 @@ FROM bad
 ORDER BY line_no
 
 -- name: undecided_line_items
--- Staged line items whose order the job has not decided (after merge_batch without parking).
+-- Staged line items and children whose order the job has not decided (after merge_batch
+-- without parking).
 SELECT s.line_no, s.parent_id
 FROM pg_temp.ingest_batch AS s
-WHERE s.kind = 'l'
+WHERE s.kind IN ('l', 'c')
   AND NOT EXISTS (
       SELECT 1 FROM job_orders AS j WHERE j.job_id = %(job_id)s AND j.order_id = s.parent_id)
 ORDER BY s.line_no
@@ -80,8 +85,10 @@ ORDER BY s.line_no
 -- is still the one this job wrote. Parked line items whose
 -- order comes in this batch belong to its first line here, and come back (unless a line of this
 -- batch has the same id: the later line wins; if that line names another parent, the parked row
--- is left for it to overwrite). Returns the changes of the job's order counts, then line items
--- written, parked, brought back, parked ones dropped for a later line, and repeated orders.
+-- is left for it to overwrite). Children (kind 'c') go through every step a line item does, into
+-- order_children (always an upsert), parked in pending_line_items with kind 'c'. Returns the
+-- changes of the job's order counts, then line items and children written, parked, brought back,
+-- parked ones dropped for a later line, and repeated orders.
 WITH epoch AS (
     SELECT ingest_epoch::bigint << 40 AS base FROM sync_jobs WHERE id = %(job_id)s
 ), batch_orders AS (
@@ -162,13 +169,13 @@ WITH epoch AS (
       AND NOT EXISTS (
           SELECT 1 FROM pg_temp.ingest_batch AS s
           WHERE s.id = p.id AND s.parent_id IS DISTINCT FROM p.parent_id)
-    RETURNING p.id, p.parent_id, p.doc
+    RETURNING p.id, p.parent_id, p.doc, p.kind
 ), revived AS (
-    SELECT r.id, r.parent_id, r.doc
+    SELECT r.id, r.parent_id, r.doc, r.kind
     FROM resolved AS r
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.ingest_batch AS s WHERE s.id = r.id)
 ), items AS (
-    SELECT s.id, s.parent_id, s.line_no, s.byte_offset, s.doc,
+    SELECT s.id, s.kind, s.parent_id, s.line_no, s.byte_offset, s.doc,
         coalesce(d.action, earlier.action) AS action, coalesce(d.fresh, false) AS fresh,
         CASE
             WHEN NOT %(park)s::boolean THEN (SELECT base FROM epoch) + (
@@ -190,7 +197,7 @@ WITH epoch AS (
         SELECT j.action, j.win_version, j.last_line, j.lines FROM job_orders AS j
         WHERE d.id IS NULL AND j.job_id = %(job_id)s AND j.order_id = s.parent_id OFFSET 0
     ) AS earlier ON true
-    WHERE s.kind = 'l'
+    WHERE s.kind IN ('l', 'c')
 ), item_rows AS (
     SELECT w.id, w.parent_id AS order_id, w.version,
         {{line_item_named_values}},
@@ -200,7 +207,8 @@ WITH epoch AS (
         SELECT i.id, i.parent_id, parsed.d, i.fresh, i.version
         FROM items AS i
         CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
-        WHERE i.action IN ('created', 'updated')
+        WHERE i.kind = 'l'
+          AND i.action IN ('created', 'updated')
           AND i.version = i.win_version
           AND (%(park)s::boolean OR i.rewritten OR EXISTS (
               SELECT 1 FROM orders AS o
@@ -210,9 +218,43 @@ WITH epoch AS (
         SELECT r.id, r.parent_id, r.doc, false, d.win_version
         FROM revived AS r
         JOIN decided AS d ON d.id = r.parent_id
-        WHERE d.action IN ('created', 'updated')
+        WHERE r.kind = 'l'
+          AND d.action IN ('created', 'updated')
           AND (SELECT base FROM epoch) + d.first_line = d.win_version
     ) AS w
+), child_rows AS (
+    -- The same choice as item_rows', for the nodes of added connections.
+    SELECT i.id, i.parent_id AS order_id, i.version, i.doc::jsonb AS raw
+    FROM items AS i
+    WHERE i.kind = 'c'
+      AND i.action IN ('created', 'updated')
+      AND i.version = i.win_version
+      AND (%(park)s::boolean OR i.rewritten OR EXISTS (
+          SELECT 1 FROM orders AS o
+          WHERE o.shop_id = %(shop_id)s AND o.id = i.parent_id
+            AND o.synced_job_id = %(job_id)s))
+    UNION ALL
+    SELECT r.id, r.parent_id, d.win_version, r.doc
+    FROM revived AS r
+    JOIN decided AS d ON d.id = r.parent_id
+    WHERE r.kind = 'c'
+      AND d.action IN ('created', 'updated')
+      AND (SELECT base FROM epoch) + d.first_line = d.win_version
+), upserted_children AS (
+    INSERT INTO order_children AS c (
+        shop_id, id, order_id, connection, raw, synced_job_id, synced_version, synced_at
+    )
+    SELECT %(shop_id)s, id, order_id, split_part(id, '/', 4), raw, %(job_id)s, version, now()
+    FROM child_rows
+    ON CONFLICT (shop_id, id) DO UPDATE SET
+        order_id = EXCLUDED.order_id,
+        connection = EXCLUDED.connection,
+        raw = EXCLUDED.raw,
+        synced_job_id = EXCLUDED.synced_job_id,
+        synced_version = EXCLUDED.synced_version,
+        synced_at = EXCLUDED.synced_at,
+        deleted_at = NULL
+    RETURNING 1
 ), inserted_items AS (
     -- Line items of an order this statement inserted cannot exist yet: a plain INSERT, cheaper
     -- than ON CONFLICT's speculative insertion (if one does exist, the caller runs this again
@@ -243,14 +285,17 @@ WITH epoch AS (
         deleted_at = NULL
     RETURNING 1
 ), parked AS (
-    INSERT INTO pending_line_items AS p (job_id, id, parent_id, line_number, byte_offset, doc)
-    SELECT %(job_id)s, i.id, i.parent_id, i.line_no, i.byte_offset, parsed.d
+    INSERT INTO pending_line_items AS p (
+        job_id, id, kind, parent_id, line_number, byte_offset, doc
+    )
+    SELECT %(job_id)s, i.id, i.kind, i.parent_id, i.line_no, i.byte_offset, parsed.d
     FROM items AS i
     CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
     WHERE i.action IS NULL
       AND %(park)s::boolean
-      AND {{line_item_casts_succeed}}
+      AND CASE WHEN i.kind = 'c' THEN true ELSE {{line_item_casts_succeed}} END
     ON CONFLICT (job_id, id) DO UPDATE SET
+        kind = EXCLUDED.kind,
         parent_id = EXCLUDED.parent_id,
         line_number = EXCLUDED.line_number,
         byte_offset = EXCLUDED.byte_offset,
@@ -263,7 +308,8 @@ SELECT
     count(*) FILTER (WHERE action = 'unchanged')
         - count(*) FILTER (WHERE prev_action = 'unchanged'),
     count(*) FILTER (WHERE action = 'skipped') - count(*) FILTER (WHERE prev_action = 'skipped'),
-    (SELECT count(*) FROM inserted_items) + (SELECT count(*) FROM upserted_items),
+    (SELECT count(*) FROM inserted_items) + (SELECT count(*) FROM upserted_items)
+        + (SELECT count(*) FROM upserted_children),
     (SELECT count(*) FROM parked),
     (SELECT count(*) FROM revived),
     (SELECT count(*) FROM resolved) - (SELECT count(*) FROM revived),
@@ -349,27 +395,51 @@ WITH orphans AS (
 SELECT count(*) FROM lettered
 
 -- name: delete_removed_line_items
--- Line items of the orders whose version this job wrote (and still owns) that are not in that
--- version: gone from the export, or only in another version of the order. An order with an open
--- dead letter of its own is left alone (its failed line may be one of the line items), as is
--- every order while a line item dead letter names no order (best effort: a line that does not
--- parse may be anything but an empty line).
-DELETE FROM line_items AS li
-USING job_orders AS j, orders AS o
-WHERE j.job_id = %(job_id)s
-  AND j.action IN ('created', 'updated')
-  AND o.shop_id = %(shop_id)s
-  AND o.id = j.order_id
-  AND o.synced_job_id = %(job_id)s
-  AND li.shop_id = %(shop_id)s
-  AND li.order_id = j.order_id
-  AND (li.synced_job_id IS DISTINCT FROM %(job_id)s
-       OR li.synced_version IS DISTINCT FROM j.win_version)
-  AND NOT EXISTS (
-      SELECT 1 FROM dead_letters AS d
-      WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL
-        AND (d.parent_id = j.order_id OR d.node_id = j.order_id))
-  AND NOT EXISTS (
-      SELECT 1 FROM dead_letters AS d
-      WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL AND d.parent_id IS NULL
-        AND (d.node_id LIKE 'gid://shopify/LineItem/%%' OR (d.node_id IS NULL AND d.line <> '')))
+-- Line items and children of the orders whose version this job wrote (and still owns) that are
+-- not in that version: gone from the export, or only in another version of the order. An order
+-- with an open dead letter of its own is left alone (its failed line may be one of its children),
+-- as is every order while a child's dead letter names no order (best effort: a line that does not
+-- parse may be anything but an empty line). One row per row deleted (the callers count them).
+WITH kept AS (
+    SELECT j.order_id, j.win_version
+    FROM job_orders AS j
+    JOIN orders AS o ON o.shop_id = %(shop_id)s AND o.id = j.order_id
+    WHERE j.job_id = %(job_id)s
+      AND j.action IN ('created', 'updated')
+      AND o.synced_job_id = %(job_id)s
+      AND NOT EXISTS (
+          SELECT 1 FROM dead_letters AS d
+          WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL
+            AND (d.parent_id = j.order_id OR d.node_id = j.order_id))
+      AND NOT EXISTS (
+          SELECT 1 FROM dead_letters AS d
+          WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL AND d.parent_id IS NULL
+            AND (d.node_id LIKE 'gid://shopify/LineItem/%%'
+                 OR (d.node_id IS NULL AND d.line <> '')))
+), items AS (
+    DELETE FROM line_items AS li
+    USING kept AS k
+    WHERE li.shop_id = %(shop_id)s
+      AND li.order_id = k.order_id
+      AND (li.synced_job_id IS DISTINCT FROM %(job_id)s
+           OR li.synced_version IS DISTINCT FROM k.win_version)
+    RETURNING 1
+), children AS (
+    DELETE FROM order_children AS c
+    USING kept AS k
+    WHERE c.shop_id = %(shop_id)s
+      AND c.order_id = k.order_id
+      AND (c.synced_job_id IS DISTINCT FROM %(job_id)s
+           OR c.synced_version IS DISTINCT FROM k.win_version)
+      -- A child's line that did not parse names its id but maybe not its order.
+      AND NOT EXISTS (
+          SELECT 1 FROM dead_letters AS d
+          WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL AND d.parent_id IS NULL
+            AND d.node_id LIKE 'gid://shopify/%%'
+            AND d.node_id NOT LIKE 'gid://shopify/Order/%%'
+            AND d.node_id NOT LIKE 'gid://shopify/LineItem/%%')
+    RETURNING 1
+)
+SELECT 1 FROM items
+UNION ALL
+SELECT 1 FROM children

@@ -41,7 +41,7 @@ WHERE o.shop_id = %(shop_id)s
 
 -- name: mark_missing_deleted
 -- The same orders as window_counts' second count: marked deleted (kept for audit), their line
--- items too. Returns how many orders and line items.
+-- items and children too. Returns how many orders and line items.
 WITH gone AS (
     UPDATE orders AS o
     SET deleted_at = now()
@@ -59,6 +59,11 @@ WITH gone AS (
     FROM gone AS g
     WHERE li.shop_id = %(shop_id)s AND li.order_id = g.id AND li.deleted_at IS NULL
     RETURNING 1
+), children AS (
+    UPDATE order_children AS c
+    SET deleted_at = now()
+    FROM gone AS g
+    WHERE c.shop_id = %(shop_id)s AND c.order_id = g.id AND c.deleted_at IS NULL
 )
 SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM items)
 
