@@ -1,8 +1,10 @@
 """Fields a deployment or a shop adds to the orders bulk query: parsed, checked against Shopify's
-bulk limits, and merged into shopsync's own selection (they are kept in ``raw``)."""
+bulk limits, and merged into shopsync's own selection (kept in ``raw``; the nodes of an added
+connection in ``order_children``)."""
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from graphql import GraphQLError
@@ -22,12 +24,15 @@ TOO_DEEP: Final = "Bulk queries cannot contain connections with a nesting depth 
 NODES_NOT_SUPPORTED: Final = (
     "All connection fields in a bulk query must select their contents using 'edges' > 'node'."
 )
-# A connection's nodes come as lines of their own (``__parentId``), which the ingest stores
-# only for line items: any other would be a dead letter, so none is accepted (yet).
-NO_CONNECTIONS: Final = (
-    "the added fields cannot select a connection ({names}): its nodes come as separate lines "
-    "that shopsync does not store yet; select a list or object field instead"
+# A connection's nodes come as lines of their own (``__parentId``, the enclosing node's id): the
+# ingest stores those whose parent is an order (line items, and the others in order_children),
+# keyed by their id. (A connection inside another is below the order's: depth 3, TOO_DEEP.)
+NODE_WITHOUT_ID: Final = (
+    "the added connections must select the id of their nodes ({names}): shopsync stores each "
+    "node under its id, e.g. metafields {{ edges {{ node {{ id key value }} }} }}"
 )
+# A regular (not bulk) query needs first or last on every connection (bulk queries ignore them).
+_PAGE_SIZE = re.compile(r"\((?:.*, )?(?:first|last): ")
 
 
 def parse_added(text: str | None) -> Tree:
@@ -67,24 +72,39 @@ def combined(*added: Tree) -> Tree:
 def check_bulk_limits(extra: Tree) -> None:
     """Raise InvalidOrderFields when the orders query with ``extra`` breaks a bulk query rule
     that can be told without Shopify's schema (connections, their depth, edges > node), or
-    when ``extra`` selects a connection (see ``NO_CONNECTIONS``)."""
+    shopsync's own: an added connection selects its nodes' ``id``."""
     count, deepest = _connections({"orders": {"edges": {"node": order_tree(extra)}}}, 0)
     if count > MAX_CONNECTIONS:
         raise InvalidOrderFields(TOO_MANY_CONNECTIONS)
     if deepest > MAX_CONNECTION_DEPTH:
         raise InvalidOrderFields(TOO_DEEP)
-    own, _ = _connections({"orders": {"edges": {"node": order_tree()}}}, 0)
-    if count > own:
-        names = ", ".join(sorted(_connection_names(extra)))
-        raise InvalidOrderFields(NO_CONNECTIONS.format(names=names))
+    without_id = _nodes_without_id(order_tree(extra))
+    if without_id:
+        raise InvalidOrderFields(NODE_WITHOUT_ID.format(names=", ".join(sorted(without_id))))
 
 
-def _connection_names(tree: Tree) -> set[str]:
+def probe_tree(extra: Tree) -> Tree:
+    """``extra`` for a regular query: ``first: 1`` on each connection that has no first/last."""
+    out: Tree = {}
+    for key, sub in extra.items():
+        if "edges" in sub and _PAGE_SIZE.search(key) is None:
+            name, _, arguments = key.partition("(")
+            key = f"{name}(first: 1, {arguments}" if arguments else f"{name}(first: 1)"
+        out[key] = probe_tree(sub)
+    return out
+
+
+def _nodes_without_id(tree: Tree) -> set[str]:
+    """The connections below ``tree`` whose nodes do not select ``id``."""
     found: set[str] = set()
     for key, sub in tree.items():
         if "edges" in sub:
-            found.add(key.split("(", 1)[0])
-        found |= _connection_names(sub)
+            node = sub["edges"].get("node", {})
+            if "id" not in node:
+                found.add(key.split("(", 1)[0])
+            found |= _nodes_without_id(node)
+        else:
+            found |= _nodes_without_id(sub)
     return found
 
 

@@ -27,7 +27,7 @@ from bulk.errors import (
 )
 from bulk.jobs import JobRequest, SyncJob
 from bulk.net import STRICT, NetPolicy
-from bulk.order_selection import check_bulk_limits, combined, parse_added
+from bulk.order_selection import check_bulk_limits, combined, parse_added, probe_tree
 from bulk.orders_query import render
 from bulk.shops import Shop
 from bulk.token_crypto import TokenCipher
@@ -278,7 +278,8 @@ class ShopService:
 
         Checked before they are stored: syntax, size and the bulk limits here, then with the
         deployment's added fields by the shop's own Admin API (a plain orders query selecting
-        them), whose messages come back as InvalidArgument("fields"). Stored normalised."""
+        them, with ``first: 1`` on connections that have no page size), whose messages come
+        back as InvalidArgument("fields"). Stored normalised."""
         principal.require_admin()
         try:
             added = parse_added(fields)
@@ -293,7 +294,7 @@ class ShopService:
         if added and self.selection_checker is not None:
             # Not holding a pooled connection while Shopify answers.
             try:
-                problem = self.selection_checker(shop, render(extra))
+                problem = self.selection_checker(shop, render(probe_tree(extra)))
             except ShopifyError as exc:
                 log.info("shop.order_fields_unchecked", shop_id=shop_id, error=type(exc).__name__)
                 raise InvalidArgument(

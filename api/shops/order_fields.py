@@ -53,9 +53,11 @@ class OrderFieldsMutations:
         description="Set the fields a shop's orders bulk query adds to shopsync's own (admin "
         "tokens only), e.g. `poNumber fulfillments { service { serviceName } }`: GraphQL "
         "selection text on the Order, kept in each order's raw from the next job on. At most "
-        f"{MAX_SELECTION_CHARS} characters; no aliases, and no connections (their nodes would "
-        "come as lines of their own, which are not stored yet): fields, objects and lists. "
-        "Checked by the shop's Admin API before it is stored: a field "
+        f"{MAX_SELECTION_CHARS} characters; no aliases. A connection on the order (e.g. "
+        "`metafields { edges { node { id namespace key value type } } }`) must select its "
+        "nodes' `id`; its nodes are stored one row each (order_children), and a connection "
+        "inside another connection is refused. Checked by the shop's Admin API before it is "
+        "stored: a field "
         "Shopify refuses is a ValidationError on `fields` with Shopify's own message. Null or "
         "blank removes them.",
     )

@@ -97,6 +97,42 @@ async def test_fields_shopify_refuses_come_back_with_its_message_and_are_not_sto
     assert body["data"]["shop"]["orderFields"] == "note"
 
 
+METAFIELDS = "metafields { edges { node { id namespace key value type } } }"
+
+
+async def test_an_added_connection_is_checked_with_a_page_size_and_stored_without(
+    simulator: SimulatorServer, client: httpx.AsyncClient
+) -> None:
+    shop_id = await _connect(client, simulator)
+    before = len(sim_requests(simulator))
+    result = await _set(client, shop_id, f"note {METAFIELDS}")
+    assert result == {
+        "__typename": "OrderFieldsSet",
+        "shop": {"id": shop_id, "orderFields": f"note {METAFIELDS}"},
+    }
+    # A regular query needs first/last on a connection (Shopify's "you must provide one of
+    # first or last" otherwise): the check adds first: 1, the bulk query does without.
+    (probe,) = sim_requests(simulator)[before:]
+    assert probe["kind"] == "query"
+    # Its own first/last are kept; namespace stays beside first: 1.
+    for fields in (
+        "metafields(last: 2) { edges { node { id key } } }",
+        'metafields(namespace: "custom") { edges { node { id key jsonValue } } }',
+    ):
+        assert (await _set(client, shop_id, fields))["__typename"] == "OrderFieldsSet"
+
+
+async def test_an_added_connection_s_unknown_subfield_comes_back_with_shopify_s_message(
+    simulator: SimulatorServer, client: httpx.AsyncClient
+) -> None:
+    shop_id = await _connect(client, simulator)
+    result = await _set(client, shop_id, "metafields { edges { node { id colour } } }")
+    assert result["__typename"] == "ValidationError" and result["field"] == "fields"
+    assert result["message"] == (
+        "Shopify refused the fields: Field 'colour' doesn't exist on type 'Metafield'"
+    ), result
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -108,12 +144,11 @@ async def test_fields_shopify_refuses_come_back_with_its_message_and_are_not_sto
         ("metafields { nodes { key } }", "'edges' > 'node'"),
         (
             "metafields(first: 5) { edges { node { key } } }",
-            "cannot select a connection (metafields)",
+            "must select the id of their nodes (metafields)",
         ),
         (
-            "lineItems { edges { node { id variant { product { collections "
-            "{ edges { node { id } } } } } } } }",
-            "nesting depth greater than 2",
+            "lineItems { edges { node { id metafields { edges { node { id } } } } } }",
+            "nesting depth greater than 2",  # its nodes' parents would be line items
         ),
         (
             " ".join(f"m{n}: metafields {{ edges {{ node {{ id }} }} }}" for n in range(4)),

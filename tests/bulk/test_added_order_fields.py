@@ -83,13 +83,15 @@ def test_a_shop_s_unusable_fields_fail_the_job_before_any_submit(
 ) -> None:
     shop_id = store_shop(conn, server)
     # Stored some other way than setOrderFields (which refuses it): never a silent drop.
-    conn.execute("UPDATE shops SET extra_order_fields = 'metafields { edges { node { id } } }'")
+    conn.execute("UPDATE shops SET extra_order_fields = 'metafields { edges { node { key } } }'")
     job_id = new_job(conn, shop_id)
     run_job(database_url, job_id)
     job = job_of(conn, job_id)
     assert job.status is JobStatus.FAILED
     assert job.error is not None
-    assert job.error.startswith("the orders query cannot be built: the added fields cannot select")
+    assert job.error.startswith(
+        "the orders query cannot be built: the added connections must select the id"
+    ), job.error
     assert sim_operations(server) == []
 
 
@@ -105,7 +107,7 @@ def test_fields_shopify_refuses_at_submit_fail_the_job_with_its_message(
 
 @pytest.mark.parametrize(
     "fields",
-    ["note {", "a: note", "metafields { edges { node { id } } }", "x" * 4001],
+    ["note {", "a: note", "metafields { edges { node { key } } }", "x" * 4001],
 )
 def test_the_deployment_setting_is_refused_at_start_up(fields: str) -> None:
     with pytest.raises(ValidationError, match="EXTRA_ORDER_FIELDS"):
