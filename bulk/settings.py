@@ -47,8 +47,9 @@ class EngineFields(BaseModel):
     # should make most of a shop vanish at once.
     reconcile_max_deleted_ratio: float = Field(default=0.5, gt=0, le=1)
     # Fields every shop's orders bulk query adds (GraphQL selection text on the order node, e.g.
-    # "poNumber fulfillments { service { serviceName } }"), kept in raw; no connections (see
-    # bulk.order_selection). Checked here at start-up (syntax, size, no aliases or connections);
+    # "poNumber fulfillments { service { serviceName } }"), kept in raw; an added connection's
+    # nodes go to order_children (see bulk.order_selection). Checked here at start-up (syntax,
+    # size, no aliases, the bulk limits, connection nodes select id);
     # Shopify's schema checks them with each shop's setOrderFields and at every submit.
     extra_order_fields: str = ""
 

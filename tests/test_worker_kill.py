@@ -27,6 +27,7 @@ from tests.support.broker import delete_queues
 from tests.support.kill import (
     DOMAIN,
     ENV,
+    METAFIELDS,
     TOKEN,
     JobRow,
     assert_exactly_once,
@@ -42,7 +43,13 @@ BROKERS = ["rabbitmq_url", "redis_url"]
 
 @contextmanager
 def _stack(
-    broker_url: str, database_url: str, logs: Path, *, orders: int, simulator_args: list[str]
+    broker_url: str,
+    database_url: str,
+    logs: Path,
+    *,
+    orders: int,
+    simulator_args: list[str],
+    env: dict[str, str] = ENV,
 ) -> Iterator[Stack]:
     stack = Stack(domain=DOMAIN, token=TOKEN, orders=orders, logs=logs)
     try:
@@ -51,7 +58,7 @@ def _stack(
             redis_url=broker_url,  # any BROKER_URL: amqp:// selects RabbitMQ
             queue_prefix="kill",
             seed=11,
-            env=ENV,
+            env=env,
             simulator_args=simulator_args,
         ):
             yield stack
@@ -67,8 +74,10 @@ def test_worker_killed_during_ingest_resumes_from_its_checkpoint(
     broker_url: str = request.getfixturevalue(broker_fixture)
     orders = 4000
     sim_args = ["--run-seconds", "0", "--layout", "adversarial"]
+    # Metafields too: children of an added connection resume exactly once as line items do.
+    env = {**ENV, "EXTRA_ORDER_FIELDS": METAFIELDS}
     with _stack(
-        broker_url, database_url, tmp_path, orders=orders, simulator_args=sim_args
+        broker_url, database_url, tmp_path, orders=orders, simulator_args=sim_args, env=env
     ) as stack:
         job_id = stack.connect()["initialJob"]["id"]
 
@@ -94,7 +103,7 @@ def test_worker_killed_during_ingest_resumes_from_its_checkpoint(
         stack.start_worker()
         job = stack.wait(job_id, timeout_s=60)
         recovered_s = time.monotonic() - started
-        assert_exactly_once(stack, database_url, job, orders)
+        assert_exactly_once(stack, database_url, job, orders, metafields=True)
         print(f"killed at line {killed_at.checkpoint_line}, completed {recovered_s:.1f} s later")
 
 

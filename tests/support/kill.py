@@ -72,13 +72,34 @@ def wait_for_row(
     raise AssertionError(f"job {job_id} never reached the state to kill in")
 
 
-def assert_exactly_once(stack: Stack, database_url: str, job: dict[str, Any], orders: int) -> None:
-    """Rows, stats and bulk operations of a job that ran exactly once."""
+# Added to the bulk query of the kill test's stack (EXTRA_ORDER_FIELDS): child lines of another
+# connection beside the line items, stored in order_children.
+METAFIELDS = "metafields { edges { node { id namespace key value type } } }"
+
+
+def assert_exactly_once(
+    stack: Stack, database_url: str, job: dict[str, Any], orders: int, *, metafields: bool = False
+) -> None:
+    """Rows, stats and bulk operations of a job that ran exactly once (``metafields``: its query
+    added ``METAFIELDS``; they count with the line items)."""
     assert job["status"] == "COMPLETED", job
     shopify = stack.shopify_orders()
     assert len(shopify) == orders
     line_items = sum(len(order["lineItems"]) for order in shopify.values())
     assert_mirror(database_url, shopify)
+    if metafields:
+        expected = {
+            field["id"]: (order_id, {**field, "__parentId": order_id})
+            for order_id, order in shopify.items()
+            for field in order["metafields"]
+        }
+        keys = ("id", "namespace", "key", "value", "type", "__parentId")
+        with psycopg.connect(database_url) as conn:
+            rows = conn.execute("SELECT id, order_id, raw FROM order_children").fetchall()
+        assert {str(r[0]): (str(r[1]), {k: r[2][k] for k in keys}) for r in rows} == {
+            key: (parent, {k: doc[k] for k in keys}) for key, (parent, doc) in expected.items()
+        }
+        line_items += len(expected)
     stats = job["stats"]
     assert stats["ordersCreated"] == orders
     assert stats["lineItemsWritten"] == line_items
