@@ -37,9 +37,17 @@ class SyncJobStats:
     orders_updated: int
     orders_unchanged: int
     orders_skipped: int
-    line_items_written: int
-    line_items_skipped: int
-    line_items_deleted: int
+    line_items_written: int = strawberry.field(
+        description="Line items written, with the nodes of connections added to the orders "
+        "query (e.g. metafields, stored in order_children)."
+    )
+    line_items_skipped: int = strawberry.field(
+        description="Line items (and added connections' nodes) of an order not written."
+    )
+    line_items_deleted: int = strawberry.field(
+        description="Stored line items (and added connections' nodes) the kept version of "
+        "their order no longer has, deleted at the end of the file."
+    )
     failed_lines: int
     lines_superseded: int = strawberry.field(
         description=(

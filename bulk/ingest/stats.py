@@ -11,7 +11,8 @@ class IngestStats:
     """How many lines, bytes and decisions an ingest (or a part of one) accounted for.
 
     Per job, once the file is read: ``lines_read`` = orders created + updated + unchanged +
-    skipped (one per order, whatever its number of lines) + line items written + skipped +
+    skipped (one per order, whatever its number of lines) + line items written + skipped (the
+    nodes of connections added to the query, e.g. metafields, count as line items) +
     ``failed_lines`` (open dead letters) + ``lines_superseded`` (an order's other lines, a line
     item's earlier line for the same order line); ``line_items_deleted`` counts rows, not lines.
     Mid-file, parked line items are the missing term. A RECONCILE job reads ids only: its
