@@ -59,7 +59,9 @@ def run_worker(
                 metrics.registry, host=settings.metrics_host, port=settings.metrics_port
             ),
             autocommit_pool(
-                settings.database_url, max_size=threads * settings.merge_connections + 1
+                settings.database_url,
+                max_size=threads * settings.merge_connections + 1,
+                application_name="shopsync-worker",
             ) as pool,
         ):
             runner = JobRunner(
