@@ -33,6 +33,10 @@ class EngineFields(BaseModel):
     # in memory: its bytes are skipped as they stream by. At least batch_bytes.
     max_line_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     ingest_slice_s: float = 120.0
+    # Connections merging one job's batches at once, each a part of the orders (by a hash of the
+    # order id): Postgres's side of the ingest runs on that many cores. A job resumed mid-file
+    # keeps the parts it began with. The worker's pool holds threads x this (+1) connections.
+    merge_connections: int = Field(default=2, ge=1, le=8)
     # Resubmissions of a failed/cancelled bulk operation before the job fails.
     max_bulk_attempts: int = 3
     # Retries of one Shopify request on transient errors before giving up on this message.

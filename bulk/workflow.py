@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 import structlog
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import schedules
 from .crashes import crash_frames, delivery_budget_error, describe_crash
@@ -33,7 +34,7 @@ from .errors import (
     ThrottledError,
     TokenKeyError,
 )
-from .ingest import Checkpoint, Ingestor
+from .ingest import Checkpoint, Ingestor, IngestResult
 from .lease import (
     LeasedJob,
     LeaseRefused,
@@ -83,6 +84,10 @@ class _Resubmit(ShopsyncError):
         super().__init__(reason)
         self.bulk_status = bulk_status
         self.reason = reason
+
+
+# How long an ingest step waits for each extra merge connection before merging with fewer.
+_MERGE_CONN_WAIT_S = 1.0
 
 
 class JobRunner:
@@ -391,7 +396,7 @@ class JobRunner:
                         status.value,
                         f"Shopify reported {operation.object_count} objects but no result URL",
                     )
-                return self._finish(job, _ingestor(job, self._settings), eof_only=True)
+                return self._finish(job, _ingestor(job, self._settings, []), eof_only=True)
             return self._ingest(job, client)
         job.record_poll(operation)
         code = operation.error_code
@@ -450,21 +455,12 @@ class JobRunner:
 
     def _ingest(self, job: LeasedJob, client: ShopifyClient) -> Step:
         row = job.job
-        assert row.result_url is not None
-        ingestor = _ingestor(job, self._settings)
         start = Checkpoint(row.checkpoint_line, row.checkpoint_byte)
         started_at = self._clock()
         try:
-            with open_result(
-                row.result_url,
-                offset=start.byte,
-                file_size=row.result_file_size,
-                timeout_s=self._settings.http_timeout_s,
-                policy=self._net_policy,
-            ) as chunks:
-                result = ingestor.ingest(
-                    chunks, start=start, deadline=self._clock() + self._settings.ingest_slice_s
-                )
+            with ExitStack() as merging:
+                ingestor = _ingestor(job, self._settings, self._merge_conns(merging))
+                result = self._read_result(job, ingestor, start)
         except ResultUrlRefusedError as exc:  # permanent: a fresh URL would be the same host
             job.fail(f"the result URL was refused by the network policy: {exc}")
             log.warning("job.result_url_refused", job_id=row.id, error=str(exc))
@@ -492,6 +488,36 @@ class JobRunner:
             job.record_progress()
             return Step(done=False, delay_s=0.0)
         return self._finish(job, ingestor)
+
+    def _read_result(self, job: LeasedJob, ingestor: Ingestor, start: Checkpoint) -> IngestResult:
+        row = job.job
+        assert row.result_url is not None
+        with open_result(
+            row.result_url,
+            offset=start.byte,
+            file_size=row.result_file_size,
+            timeout_s=self._settings.http_timeout_s,
+            policy=self._net_policy,
+        ) as chunks:
+            return ingestor.ingest(
+                chunks, start=start, deadline=self._clock() + self._settings.ingest_slice_s
+            )
+
+    def _merge_conns(self, stack: ExitStack) -> list[psycopg.Connection[Any]]:
+        """The connections that merge parts of the file beside the job's, from the pool (sized
+        for them), returned when ``stack`` closes."""
+        conns = []
+        for _ in range(self._settings.merge_connections - 1):
+            try:
+                conn = stack.enter_context(self._pool.connection(timeout=_MERGE_CONN_WAIT_S))
+            except PoolTimeout:
+                # A pool smaller than threads x merge_connections: fewer parts, still exact.
+                log.warning("job.merge_connections_short", wanted=self._settings.merge_connections)
+                break
+            if not conn.autocommit:
+                conn.autocommit = True  # each part's batch commits its own transaction
+            conns.append(conn)
+        return conns
 
     def _refresh_url(self, job: LeasedJob, client: ShopifyClient, exc: DownloadError) -> Step:
         operation_id = job.job.bulk_operation_id
@@ -541,9 +567,12 @@ def _duration(seconds: float) -> str:
     return str(timedelta(seconds=round(seconds)))
 
 
-def _ingestor(job: LeasedJob, settings: EngineSettings) -> Ingestor:
+def _ingestor(
+    job: LeasedJob, settings: EngineSettings, merge_conns: list[psycopg.Connection[Any]]
+) -> Ingestor:
     return Ingestor(
         job.conn,
+        merge_conns=merge_conns,
         job_id=job.job.id,
         shop_id=job.job.shop_id,
         mode=job.job.sync_mode,

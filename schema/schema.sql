@@ -38,6 +38,19 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION public.ingest_parts_min(positions bigint[]) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT min(x) FROM unnest(positions) AS x
+$$;
+
+CREATE FUNCTION public.ingest_parts_set(positions bigint[], fill bigint, parts integer, part integer, value bigint) RETURNS bigint[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT p[1:part] || value || p[part + 2:parts]
+    FROM (SELECT coalesce(positions, array_fill(fill, ARRAY[parts])) AS p) AS s
+$$;
+
 CREATE FUNCTION public.line_items_follow_deleted_orders() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -88,6 +101,21 @@ CREATE FUNCTION public.sync_jobs_drop_reconcile_ids() RETURNS trigger
 BEGIN
     DELETE FROM reconcile_ids WHERE job_id = NEW.id;
     RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION public.sync_jobs_forget_parts() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.ingest_part_bytes IS NOT DISTINCT FROM OLD.ingest_part_bytes
+       AND (NEW.checkpoint_byte IS DISTINCT FROM OLD.checkpoint_byte
+            OR NEW.checkpoint_line IS DISTINCT FROM OLD.checkpoint_line
+            OR NEW.bulk_operation_id IS DISTINCT FROM OLD.bulk_operation_id) THEN
+        NEW.ingest_part_lines := NULL;
+        NEW.ingest_part_bytes := NULL;
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -203,6 +231,7 @@ CREATE TABLE public.line_items (
     product_id text,
     variant_id text
 );
+ALTER TABLE ONLY public.line_items ALTER COLUMN raw SET COMPRESSION lz4;
 
 CREATE TABLE public.orders (
     shop_id bigint NOT NULL,
@@ -254,6 +283,7 @@ CREATE TABLE public.orders (
     discount_codes text[],
     note text
 );
+ALTER TABLE ONLY public.orders ALTER COLUMN raw SET COMPRESSION lz4;
 
 CREATE VIEW public.live_line_items AS
  SELECT li.shop_id,
@@ -298,6 +328,7 @@ CREATE TABLE public.order_children (
     synced_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone
 );
+ALTER TABLE ONLY public.order_children ALTER COLUMN raw SET COMPRESSION lz4;
 
 CREATE VIEW public.live_order_children AS
  SELECT c.shop_id,
@@ -376,6 +407,7 @@ CREATE TABLE public.pending_line_items (
     kind "char" DEFAULT 'l'::"char" NOT NULL,
     CONSTRAINT pending_line_items_kind_check CHECK ((kind = ANY (ARRAY['l'::"char", 'c'::"char"])))
 );
+ALTER TABLE ONLY public.pending_line_items ALTER COLUMN doc SET COMPRESSION lz4;
 
 CREATE TABLE public.reconcile_ids (
     job_id bigint NOT NULL,
@@ -486,6 +518,8 @@ CREATE TABLE public.sync_jobs (
     resumed_from_job_id bigint,
     orders_deleted bigint DEFAULT 0 NOT NULL,
     bulk_created_at timestamp with time zone,
+    ingest_part_lines bigint[],
+    ingest_part_bytes bigint[],
     CONSTRAINT sync_jobs_check CHECK (((sync_mode <> 'UPDATE'::text) OR (stale_after_mins IS NOT NULL))),
     CONSTRAINT sync_jobs_days_check CHECK (((days IS NULL) OR (days > 0))),
     CONSTRAINT sync_jobs_job_type_check CHECK ((job_type = 'ORDERS'::text)),
@@ -660,6 +694,8 @@ CREATE TRIGGER orders_truncate_line_items AFTER TRUNCATE ON public.orders FOR EA
 CREATE TRIGGER sync_jobs_finished_clears_result_url BEFORE INSERT OR UPDATE ON public.sync_jobs FOR EACH ROW WHEN (((new.status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (new.result_url IS NOT NULL))) EXECUTE FUNCTION public.sync_jobs_clear_result_url();
 
 CREATE TRIGGER sync_jobs_finished_drops_reconcile_ids AFTER UPDATE OF status ON public.sync_jobs FOR EACH ROW WHEN (((new.sync_mode = 'RECONCILE'::text) AND (new.status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (old.status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text])))) EXECUTE FUNCTION public.sync_jobs_drop_reconcile_ids();
+
+CREATE TRIGGER sync_jobs_forget_parts BEFORE UPDATE ON public.sync_jobs FOR EACH ROW EXECUTE FUNCTION public.sync_jobs_forget_parts();
 
 CREATE TRIGGER sync_jobs_new_operation_resets_ingest BEFORE UPDATE OF bulk_operation_id ON public.sync_jobs FOR EACH ROW WHEN (((new.bulk_operation_id IS NOT NULL) AND (old.bulk_operation_id IS DISTINCT FROM new.bulk_operation_id) AND (old.lines_read > 0))) EXECUTE FUNCTION public.sync_jobs_reset_ingest();
 

@@ -58,7 +58,11 @@ def run_worker(
             metrics_server(
                 metrics.registry, host=settings.metrics_host, port=settings.metrics_port
             ),
-            autocommit_pool(settings.database_url, max_size=threads + 1) as pool,
+            autocommit_pool(
+                settings.database_url,
+                max_size=threads * settings.merge_connections + 1,
+                application_name="shopsync-worker",
+            ) as pool,
         ):
             runner = JobRunner(
                 pool,

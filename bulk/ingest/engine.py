@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,9 +29,10 @@ _Q = queries("ingest")
 DEFAULT_BATCH_BYTES = 4 << 20
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 DEFAULT_MAX_DELETED_RATIO = 0.5
-
-# A committed batch, its stats and how many of its lines were dead-lettered.
-_Committed = tuple[LineBatch, IngestStats, int]
+# Batches parsed ahead of the oldest one still merging: the parse of the next batch overlaps
+# the merges, and a connection that finished its part of a batch starts on the next one while
+# another still merges the first (memory: about this many batches more, plus the one parsing).
+_WINDOW = 2
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,29 @@ class IngestResult:
     dead_letters: int = 0
 
 
+@dataclass
+class _InFlight:
+    """A batch whose parts are being merged: one future per connection at work on it."""
+
+    batch: LineBatch
+    parts: list[int]
+    futures: list[Future[tuple[IngestStats, int]]]
+
+
 class Ingestor:
     """Ingests one result file of one job's bulk operation; resumable from any checkpoint.
 
-    Each batch of whole lines is parsed and classified by ijson, staged with one COPY, merged by one
-    set-based statement and committed in one transaction together with the job's checkpoint (line,
-    byte) and stats; the checkpoint UPDATE is fenced by job, operation, lease token and the expected
-    previous offset, so a stale worker or a duplicate message writes nothing (``LeaseLost``). Bad
-    lines become dead letters without failing their batch.
+    Each batch of whole lines is parsed and classified by ijson, and its rows are split into
+    parts by order (``parse.part_of``): an order and its line items are always in the same part.
+    Each part of a batch is staged with one COPY, merged by one set-based statement and committed
+    in one transaction with that part's position (line, byte) and stats. The parts are merged
+    concurrently, one connection each (``merge_conns`` add to ``conn``), every part's batches in
+    file order; the job's checkpoint is the smallest position, the prefix every part committed.
+    A resumed ingest reads from there and each part skips the batches it had committed, so a kill
+    at any moment re-reads at most the batches in flight and writes nothing twice. Each commit is
+    fenced by job, operation, lease token and the part's expected previous position, so a stale
+    worker or a duplicate message writes nothing (``LeaseLost``). Bad lines become dead letters
+    (committed with part 0) without failing their batch.
 
     Two versions of one order in one file: the line with the newest ``updatedAt`` wins (the later
     line on a tie), in every mode, within a batch and across batches, and the order's stored line
@@ -91,11 +107,16 @@ class Ingestor:
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_deleted_ratio: float = DEFAULT_MAX_DELETED_RATIO,
+        merge_conns: Sequence[psycopg.Connection[Any]] = (),
     ) -> None:
+        """``merge_conns``: idle autocommit connections that merge parts beside ``conn``. A new
+        file is split into 1 + len(merge_conns) parts; a resumed one keeps the parts it began with
+        (more parts than connections: a connection merges several, one after the other)."""
         if batch_bytes <= 0:
             raise ConfigurationError("batch_bytes must be positive")
         self._max_line_bytes = max(max_line_bytes, batch_bytes)  # a batch holds a whole line
         self._conn = conn
+        self._conns = (conn, *merge_conns)
         self._job_id = job_id
         self._shop_id = shop_id
         self._mode = SyncMode(mode)
@@ -114,55 +135,102 @@ class Ingestor:
         or at the end of the stream (eof=True). An exception from ``chunks`` propagates with
         nothing of the unfinished batch committed.
         """
+        positions = self._part_positions(start)
+        committed = list(positions)
         result = IngestResult(checkpoint=start, eof=False, batches=0, lines=0)
-        batches = batch_lines(
-            chunks,
-            first_line=start.line + 1,
-            start_byte=start.byte,
-            batch_bytes=self._batch_bytes,
-            max_line_bytes=self._max_line_bytes,
-        )
-        expected = start
-        # One batch commits on a thread (waiting on Postgres, without the GIL) while this one
-        # downloads and parses the next: Python's share of the work overlaps the server's. The
-        # parse waits until the commit's one long statement is running: the short round trips
-        # before it would otherwise each wait for the GIL (up to the 5 ms switch interval).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as committer:
-            in_flight: Future[_Committed] | None = None
-            try:
-                for batch in batches:
-                    parsed = parse_batch(batch)
-                    if in_flight is not None:
-                        self._account(result, in_flight.result())
-                    merging = threading.Event()
-                    in_flight = committer.submit(
-                        self._commit_batch, batch, parsed, expected, merging
-                    )
-                    merging.wait()
-                    expected = Checkpoint(batch.end_line, batch.end_byte)
-                    if batch.at_eof:
-                        break
-                    if deadline is not None and time.monotonic() >= deadline:
-                        self._account(result, in_flight.result())
-                        return result  # nothing read past the deadline
-                if in_flight is not None:
-                    self._account(result, in_flight.result())
-                    in_flight = None
-            finally:
-                if in_flight is not None:
-                    wait([in_flight])  # the chunks failed: the complete batch still commits
+        lanes = min(len(self._conns), len(positions))
+        window: deque[_InFlight] = deque()
+        # One thread per connection merges its parts (waiting on Postgres, without the GIL)
+        # while this one downloads and parses the next batches: Python's share of the work
+        # overlaps the server's, and the server's runs on several cores.
+        with ExitStack() as stack:
+            lane_pool = [
+                stack.enter_context(
+                    ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-merge-{lane}")
+                )
+                for lane in range(lanes)
+            ]
+            for batch in self._batches(chunks, start, positions):
+                parsed = parse_batch(batch, len(positions))
+                active = [p for p, at in enumerate(positions) if batch.end_byte > at.byte]
+                futures = []
+                for lane, executor in enumerate(lane_pool):
+                    mine = [p for p in active if p % lanes == lane]
+                    if mine:
+                        expected = {p: positions[p] for p in mine}
+                        futures.append(
+                            executor.submit(
+                                self._commit_parts, self._conns[lane], batch, parsed, expected
+                            )
+                        )
+                for p in active:
+                    positions[p] = Checkpoint(batch.end_line, batch.end_byte)
+                window.append(_InFlight(batch, active, futures))
+                while len(window) > _WINDOW:
+                    self._account(result, committed, window.popleft())
+                if batch.at_eof:
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    while window:
+                        self._account(result, committed, window.popleft())
+                    return result  # nothing read past the deadline
+            while window:
+                self._account(result, committed, window.popleft())
         result.eof = True
         return result
 
-    def _account(self, result: IngestResult, committed: _Committed) -> None:
-        batch, stats, dead = committed
-        checkpoint = Checkpoint(batch.end_line, batch.end_byte)
+    def _part_positions(self, start: Checkpoint) -> list[Checkpoint]:
+        """Where each part stands: as committed under ``start`` (the job's checkpoint, their
+        smallest), or, for a file no part has gone past ``start`` in, all at ``start``."""
+        with self._conn.cursor(row_factory=tuple_row) as cur:
+            row = cur.execute(_Q["parts"], {"job_id": self._job_id}).fetchone()
+        if row is not None and row[2] is not None and row[3] is not None:
+            lines, offsets = [int(n) for n in row[2]], [int(n) for n in row[3]]
+            if (min(lines), min(offsets)) == (start.line, start.byte):
+                return [Checkpoint(n, b) for n, b in zip(lines, offsets, strict=True)]
+        return [start] * len(self._conns)
+
+    def _batches(
+        self, chunks: Iterable[bytes], start: Checkpoint, positions: list[Checkpoint]
+    ) -> Iterator[LineBatch]:
+        """The file's batches from ``start``, cut at every part's position: a batch is then
+        wholly committed by a part, or not at all."""
+        source = _ChunkCursor(chunks)
+        begin = start
+        for stop in sorted({at for at in positions if at.byte > start.byte}, key=_byte):
+            for batch in self._cut(source.take(stop.byte - begin.byte), begin):
+                yield replace(batch, at_eof=False) if batch.end_byte == stop.byte else batch
+            begin = stop
+        yield from self._cut(source.rest(), begin)
+
+    def _cut(self, chunks: Iterable[bytes], begin: Checkpoint) -> Iterator[LineBatch]:
+        return batch_lines(
+            chunks,
+            first_line=begin.line + 1,
+            start_byte=begin.byte,
+            batch_bytes=self._batch_bytes,
+            max_line_bytes=self._max_line_bytes,
+        )
+
+    def _account(self, result: IngestResult, committed: list[Checkpoint], done: _InFlight) -> None:
+        """Wait for a batch's parts (the oldest in flight), and count it."""
+        batch = done.batch
+        outcomes = [future.result() for future in done.futures]
+        before = min(committed, key=_byte)
+        for p in done.parts:
+            committed[p] = Checkpoint(batch.end_line, batch.end_byte)
+        checkpoint = min(committed, key=_byte)
         self._checkpoint = checkpoint
         result.checkpoint = checkpoint
         result.batches += 1
         result.lines += batch.line_count
-        result.stats += stats
-        result.dead_letters += dead
+        # Lines and bytes count as read once every part committed them (as on the job's row).
+        result.stats += IngestStats(
+            lines_read=checkpoint.line - before.line, bytes_read=checkpoint.byte - before.byte
+        )
+        for stats, dead in outcomes:
+            result.stats += stats
+            result.dead_letters += dead
 
     def finish(self) -> IngestStats:
         """At EOF: parked line items whose parent never came → dead letters; line items of the
@@ -187,71 +255,78 @@ class Ingestor:
             cur.execute(_Q["mark_ingest_finished"], params)
         return stats
 
-    def _commit_batch(
+    def _commit_parts(
         self,
+        conn: psycopg.Connection[Any],
         batch: LineBatch,
         parsed: ParsedBatch,
-        expected: Checkpoint,
-        merging: threading.Event | None = None,
-    ) -> _Committed:
-        try:
-            return self._write_batch(batch, parsed, expected, merging)
-        finally:
-            if merging is not None:
-                merging.set()
+        expected: dict[int, Checkpoint],
+    ) -> tuple[IngestStats, int]:
+        """Commit the parts ``expected`` names of a batch on ``conn``, one transaction each."""
+        total, dead = IngestStats(), 0
+        for part, at in expected.items():
+            stats, bad = self._write_part(conn, batch, parsed, part, at)
+            total += stats
+            dead += bad
+        return total, dead
 
-    def _write_batch(
+    def _write_part(
         self,
+        conn: psycopg.Connection[Any],
         batch: LineBatch,
         parsed: ParsedBatch,
+        part: int,
         expected: Checkpoint,
-        merging: threading.Event | None,
-    ) -> _Committed:
-        read = IngestStats(lines_read=batch.line_count, bytes_read=batch.size)
-        with self._transaction() as cur:
+    ) -> tuple[IngestStats, int]:
+        staged = parsed.parts[part]
+        lead = part == 0  # the batch's own counts and bad lines are committed with part 0
+        bad = list(parsed.bad) if lead else []
+        superseded = parsed.superseded if lead else 0
+        delta = IngestStats()
+        with self._transaction(conn) as cur:
+            if self._mode is SyncMode.RECONCILE:
+                stage_batch(cur, staged.rows)
+                delta = stage_ids(cur, job_id=self._job_id, superseded=superseded)
+            elif staged.rows:
+                stage_batch(cur, staged.rows)
+                merged = merge_batch(
+                    conn,
+                    cur,
+                    job_id=self._job_id,
+                    shop_id=self._shop_id,
+                    mode=self._mode,
+                    line_items=staged.line_items,
+                )
+                bad += merged.bad
+                delta = replace(
+                    merged.stats, lines_superseded=merged.stats.lines_superseded + superseded
+                )
+            else:
+                delta = IngestStats(lines_superseded=superseded)
+            if lead:
+                delta = replace(
+                    delta, line_items_skipped=delta.line_items_skipped + parsed.skipped_items
+                )
+            delta = replace(delta, failed_lines=len(bad))
+            self._write_dead_letters(cur, bad)
             cur.execute(
-                _Q["advance_checkpoint"],
+                _Q["advance_part"],
                 {
                     **self._fence_params(),
+                    **delta.as_params(),
+                    "parts": len(parsed.parts),
+                    "part": part,
                     "expected_byte": expected.byte,
                     "line": batch.end_line,
                     "byte": batch.end_byte,
-                    "lines_read": read.lines_read,
-                    "bytes_read": read.bytes_read,
                 },
             )
             if cur.rowcount != 1:
                 raise LeaseLost(
-                    f"job {self._job_id}: checkpoint is no longer at byte {expected.byte} "
+                    f"job {self._job_id}: part {part} is no longer at byte {expected.byte} "
                     "under this operation and lease"
                 )
-            stage_batch(cur, parsed.rows)
-            if merging is not None:
-                merging.set()
-            if self._mode is SyncMode.RECONCILE:
-                staged = stage_ids(cur, job_id=self._job_id, parsed=parsed)
-                self._write_dead_letters(cur, parsed.bad)
-                delta = replace(staged, failed_lines=len(parsed.bad))
-                cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
-                return batch, read + delta, len(parsed.bad)
-            merged = merge_batch(
-                self._conn,
-                cur,
-                job_id=self._job_id,
-                shop_id=self._shop_id,
-                mode=self._mode,
-                line_items=parsed.line_items,
-            )
-            bad = parsed.bad + merged.bad
-            self._write_dead_letters(cur, bad)
-            delta = replace(
-                merged.stats,
-                failed_lines=len(bad),
-                lines_superseded=merged.stats.lines_superseded + parsed.superseded,
-                line_items_skipped=merged.stats.line_items_skipped + parsed.skipped_items,
-            )
-            cur.execute(_Q["add_stats"], {**delta.as_params(), "job_id": self._job_id})
-        return batch, read + delta, len(bad)
+        return delta, len(bad)
 
     def _write_dead_letters(self, cur: psycopg.Cursor[Any], bad: list[BadLine]) -> None:
         if not bad:
@@ -281,11 +356,43 @@ class Ingestor:
         }
 
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
-        conn = self._conn
+    def _transaction(
+        self, conn: psycopg.Connection[Any] | None = None
+    ) -> Iterator[psycopg.Cursor[Any]]:
+        conn = self._conn if conn is None else conn
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             raise ConfigurationError(
                 "the ingest connection must be idle: each batch commits its own transaction"
             )
         with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             yield cur
+
+
+def _byte(checkpoint: Checkpoint) -> int:
+    return checkpoint.byte
+
+
+class _ChunkCursor:
+    """A stream of byte chunks read in consecutive spans of exact sizes."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def take(self, size: int) -> Iterator[bytes]:
+        """The next ``size`` bytes (fewer if the stream ends first)."""
+        while size > 0:
+            chunk, self._pending = self._pending or next(self._chunks, b""), b""
+            if not chunk:
+                return
+            if len(chunk) > size:
+                chunk, self._pending = chunk[:size], chunk[size:]
+            size -= len(chunk)
+            yield chunk
+
+    def rest(self) -> Iterator[bytes]:
+        """Every byte not taken yet."""
+        if self._pending:
+            chunk, self._pending = self._pending, b""
+            yield chunk
+        yield from self._chunks

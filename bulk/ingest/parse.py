@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,16 +44,42 @@ class BadLine:
     parent_id: str | None = None
 
 
-@dataclass
-class ParsedBatch:
-    """A batch's good lines as COPY rows (see ``parse_batch``), and its bad lines."""
+@dataclass(frozen=True, slots=True)
+class StagedPart:
+    """The COPY rows of one part of a batch's orders (see ``part_of``) and their line items."""
 
     rows: bytes = b""
     orders: int = 0  # distinct order ids staged
     line_items: int = 0  # child rows staged (line items and added connections' nodes)
+
+
+def part_of(order_id: str, parts: int) -> int:
+    """The part (0 … parts - 1) an order and its children are merged in: a hash of the order
+    id that every process and every run computes alike (Python's ``hash`` of a str is not)."""
+    return 0 if parts == 1 else zlib.crc32(order_id.encode()) % parts
+
+
+@dataclass
+class ParsedBatch:
+    """A batch's good lines as COPY rows per part (see ``parse_batch``), and its bad lines."""
+
+    parts: tuple[StagedPart, ...] = (StagedPart(),)
     bad: list[BadLine] = field(default_factory=list)
     superseded: int = 0  # lines that lost to another line of the same node in the batch
     skipped_items: int = 0  # line items of an order line that lost within the batch
+
+    @property
+    def rows(self) -> bytes:
+        """Every part's rows (one part: in line order)."""
+        return b"".join(part.rows for part in self.parts)
+
+    @property
+    def orders(self) -> int:
+        return sum(part.orders for part in self.parts)
+
+    @property
+    def line_items(self) -> int:
+        return sum(part.line_items for part in self.parts)
 
 
 def line_text(content: bytes) -> str:
@@ -91,8 +118,8 @@ def classify(value: Any) -> tuple[bytes, str, str | None] | str:
     return "unknown gid type: " + node_id
 
 
-def parse_batch(batch: LineBatch) -> ParsedBatch:
-    """Validate and classify every line of ``batch``.
+def parse_batch(batch: LineBatch, parts: int = 1) -> ParsedBatch:
+    """Validate and classify every line of ``batch``, its rows split in ``parts`` by order.
 
     The whole batch goes through ijson's C parser in one call; the values map one-to-one to the
     lines when every line boundary is ``}`` newline ``{`` (a ``}`` followed by ``{`` is only valid
@@ -109,15 +136,17 @@ def parse_batch(batch: LineBatch) -> ParsedBatch:
     (``fallback``), or parks it. Line items of a line that lost within the batch are dropped here
     (counted skipped); of two lines of one line item belonging to the same order line, the later is
     kept (the earlier counted superseded, as are an order's other lines), and a line item under two
-    orders keeps its last line only.
+    orders keeps its last line only. An order's row and its line items' rows go to part
+    ``part_of(order id, parts)``; the counts and bad lines are the whole batch's.
     """
     if batch.problem is not None:  # one line over the limit: only its first bytes are here
         node_id, parent_id = ids_in(batch.data)
         line = line_text(batch.data)
         return ParsedBatch(
+            parts=(StagedPart(),) * parts,
             bad=[
                 BadLine(batch.first_line, batch.start_byte, batch.problem, line, node_id, parent_id)
-            ]
+            ],
         )
     data = batch.data
     newline = b"\r\n" if b"\r" in data else b"\n"
@@ -131,16 +160,16 @@ def parse_batch(batch: LineBatch) -> ParsedBatch:
         and data.count(b"\r") == (endings if newline == b"\r\n" else 0)
     ):
         try:
-            return _build_fast(batch, newline)
+            return _build_fast(batch, newline, parts)
         except (ijson.JSONError, ValueError):
             pass  # a line does not parse (or lines and values do not pair up): find which
-    return _build_line_by_line(batch)
+    return _build_line_by_line(batch, parts)
 
 
-def _build_fast(batch: LineBatch, newline: bytes) -> ParsedBatch:
+def _build_fast(batch: LineBatch, newline: bytes, parts: int) -> ParsedBatch:
     """Pair each line with the value ijson parsed from the whole batch (lazily: no value list)."""
     data = batch.data
-    values = ijson.items(data, "", multiple_values=True)
+    values = ijson.items(data, "", multiple_values=True, use_float=True)
     lines = data.split(newline)
     escaped = data.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").split(newline)
     if data.endswith(newline):
@@ -158,14 +187,14 @@ def _build_fast(batch: LineBatch, newline: bytes) -> ParsedBatch:
             staged.add(number, offset, found, copy_text, value)
         offset += len(content) + ending
         number += 1
-    return staged.parsed()
+    return staged.parsed(parts)
 
 
-def _build_line_by_line(batch: LineBatch) -> ParsedBatch:
-    return parse_lines(batch.lines())
+def _build_line_by_line(batch: LineBatch, parts: int = 1) -> ParsedBatch:
+    return parse_lines(batch.lines(), parts)
 
 
-def parse_lines(lines: Iterable[tuple[int, int | None, bytes]]) -> ParsedBatch:
+def parse_lines(lines: Iterable[tuple[int, int | None, bytes]], parts: int = 1) -> ParsedBatch:
     """Validate and classify ``(line_number, byte_offset, content)`` lines one by one."""
     staged = _Staged()
     for number, offset, content in lines:
@@ -175,7 +204,7 @@ def parse_lines(lines: Iterable[tuple[int, int | None, bytes]]) -> ParsedBatch:
             staged.bad.append(_bad(number, offset, found, content, value))
             continue
         staged.add(number, offset, found, _escape_bytes(content), value)
-    return staged.parsed()
+    return staged.parsed(parts)
 
 
 def _bad(number: int, offset: int | None, reason: str, content: bytes, value: Any) -> BadLine:
@@ -261,14 +290,21 @@ class _Staged:
             self.superseded += 1  # the same line item of the same order line again
         self.items[key] = (number, offset, parent, copy_text, kind)
 
-    def parsed(self) -> ParsedBatch:
+    def parsed(self, parts: int = 1) -> ParsedBatch:
         parsed = ParsedBatch(bad=self.bad, superseded=self.superseded)
-        rows: list[tuple[int, bytes]] = []
+        # Per part: (line number, row) pairs, and the number of orders.
+        rows: list[list[tuple[int, bytes]]] = [[] for _ in range(parts)]
+        order_counts = [0] * parts
+        part_cache: dict[str, int] = {}
         orders = self.orders
         for node_id, (number, offset, copy_text, _value, first, last, every) in orders.items():
             lines = b"\\N" if every is None else b"{%s}" % b",".join(b"%d" % n for n in every)
             extra = b"%d\t%d\t%s\t\\N\t\\N" % (first, last, lines)
-            rows.append((number, _row(number, offset, ORDER, node_id, None, copy_text, extra)))
+            part = part_cache[node_id] = part_of(node_id, parts)
+            order_counts[part] += 1
+            rows[part].append(
+                (number, _row(number, offset, ORDER, node_id, None, copy_text, extra))
+            )
         items = self.items
         # A line item under two orders in one batch: its last line only (one write per id).
         parent_of: dict[str, str] = {}
@@ -292,11 +328,23 @@ class _Staged:
                     order is not None and order[4] == order[0] and (node_id, order[0]) not in items
                 )
                 extra = b"\\N\t\\N\t\\N\t\\N\t" + (b"t" if fallback else b"f")
-            rows.append((number, _row(number, offset, kind, node_id, parent, copy_text, extra)))
-        rows.sort(key=lambda row: row[0])
-        parsed.rows = b"".join(row for _number, row in rows)
-        parsed.orders = len(orders)
-        parsed.line_items = len(rows) - len(orders)
+            item_part = part_cache.get(parent)
+            if item_part is None:
+                item_part = part_cache[parent] = part_of(parent, parts)
+            rows[item_part].append(
+                (number, _row(number, offset, kind, node_id, parent, copy_text, extra))
+            )
+        staged = []
+        for part_rows, order_count in zip(rows, order_counts, strict=True):
+            part_rows.sort(key=lambda row: row[0])
+            staged.append(
+                StagedPart(
+                    rows=b"".join(row for _number, row in part_rows),
+                    orders=order_count,
+                    line_items=len(part_rows) - order_count,
+                )
+            )
+        parsed.parts = tuple(staged)
         return parsed
 
 
@@ -323,13 +371,16 @@ def _row(
 
 
 def _may_nest_too_deep(data: bytes) -> bool:
-    """Whether a line of ``data`` might nest deeper than ``MAX_DEPTH`` (cheap, no false no)."""
+    """Whether a line of ``data`` might nest deeper than ``MAX_DEPTH`` (cheap, no false no): one
+    with more opening brackets than that. Counted in C over the whole batch at once: every byte
+    but the opening brackets and newlines is deleted, and the longest line left is measured."""
     if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
         return False
-    return any(
-        len(line) > MAX_DEPTH and line.count(b"[") + line.count(b"{") > MAX_DEPTH
-        for line in data.split(b"\n")
-    )
+    openings = data.translate(None, _NOT_OPENING)
+    return max(map(len, openings.split(b"\n"))) > MAX_DEPTH
+
+
+_NOT_OPENING = bytes(b for b in range(256) if b not in b"[{\n")
 
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: no backtracking blow-up
@@ -359,7 +410,7 @@ def _parse_line(content: bytes) -> tuple[str | None, Any]:
     except UnicodeDecodeError as exc:
         return f"invalid UTF-8 at byte {exc.start}", None
     try:
-        found = list(ijson.items(content, "", multiple_values=True))
+        found = list(ijson.items(content, "", multiple_values=True, use_float=True))
     except ijson.JSONError as exc:
         return "invalid JSON: " + " ".join(str(exc).split())[:200], None
     except UnicodeError:

@@ -12,7 +12,6 @@ import structlog
 from bulk.errors import ReconcileRefused
 from bulk.sql import queries
 
-from .parse import ParsedBatch
 from .stats import IngestStats
 
 _Q = queries("reconcile")
@@ -20,13 +19,14 @@ _Q = queries("reconcile")
 log = structlog.get_logger(__name__)
 
 
-def stage_ids(cur: psycopg.Cursor[Any], *, job_id: int, parsed: ParsedBatch) -> IngestStats:
+def stage_ids(cur: psycopg.Cursor[Any], *, job_id: int, superseded: int) -> IngestStats:
     """The batch staged in pg_temp.ingest_batch → the job's reconcile_ids. Lines that name an
-    id already staged, or are not orders (an ids-only export has none), count as superseded."""
+    id already staged, or are not orders (an ids-only export has none), count as superseded
+    (``superseded``: those the parse already set aside)."""
     cur.execute(_Q["stage_ids"], {"job_id": job_id})
     row = cur.fetchone()
     staged, rows = (int(row[0]), int(row[1])) if row else (0, 0)
-    return IngestStats(lines_superseded=parsed.superseded + rows - staged)
+    return IngestStats(lines_superseded=superseded + rows - staged)
 
 
 def mark_deleted(

@@ -99,6 +99,9 @@ UPDATE sync_jobs AS n
        root_object_count = last.root_object_count,
        checkpoint_line = last.checkpoint_line,
        checkpoint_byte = last.checkpoint_byte,
+       -- Where each part of the failed job's merge stood (see bulk/ingest/engine.py).
+       ingest_part_lines = last.ingest_part_lines,
+       ingest_part_bytes = last.ingest_part_bytes,
        checkpoint_at = now(),
        -- The stored versions of the file's rows are numbered in the failed job's epoch.
        ingest_epoch = last.ingest_epoch,

@@ -316,19 +316,51 @@ SELECT
     count(*) FILTER (WHERE prev_action IS NOT NULL)
 FROM decided
 
--- name: advance_checkpoint
+-- name: advance_part
+-- The last statement of a part's batch transaction: part %(part)s of %(parts)s committed up to
+-- (line, byte), with the counts of what it did. Fenced: nothing is written unless the job is
+-- still active under this operation and lease and the part was where this worker left it (a
+-- stale worker or a duplicate message rolls its batch back). The job's checkpoint is the parts'
+-- smallest position, and lines_read/bytes_read grow with it, so each line is counted once. The
+-- row lock is taken last: two parts wait on each other only for a commit, and a cancel either
+-- waits for the batch or makes it roll back.
 UPDATE sync_jobs
-SET checkpoint_line = %(line)s,
-    checkpoint_byte = %(byte)s,
+SET ingest_part_lines = ingest_parts_set(
+        ingest_part_lines, checkpoint_line, %(parts)s, %(part)s, %(line)s),
+    ingest_part_bytes = ingest_parts_set(
+        ingest_part_bytes, checkpoint_byte, %(parts)s, %(part)s, %(byte)s),
+    checkpoint_line = ingest_parts_min(ingest_parts_set(
+        ingest_part_lines, checkpoint_line, %(parts)s, %(part)s, %(line)s)),
+    checkpoint_byte = ingest_parts_min(ingest_parts_set(
+        ingest_part_bytes, checkpoint_byte, %(parts)s, %(part)s, %(byte)s)),
+    lines_read = lines_read + ingest_parts_min(ingest_parts_set(
+        ingest_part_lines, checkpoint_line, %(parts)s, %(part)s, %(line)s)) - checkpoint_line,
+    bytes_read = bytes_read + ingest_parts_min(ingest_parts_set(
+        ingest_part_bytes, checkpoint_byte, %(parts)s, %(part)s, %(byte)s)) - checkpoint_byte,
     checkpoint_at = now(),
     updated_at = now(),
-    lines_read = lines_read + %(lines_read)s,
-    bytes_read = bytes_read + %(bytes_read)s
+    orders_created = orders_created + %(orders_created)s,
+    orders_updated = orders_updated + %(orders_updated)s,
+    orders_unchanged = orders_unchanged + %(orders_unchanged)s,
+    orders_skipped = orders_skipped + %(orders_skipped)s,
+    line_items_written = line_items_written + %(line_items_written)s,
+    line_items_skipped = line_items_skipped + %(line_items_skipped)s,
+    line_items_deleted = line_items_deleted + %(line_items_deleted)s,
+    failed_lines = failed_lines + %(failed_lines)s,
+    lines_superseded = lines_superseded + %(lines_superseded)s,
+    orders_deleted = orders_deleted + %(orders_deleted)s
 WHERE id = %(job_id)s
   AND status IN ('QUEUED', 'RUNNING')  -- a cancelled or failed job takes no more batches
   AND bulk_operation_id IS NOT DISTINCT FROM %(operation_id)s::text
   AND lease_token IS NOT DISTINCT FROM %(lease_token)s::uuid
-  AND checkpoint_byte = %(expected_byte)s
+  AND coalesce(cardinality(ingest_part_bytes), %(parts)s) = %(parts)s
+  AND coalesce(ingest_part_bytes[%(part)s + 1], checkpoint_byte) = %(expected_byte)s
+
+-- name: parts
+-- Where each part of the job's merge stands (NULL: every part is at the checkpoint).
+SELECT checkpoint_line, checkpoint_byte, ingest_part_lines, ingest_part_bytes
+FROM sync_jobs
+WHERE id = %(job_id)s
 
 -- name: fence_job
 SELECT checkpoint_line, checkpoint_byte

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from bulk.ingest import Checkpoint, Ingestor, IngestResult
 from bulk.types import SyncMode
 
 OPERATION_ID = "gid://shopify/BulkOperation/1"
+# The worker's default (EngineSettings.merge_connections): tests ingest as production does.
+MERGE_CONNECTIONS = 2
 
 
 def make_shop(conn: psycopg.Connection[Any], domain: str = "demo.myshopify.com") -> int:
@@ -144,12 +147,25 @@ def make_ingestor(
     mode: SyncMode = SyncMode.FULL,
     *,
     operation_id: str | None = OPERATION_ID,
+    connections: int = MERGE_CONNECTIONS,
     **kwargs: Any,
 ) -> Ingestor:
-    """An Ingestor for a test job, of the test's bulk operation unless told otherwise."""
-    return Ingestor(
-        conn, job_id=job_id, shop_id=shop_id, mode=mode, operation_id=operation_id, **kwargs
+    """An Ingestor for a test job, of the test's bulk operation unless told otherwise, merging
+    with ``connections`` connections (as the worker does by default): the extra ones are opened
+    here and closed when the ingestor is collected."""
+    extra = [psycopg.connect(conn.info.dsn, autocommit=True) for _ in range(connections - 1)]
+    ingestor = Ingestor(
+        conn,
+        job_id=job_id,
+        shop_id=shop_id,
+        mode=mode,
+        operation_id=operation_id,
+        merge_conns=extra,
+        **kwargs,
     )
+    for other in extra:
+        weakref.finalize(ingestor, other.close)
+    return ingestor
 
 
 def run(

@@ -41,7 +41,9 @@ def run_scheduler(settings: SchedulerSettings, *, stop: threading.Event | None =
             metrics_server(
                 metrics.registry, host=settings.metrics_host, port=settings.metrics_port
             ),
-            autocommit_pool(settings.database_url, max_size=2) as pool,
+            autocommit_pool(
+                settings.database_url, max_size=2, application_name="shopsync-scheduler"
+            ) as pool,
         ):
             queue = DramatiqJobQueue(broker, settings.queue_name)
             sweep = SweepLostJobs(
