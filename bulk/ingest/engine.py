@@ -29,10 +29,9 @@ _Q = queries("ingest")
 DEFAULT_BATCH_BYTES = 4 << 20
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 DEFAULT_MAX_DELETED_RATIO = 0.5
-# Batches parsed ahead of the oldest one still merging: the parse of the next batch overlaps
-# the merges, and a connection that finished its part of a batch starts on the next one while
-# another still merges the first (memory: about this many batches more, plus the one parsing).
-_WINDOW = 2
+# Batches in flight beside the one being parsed: the parse of the next batch overlaps the
+# merges of this one, whose parts the connections merge at once (memory: about two batches).
+_WINDOW = 1
 
 
 @dataclass(frozen=True)

@@ -238,9 +238,8 @@ def _fits(text: str) -> bool:
 _OLDEST = (False, datetime.min.replace(tzinfo=UTC))
 
 
-def _version_key(value: Any) -> tuple[bool, datetime]:
+def _version_key(updated: Any) -> tuple[bool, datetime]:
     """How new an order line is: its updatedAt (a missing or unreadable one is the oldest)."""
-    updated = value.get("updatedAt") if isinstance(value, dict) else None
     if not isinstance(updated, str):
         return _OLDEST
     try:
@@ -257,7 +256,8 @@ class _Staged:
 
     def __init__(self) -> None:
         self.bad: list[BadLine] = []
-        # order id -> [line, offset, copy text, value, first line, last line]
+        # order id -> [line, offset, copy text, updatedAt, first line, last line, every line]
+        # (the updatedAt value, not the parsed line: a batch's lines are not kept alive)
         self.orders: dict[str, list[Any]] = {}
         # (child id, its order line in the batch or None) -> (line, offset, parent, text, kind)
         self.items: dict[tuple[str, int | None], tuple[int, int | None, str, bytes, bytes]] = {}
@@ -275,13 +275,15 @@ class _Staged:
         if kind == ORDER:
             known = self.orders.get(node_id)
             if known is None:
-                self.orders[node_id] = [number, offset, copy_text, value, number, number, None]
+                updated = value.get("updatedAt")
+                self.orders[node_id] = [number, offset, copy_text, updated, number, number, None]
                 return
             self.superseded += 1
             known[5] = number
             known[6] = [*(known[6] or [known[4]]), number]
-            if _version_key(value) >= _version_key(known[3]):  # the later line wins a tie
-                known[0:4] = [number, offset, copy_text, value]
+            updated = value.get("updatedAt")
+            if _version_key(updated) >= _version_key(known[3]):  # the later line wins a tie
+                known[0:4] = [number, offset, copy_text, updated]
             return
         assert parent is not None
         order = self.orders.get(parent)
