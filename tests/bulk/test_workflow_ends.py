@@ -37,8 +37,9 @@ TOKEN = "shpat_0123456789abcdef_SECRET"
 
 @pytest.fixture
 def server() -> Iterator[SimulatorServer]:
-    # Long enough a run that the job polls many more times than the delivery budget.
-    with SimulatorServer(sim_config(ORDERS, run_seconds=0.6)) as srv:
+    # Long enough a run that the job polls many more times than the delivery budget, even when
+    # a loaded machine spends most of a second between the submit and the first poll.
+    with SimulatorServer(sim_config(ORDERS, run_seconds=2.0)) as srv:
         yield srv
 
 
