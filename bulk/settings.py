@@ -33,6 +33,10 @@ class EngineFields(BaseModel):
     # in memory: its bytes are skipped as they stream by. At least batch_bytes.
     max_line_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     ingest_slice_s: float = 120.0
+    # Bulk operations one POPULATE or FULL job runs at once, each over a created_at range (a
+    # child job per range, bulk/ranges.py); the shop's API version caps it (5 from 2026-01, 1
+    # before). 1: one operation per job, as before.
+    bulk_operations_per_job: int = Field(default=5, ge=1, le=5)
     # Resubmissions of a failed/cancelled bulk operation before the job fails.
     max_bulk_attempts: int = 3
     # Retries of one Shopify request on transient errors before giving up on this message.
