@@ -147,6 +147,29 @@ def verdict(jobs: Sequence[SyncJob]) -> Verdict:
     return Verdict(done=all(job.status is JobStatus.COMPLETED for job in jobs))
 
 
+# A parent's bulk_status: the least advanced of its ranges' (a range between two operations,
+# or not submitted yet, counts as CREATED).
+_PROGRESS = ("CREATED", "RUNNING", "COMPLETED")
+
+
+def summary_status(jobs: Sequence[SyncJob]) -> str | None:
+    """The least advanced range's operation status, for the parent's ``bulk_status``."""
+    if not jobs:
+        return None
+    ranks = []
+    for job in jobs:
+        status = "COMPLETED" if job.status is JobStatus.COMPLETED else job.bulk_status
+        ranks.append(_PROGRESS.index(status) if status in _PROGRESS else 0)
+    return _PROGRESS[min(ranks)]
+
+
+def record_summary(conn: psycopg.Connection[Any], *, job_id: int, lease: Any, status: str) -> None:
+    """Show ``status`` as the parent's bulk_status (unchanged: no write, no NOTIFY)."""
+    with conn.cursor() as cur:
+        params = {"job_id": job_id, "lease": lease, "bulk_status": status}
+        cur.execute(_SQL["record_summary"], params)
+
+
 def failure_message(child: SyncJob, count: int) -> str:
     """The parent's readable error naming the range that ended it."""
     if child.status is JobStatus.CANCELLED:

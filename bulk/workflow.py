@@ -325,13 +325,11 @@ class JobRunner:
                 job.fail(ranges.failure_message(verdict.failed, count))
             for child in cancelled:
                 if child.operation_id and child.bulk_status in _CANCELLABLE:
-                    try:
-                        client.cancel_bulk_operation(child.operation_id)
-                    except ShopifyError as exc:
-                        log.warning(
-                            "job.cancel_operation_failed", job_id=child.job_id, error=str(exc)
-                        )
+                    _cancel_quietly(client, child.operation_id, child.job_id)
             return Step(done=True)
+        summary = ranges.summary_status(children)
+        if summary is not None and summary != job.job.bulk_status:
+            ranges.record_summary(job.conn, job_id=job.job.id, lease=job.lease, status=summary)
         if verdict.done:
             with job.conn.transaction():
                 job.complete()
@@ -403,7 +401,13 @@ class JobRunner:
         except (ShopifyTransientError, ShopifyPermanentError):
             job.clear_submit()  # Shopify answered: it did not create an operation
             raise
-        job.record_submission(operation, new_attempt=True)
+        try:
+            job.record_submission(operation, new_attempt=True)
+        except LeaseLost:
+            # Cancelled (a split job's range with its parent, say) while Shopify created it:
+            # nobody will read it, so it should not run on.
+            _cancel_quietly(client, operation.id, job.job.id)
+            raise
         log.info("job.submitted", job_id=job.job.id, operation_id=operation.id)
         return self._after_submit(job, operation)
 
@@ -609,6 +613,14 @@ _DEAD = frozenset(
         BulkOperationStatus.EXPIRED,
     }
 )
+
+
+def _cancel_quietly(client: ShopifyClient, operation_id: str, job_id: int) -> None:
+    """Ask Shopify to cancel an operation nobody will read, best effort."""
+    try:
+        client.cancel_bulk_operation(operation_id)
+    except ShopifyError as exc:
+        log.warning("job.cancel_operation_failed", job_id=job_id, error=str(exc))
 
 
 def _duration(seconds: float) -> str:

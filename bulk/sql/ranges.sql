@@ -41,3 +41,12 @@ UPDATE sync_jobs AS c
   FROM locked
  WHERE c.id = locked.id
 RETURNING c.id, c.shop_id, c.bulk_operation_id, c.bulk_status;
+
+-- name: record_summary
+-- The parent's bulk_status says where its ranges' exports are: the least advanced one's status.
+UPDATE sync_jobs
+   SET bulk_status = %(bulk_status)s,
+       bulk_status_since = now(),
+       updated_at = now()
+ WHERE id = %(job_id)s AND lease_token = %(lease)s AND status = 'RUNNING'
+   AND bulk_status IS DISTINCT FROM %(bulk_status)s;

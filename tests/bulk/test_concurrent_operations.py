@@ -21,7 +21,7 @@ from bulk.shopify import ShopifyClient
 from bulk.types import JobStatus, SyncMode
 from bulk.workflow import JobRunner, cancel_job
 from simulator.server import SimulatorServer
-from tests.support.job_family import run_family
+from tests.support.job_family import JobFamily, run_family
 from tests.support.order_compare import mismatches, sim_orders
 from tests.support.shopify_sim import (
     DEV_POLICY,
@@ -35,6 +35,7 @@ from tests.support.shopify_sim import (
     store_shop,
 )
 from tests.support.token_keys import TEST_CIPHER
+from tests.support.waiting import wait_for
 
 ORDERS = 300
 STAT_NAMES = (
@@ -87,6 +88,7 @@ def test_populate_with_five_ranges_is_exact_and_counted_once(
         parent = job_of(conn, job_id)
         assert parent.status is JobStatus.COMPLETED, parent.error
         assert parent.range_count == 5 and parent.bulk_operation_id is None
+        assert parent.bulk_status == "COMPLETED"  # the least advanced range's
         children = _children(conn, job_id)
         assert [c.range_index for c in children] == [1, 2, 3, 4, 5]
         assert all(c.status is JobStatus.COMPLETED and c.bulk_attempts == 1 for c in children)
@@ -110,8 +112,9 @@ def test_populate_with_five_ranges_is_exact_and_counted_once(
 def test_the_simulator_runs_the_five_operations_at_once(
     conn: psycopg.Connection[Any], database_url: str
 ) -> None:
-    # ~240 objects per range at 150 objects/s: each operation runs ~1.6 s.
-    with SimulatorServer(sim_config(ORDERS, objects_per_second=150.0)) as server:
+    # Each operation runs at least 2 s (ranges hold unequal shares of the orders: a rate alone
+    # may finish a small one before the last has started).
+    with SimulatorServer(sim_config(ORDERS, run_seconds=2.0)) as server:
         job_id = _populate(conn, server)
         peak = {"running": 0}
         stop = threading.Event()
@@ -163,31 +166,34 @@ def test_a_range_failing_once_is_retried_alone(
 def test_a_range_that_fails_fails_the_job_naming_it_and_cancels_the_others(
     conn: psycopg.Connection[Any], database_url: str
 ) -> None:
-    # The others export ~240 objects at 24/s (10 s); the faulty one stops after one object and
-    # fails at once, with an error code no resubmission cures.
-    with SimulatorServer(sim_config(ORDERS, objects_per_second=24.0)) as server:
-        add_fault(
-            server,
-            "fail_operation",
-            count=1,
-            params={"error_code": "ACCESS_DENIED", "partial": False, "after_objects": 1},
-        )
+    # The first range's operation fails (an error code no resubmission cures) after its 3 s
+    # run; the four others' stay CREATED until they are cancelled.
+    with SimulatorServer(sim_config(ORDERS, run_seconds=3.0)) as server:
         job_id = _populate(conn, server)
         with _runner(database_url) as runner:
-            run_family(runner, job_id, timeout_s=60)
+            first, *others = runner.advance(job_id).wake
+            add_fault(server, "fail_operation", count=1, params={"error_code": "ACCESS_DENIED"})
+            assert not runner.advance(first).done  # submits; its operation takes the fault
+            running = ["RUNNING"]
+            wait_for(lambda: [op["status"] for op in sim_operations(server)] == running, "run")
+            add_fault(server, "stuck_created", count=len(others))
+            family = JobFamily(runner)
+            for child in (*others, first, job_id):
+                family.start(child)
+            family.wait(60)
         parent = job_of(conn, job_id)
         assert parent.status is JobStatus.FAILED
-        assert parent.error is not None
-        assert " of 5 (created_at " in parent.error and "ACCESS_DENIED" in parent.error
-        assert parent.error.endswith("the other ranges were cancelled")
+        assert parent.error is not None and parent.error.startswith("range 1 of 5 (created_at <")
+        assert f"; job {first}) failed: Shopify failed the bulk operation with ACCESS_DENIED" in (
+            parent.error
+        )
+        assert parent.error.endswith("; the other ranges were cancelled")
         children = _children(conn, job_id)
-        statuses = sorted(c.status.value for c in children)
-        assert statuses == ["CANCELLED"] * 4 + ["FAILED"]
-        failed = next(c for c in children if c.status is JobStatus.FAILED)
-        assert parent.error.startswith(f"range {failed.range_index} of 5 ")
-        cancelled = [c.bulk_operation_id for c in children if c.status is JobStatus.CANCELLED]
+        assert [c.status for c in children] == [JobStatus.FAILED] + [JobStatus.CANCELLED] * 4
         by_id = {op["id"]: op["status"] for op in sim_operations(server)}
-        assert all(by_id[op] in ("CANCELING", "CANCELED") for op in cancelled)
+        assert by_id.pop(children[0].bulk_operation_id) == "FAILED"
+        # Every other range had submitted; each operation was cancelled with its job.
+        assert len(by_id) == 4 and set(by_id.values()) <= {"CANCELING", "CANCELED"}
 
 
 def test_cancelling_the_job_cancels_every_range(
