@@ -188,7 +188,9 @@ class JobRunner:
 
     def _out_of_deliveries(self, job: LeasedJob) -> Step:
         attempts = job.deliveries - 1
-        job.fail(delivery_budget_error(attempts, job.step_error))
+        with job.conn.transaction():  # a split job's ranges end with it (children first)
+            ranges.cancel_children(job.conn, job.job.id)
+            job.fail(delivery_budget_error(attempts, job.step_error))
         log.warning("job.out_of_deliveries", job_id=job.job.id, deliveries=attempts)
         return Step(done=True)
 

@@ -16,10 +16,13 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from bulk import ranges
+from bulk.deadletters import list_dead_letters
 from bulk.jobs import JobRequest, SyncJob, create_job, list_jobs
 from bulk.shopify import ShopifyClient
 from bulk.types import JobStatus, SyncMode
 from bulk.workflow import JobRunner, cancel_job
+from service.deadletters import DeadLetterService
+from service.principal import SYSTEM
 from simulator.server import SimulatorServer
 from tests.support.job_family import JobFamily, run_family
 from tests.support.order_compare import mismatches, sim_orders
@@ -30,6 +33,7 @@ from tests.support.shopify_sim import (
     job_of,
     make_runner,
     new_job,
+    open_pool,
     sim_config,
     sim_operations,
     store_shop,
@@ -225,9 +229,23 @@ def test_children_are_not_the_shops_active_job(
         job_id = _populate(conn, server)
         with _runner(database_url) as runner:
             assert len(runner.advance(job_id).wake) == 5
-        again = create_job(conn, JobRequest(shop_id=job_of(conn, job_id).shop_id))
-        assert not again.created and again.job.id == job_id  # the parent counts, once
-        assert cancel_job(conn, job_id, TEST_CIPHER)
+            again = create_job(conn, JobRequest(shop_id=job_of(conn, job_id).shop_id))
+            assert not again.created and again.job.id == job_id  # the parent counts, once
+            assert cancel_job(conn, job_id, TEST_CIPHER)
+            # Their dead letters are read and retried through the parent.
+            second, fourth = (c.id for c in _children(conn, job_id)[1:4:2])
+            for child in (second, fourth):
+                conn.execute(
+                    "INSERT INTO dead_letters (job_id, shop_id, line_number, byte_offset, reason,"
+                    " line) SELECT id, shop_id, 7, 700, 'bad', 'not json' FROM sync_jobs"
+                    " WHERE id = %s",
+                    (child,),
+                )
+            listed = list_dead_letters(conn, job_id)
+            assert [(d.line_number, d.reason) for d in listed] == [(7, "bad"), (7, "bad")]
+        with open_pool(database_url) as pool:
+            retried = DeadLetterService(pool).retry(SYSTEM, job_id)
+            assert (retried.result.retried, retried.result.still_failing) == (2, 2)
 
 
 @pytest.mark.parametrize(
