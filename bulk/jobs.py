@@ -56,6 +56,13 @@ class SyncJob:
     resumed_from_job_id: int | None = None
     # The signed result URL is a bearer credential for the shop's data: never printed.
     result_url: str | None = field(default=None, repr=False)
+    # Concurrent operations (bulk/ranges.py): a child's parent and created_at range (1-based
+    # position; None bounds are open), and on a parent the operations it was planned with.
+    parent_job_id: int | None = None
+    range_index: int | None = None
+    range_created_from: datetime | None = None
+    range_created_before: datetime | None = None
+    range_count: int | None = None
 
 
 def job_from_row(row: dict[str, Any]) -> SyncJob:
@@ -89,6 +96,11 @@ def job_from_row(row: dict[str, Any]) -> SyncJob:
         checkpoint_cleared_reason=row["checkpoint_cleared_reason"],
         resumed_from_job_id=row["resumed_from_job_id"],
         result_url=row["result_url"],
+        parent_job_id=row["parent_job_id"],
+        range_index=row["range_index"],
+        range_created_from=row["range_created_from"],
+        range_created_before=row["range_created_before"],
+        range_count=row["range_count"],
     )
 
 

@@ -3,6 +3,7 @@ of ``order_fields`` (plus any added selection, see ``selection_tree``) rendered 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeAlias
 
@@ -89,22 +90,53 @@ def search_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def orders_arguments(mode: SyncMode, filter_since: datetime | None) -> str:
-    """The ``orders(...)`` arguments: a date filter paired with the matching sortKey."""
+@dataclass(frozen=True)
+class CreatedRange:
+    """One range of a job split into concurrent operations: ``created_at >= start`` and
+    ``created_at < end``; None is open on that side. Both bounds whole seconds (the search
+    syntax's precision), so neighbouring ranges share a bound and never an order."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def terms(self) -> list[str]:
+        terms = []
+        if self.start is not None:
+            terms.append(f"created_at:>='{search_instant(self.start)}'")
+        if self.end is not None:
+            terms.append(f"created_at:<'{search_instant(self.end)}'")
+        return terms
+
+
+WHOLE = CreatedRange()
+
+
+def orders_arguments(
+    mode: SyncMode, filter_since: datetime | None, created: CreatedRange = WHOLE
+) -> str:
+    """The ``orders(...)`` arguments: a date filter paired with the matching sortKey, and for a
+    range of a split job its ``created_at`` bounds ANDed to the mode's filter."""
     if mode is SyncMode.UPDATE:
         if filter_since is None:
             raise ConfigurationError("an UPDATE sync needs the instant it filters from")
+        if created != WHOLE:
+            raise ConfigurationError("an UPDATE sync is never split into created_at ranges")
         # Single quotes: the filter sits inside a double-quoted GraphQL string.
         return f"query: \"updated_at:>='{search_instant(filter_since)}'\", sortKey: UPDATED_AT"
-    if mode in (SyncMode.POPULATE, SyncMode.RECONCILE):
-        if filter_since is None:
-            return "sortKey: CREATED_AT"
-        return f"query: \"created_at:>='{search_instant(filter_since)}'\", sortKey: CREATED_AT"
-    return "sortKey: CREATED_AT"
+    terms = []
+    if mode in (SyncMode.POPULATE, SyncMode.RECONCILE) and filter_since is not None:
+        terms.append(f"created_at:>='{search_instant(filter_since)}'")
+    terms += created.terms()
+    if not terms:
+        return "sortKey: CREATED_AT"
+    return f'query: "{" AND ".join(terms)}", sortKey: CREATED_AT'
 
 
 def build_orders_query(
-    mode: SyncMode, filter_since: datetime | None, extra: Tree | None = None
+    mode: SyncMode,
+    filter_since: datetime | None,
+    extra: Tree | None = None,
+    created: CreatedRange = WHOLE,
 ) -> str:
     """The bulk query document for ``mode``; orders and their line items (2 connections) plus
     the added selection ``extra`` (a ``selection_tree``), or for RECONCILE the orders' ids only
@@ -120,7 +152,7 @@ def build_orders_query(
   }}
 }}"""
     return f"""{{
-  orders({orders_arguments(mode, filter_since)}) {{
+  orders({orders_arguments(mode, filter_since, created)}) {{
     edges {{
       node {{
         {ORDER_SELECTION if extra is None else render(order_tree(extra))}

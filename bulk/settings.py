@@ -37,6 +37,10 @@ class EngineFields(BaseModel):
     # order id): Postgres's side of the ingest runs on that many cores. A job resumed mid-file
     # keeps the parts it began with. The worker's pool holds threads x this (+1) connections.
     merge_connections: int = Field(default=2, ge=1, le=8)
+    # Bulk operations one POPULATE or FULL job runs at once, each over a created_at range (a
+    # child job per range, bulk/ranges.py); the shop's API version caps it (5 from 2026-01, 1
+    # before). 1: one operation per job, as before.
+    bulk_operations_per_job: int = Field(default=5, ge=1, le=5)
     # Resubmissions of a failed/cancelled bulk operation before the job fails.
     max_bulk_attempts: int = 3
     # Retries of one Shopify request on transient errors before giving up on this message.

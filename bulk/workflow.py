@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 import structlog
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import schedules
+from . import ranges, schedules
 from .crashes import crash_frames, delivery_budget_error, describe_crash
 from .download import open_result, url_expired
 from .errors import (
@@ -45,7 +45,7 @@ from .lease import (
 from .net import NetPolicy
 from .observer import NULL_OBSERVER, EngineObserver
 from .order_selection import check_bulk_limits, combined, parse_added
-from .orders_query import build_orders_query
+from .orders_query import CreatedRange, build_orders_query, search_instant
 from .polling import poll_delay_s
 from .retry import CRASHED_STEP, TRANSIENT_STEP
 from .settings import EngineSettings
@@ -71,10 +71,13 @@ ClientFactory = Callable[[ShopifyEndpoint], ShopifyClient]
 
 @dataclass(frozen=True)
 class Step:
-    """What happened in one ``advance``: done, or re-enqueue the job after ``delay_s``."""
+    """What happened in one ``advance``: done, or re-enqueue the job after ``delay_s``; and the
+    other jobs to enqueue now (``wake``): a split job's new children, or a child's parent when
+    the child ended."""
 
     done: bool
     delay_s: float = 0.0
+    wake: tuple[int, ...] = ()
 
 
 class _Resubmit(ShopsyncError):
@@ -172,6 +175,9 @@ class JobRunner:
                 crash = exc
             if crash is None:
                 leased.release(next_step_in_s=step.delay_s)
+                parent = leased.job.parent_job_id
+                if step.done and parent is not None:
+                    step = replace(step, wake=(*step.wake, parent))  # it judges its ranges now
                 return step
         return self._crashed(leased, crash)
 
@@ -187,7 +193,9 @@ class JobRunner:
 
     def _out_of_deliveries(self, job: LeasedJob) -> Step:
         attempts = job.deliveries - 1
-        job.fail(delivery_budget_error(attempts, job.step_error))
+        with job.conn.transaction():  # a split job's ranges end with it (children first)
+            ranges.cancel_children(job.conn, job.job.id)
+            job.fail(delivery_budget_error(attempts, job.step_error))
         log.warning("job.out_of_deliveries", job_id=job.job.id, deliveries=attempts)
         return Step(done=True)
 
@@ -259,6 +267,12 @@ class JobRunner:
         return Step(done=False, delay_s=delay_s)
 
     def _step_with_client(self, job: LeasedJob, client: ShopifyClient) -> Step:
+        if job.job.range_count is None and job.job.bulk_operation_id is None:
+            planned = self._plan(job, client)
+            if planned is not None:
+                return planned
+        if (job.job.range_count or 1) > 1:
+            return self._supervise(job, client)
         for _ in range(self._settings.max_bulk_attempts + 1):
             try:
                 return self._phase(job, client)
@@ -280,6 +294,66 @@ class JobRunner:
             return self._ingest(job, client)
         return self._poll(job, client)
 
+    # -- ranges (concurrent operations) -----------------------------------------------------
+
+    def _plan(self, job: LeasedJob, client: ShopifyClient) -> Step | None:
+        """Once per job, before its first submit: split it into created_at ranges, one child job
+        each (enqueued by the caller), or keep it whole (None: go on as one operation)."""
+        row = job.job
+        count = ranges.operations_for(
+            row,
+            configured=self._settings.bulk_operations_per_job,
+            concurrent_allowed=client.endpoint.at_least(ranges.CONCURRENT_SINCE),
+        )
+        planned = [CreatedRange()]
+        if count > 1:
+            window = None
+            if row.sync_mode is SyncMode.POPULATE and row.filter_since is not None:
+                window = f"created_at:>='{search_instant(row.filter_since)}'"
+            earliest = client.earliest_order_created_at(window)
+            until = row.started_at or datetime.now(UTC)
+            planned = ranges.plan_ranges(earliest, until, count)
+        children = ranges.record_plan(job.conn, job_id=row.id, lease=job.lease, ranges=planned)
+        job.job = replace(row, range_count=len(planned))
+        if not children:
+            return None
+        log.info("job.split", job_id=row.id, ranges=len(children))
+        return Step(done=False, delay_s=self._settings.poll_initial_delay_s, wake=tuple(children))
+
+    def _supervise(self, job: LeasedJob, client: ShopifyClient) -> Step:
+        """A split job: COMPLETED once every range is; FAILED, naming the range, as soon as one
+        FAILED (after its own retries) or was cancelled, the other ranges cancelled with it."""
+        count = job.job.range_count or 1
+        children = ranges.children(job.conn, job.job.id)
+        verdict = ranges.verdict(children)
+        if verdict.failed is not None:
+            with job.conn.transaction():  # children first: the lock order their commits take
+                cancelled = ranges.cancel_children(job.conn, job.job.id)
+                job.fail(ranges.failure_message(verdict.failed, count))
+            for child in cancelled:
+                if child.operation_id and child.bulk_status in _CANCELLABLE:
+                    _cancel_quietly(client, child.operation_id, child.job_id)
+            return Step(done=True)
+        summary = ranges.summary_status(children)
+        if summary is not None and summary != job.job.bulk_status:
+            ranges.record_summary(job.conn, job_id=job.job.id, lease=job.lease, status=summary)
+        if verdict.done:
+            with job.conn.transaction():
+                job.complete()
+                schedules.resume_after_completed(job.conn, job.job)
+            log.info("job.completed", job_id=job.job.id, ranges=count)
+            return Step(done=True)
+        # Each child wakes its parent when it ends; this is the fallback cadence.
+        started = job.job.started_at or datetime.now(UTC)
+        s = self._settings
+        delay = poll_delay_s(
+            (datetime.now(UTC) - started).total_seconds(),
+            floor_s=s.poll_initial_delay_s,
+            share=s.poll_elapsed_share,
+            ceiling_s=s.poll_max_delay_s,
+        )
+        return Step(done=False, delay_s=delay)
+
     # -- submit -----------------------------------------------------------------------------
 
     def _query(self, job: LeasedJob) -> str:
@@ -293,7 +367,10 @@ class JobRunner:
             parse_added(None if shop is None else shop.extra_order_fields),
         )
         check_bulk_limits(extra)
-        return build_orders_query(job.job.sync_mode, job.job.filter_since, extra or None)
+        created = CreatedRange(job.job.range_created_from, job.job.range_created_before)
+        return build_orders_query(
+            job.job.sync_mode, job.job.filter_since, extra or None, created=created
+        )
 
     def _submit(self, job: LeasedJob, client: ShopifyClient) -> Step:
         try:
@@ -331,7 +408,13 @@ class JobRunner:
         except (ShopifyTransientError, ShopifyPermanentError):
             job.clear_submit()  # Shopify answered: it did not create an operation
             raise
-        job.record_submission(operation, new_attempt=True)
+        try:
+            job.record_submission(operation, new_attempt=True)
+        except LeaseLost:
+            # Cancelled (a split job's range with its parent, say) while Shopify created it:
+            # nobody will read it, so it should not run on.
+            _cancel_quietly(client, operation.id, job.job.id)
+            raise
         log.info("job.submitted", job_id=job.job.id, operation_id=operation.id)
         return self._after_submit(job, operation)
 
@@ -560,6 +643,14 @@ _DEAD = frozenset(
 )
 
 
+def _cancel_quietly(client: ShopifyClient, operation_id: str, job_id: int) -> None:
+    """Ask Shopify to cancel an operation nobody will read, best effort."""
+    try:
+        client.cancel_bulk_operation(operation_id)
+    except ShopifyError as exc:
+        log.warning("job.cancel_operation_failed", job_id=job_id, error=str(exc))
+
+
 def _duration(seconds: float) -> str:
     """Readable: ``10 days, 0:00:00``, ``1:00:00``; sub-second limits (tests) as ``0.30s``."""
     if seconds < 1:
@@ -586,11 +677,12 @@ def _ingestor(
 
 @dataclass(frozen=True)
 class CancelledJob:
-    """A job just marked CANCELLED, and the Shopify operation to cancel with it (if any)."""
+    """A job just marked CANCELLED, and the Shopify operations to cancel with it (its own, or a
+    split job's children's)."""
 
     job_id: int
     endpoint: ShopifyEndpoint | None
-    operation_id: str | None
+    operation_ids: tuple[str, ...] = ()
 
 
 # Statuses in which the operation may still produce a file: worth asking Shopify to cancel.
@@ -600,33 +692,44 @@ _CANCELLABLE = frozenset({BulkOperationStatus.CREATED.value, BulkOperationStatus
 def mark_cancelled(
     conn: psycopg.Connection[Any], job_id: int, cipher: TokenCipher
 ) -> CancelledJob | None:
-    """QUEUED/RUNNING → CANCELLED (the fence: no worker commits for it any more); None if the
-    job is not active. Only the database: call ``cancel_operation`` after releasing ``conn``."""
-    row = cancel_job_row(conn, job_id)
+    """QUEUED/RUNNING → CANCELLED (the fence: no worker commits for it any more), a split job's
+    children with it; None if the job is not active. Only the database: call
+    ``cancel_operation`` after releasing ``conn``."""
+    with conn.transaction():  # children first: the lock order their commits take
+        children = ranges.cancel_children(conn, job_id)
+        row = cancel_job_row(conn, job_id)
     if row is None:
         return None
-    operation_id = row["bulk_operation_id"]
-    if not operation_id or row["bulk_status"] not in _CANCELLABLE:
-        return CancelledJob(job_id, None, None)
+    operations = [(row["bulk_operation_id"], row["bulk_status"])]
+    operations += [(child.operation_id, child.bulk_status) for child in children]
+    operation_ids = tuple(op for op, status in operations if op and status in _CANCELLABLE)
+    if not operation_ids:
+        return CancelledJob(job_id, None)
     shop = get_shop(conn, row["shop_id"])
     try:
         endpoint = None if shop is None else ShopifyEndpoint.from_shop(shop, cipher)
     except TokenKeyError as exc:  # the job is CANCELLED; only Shopify's copy runs on
         log.warning("job.cancel_operation_failed", job_id=job_id, error=str(exc))
         endpoint = None
-    return CancelledJob(job_id, endpoint, operation_id if endpoint else None)
+    return CancelledJob(job_id, endpoint, operation_ids if endpoint else ())
 
 
 def cancel_operation(
     cancelled: CancelledJob, *, client_factory: ClientFactory | None = None
 ) -> None:
-    """Ask Shopify to cancel the job's operation, best effort: the job is CANCELLED either way."""
-    if cancelled.endpoint is None or cancelled.operation_id is None:
+    """Ask Shopify to cancel the job's operations, best effort: the job is CANCELLED either way."""
+    if cancelled.endpoint is None or not cancelled.operation_ids:
         return
     factory = client_factory or ShopifyClient
     try:
         with factory(cancelled.endpoint) as client:
-            client.cancel_bulk_operation(cancelled.operation_id)
+            for operation_id in cancelled.operation_ids:
+                try:
+                    client.cancel_bulk_operation(operation_id)
+                except ShopifyError as exc:  # the others are still worth asking
+                    log.warning(
+                        "job.cancel_operation_failed", job_id=cancelled.job_id, error=str(exc)
+                    )
     except ShopifyError as exc:
         log.warning("job.cancel_operation_failed", job_id=cancelled.job_id, error=str(exc))
 

@@ -86,6 +86,38 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION public.sync_jobs_add_to_parent() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE sync_jobs
+       SET lines_read = lines_read + (NEW.lines_read - OLD.lines_read),
+           bytes_read = bytes_read + (NEW.bytes_read - OLD.bytes_read),
+           orders_created = orders_created + (NEW.orders_created - OLD.orders_created),
+           orders_updated = orders_updated + (NEW.orders_updated - OLD.orders_updated),
+           orders_unchanged = orders_unchanged + (NEW.orders_unchanged - OLD.orders_unchanged),
+           orders_skipped = orders_skipped + (NEW.orders_skipped - OLD.orders_skipped),
+           line_items_written = line_items_written
+               + (NEW.line_items_written - OLD.line_items_written),
+           line_items_skipped = line_items_skipped
+               + (NEW.line_items_skipped - OLD.line_items_skipped),
+           line_items_deleted = line_items_deleted
+               + (NEW.line_items_deleted - OLD.line_items_deleted),
+           failed_lines = failed_lines + (NEW.failed_lines - OLD.failed_lines),
+           lines_superseded = lines_superseded + (NEW.lines_superseded - OLD.lines_superseded),
+           orders_deleted = orders_deleted + (NEW.orders_deleted - OLD.orders_deleted),
+           object_count = NULLIF(coalesce(object_count, 0)
+               + coalesce(NEW.object_count, 0) - coalesce(OLD.object_count, 0), 0),
+           root_object_count = NULLIF(coalesce(root_object_count, 0)
+               + coalesce(NEW.root_object_count, 0) - coalesce(OLD.root_object_count, 0), 0),
+           result_file_size = NULLIF(coalesce(result_file_size, 0)
+               + coalesce(NEW.result_file_size, 0) - coalesce(OLD.result_file_size, 0), 0),
+           updated_at = now()
+     WHERE id = NEW.parent_job_id;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION public.sync_jobs_clear_result_url() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -518,11 +550,18 @@ CREATE TABLE public.sync_jobs (
     resumed_from_job_id bigint,
     orders_deleted bigint DEFAULT 0 NOT NULL,
     bulk_created_at timestamp with time zone,
+    parent_job_id bigint,
+    range_index integer,
+    range_created_from timestamp with time zone,
+    range_created_before timestamp with time zone,
+    range_count integer,
     ingest_part_lines bigint[],
     ingest_part_bytes bigint[],
     CONSTRAINT sync_jobs_check CHECK (((sync_mode <> 'UPDATE'::text) OR (stale_after_mins IS NOT NULL))),
     CONSTRAINT sync_jobs_days_check CHECK (((days IS NULL) OR (days > 0))),
     CONSTRAINT sync_jobs_job_type_check CHECK ((job_type = 'ORDERS'::text)),
+    CONSTRAINT sync_jobs_range_count_check CHECK (((range_count IS NULL) OR (range_count >= 1))),
+    CONSTRAINT sync_jobs_range_of_child CHECK (((parent_job_id IS NULL) = (range_index IS NULL))),
     CONSTRAINT sync_jobs_stale_after_mins_check CHECK (((stale_after_mins IS NULL) OR (stale_after_mins > 0))),
     CONSTRAINT sync_jobs_status_check CHECK ((status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text]))),
     CONSTRAINT sync_jobs_sync_mode_check CHECK ((sync_mode = ANY (ARRAY['POPULATE'::text, 'UPDATE'::text, 'FULL'::text, 'RECONCILE'::text]))),
@@ -675,11 +714,13 @@ CREATE INDEX sync_jobs_active_next_step ON public.sync_jobs USING btree (next_st
 
 CREATE INDEX sync_jobs_bulk_operation ON public.sync_jobs USING btree (bulk_operation_id) WHERE (bulk_operation_id IS NOT NULL);
 
+CREATE INDEX sync_jobs_children ON public.sync_jobs USING btree (parent_job_id) WHERE (parent_job_id IS NOT NULL);
+
 CREATE INDEX sync_jobs_created_id ON public.sync_jobs USING btree (created_at DESC, id DESC);
 
 CREATE INDEX sync_jobs_finished_checkpoints ON public.sync_jobs USING btree (COALESCE(checkpoint_at, finished_at)) WHERE ((status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (checkpoint_byte > 0));
 
-CREATE UNIQUE INDEX sync_jobs_one_active_per_shop ON public.sync_jobs USING btree (shop_id) WHERE (status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text]));
+CREATE UNIQUE INDEX sync_jobs_one_active_per_shop ON public.sync_jobs USING btree (shop_id) WHERE ((status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text])) AND (parent_job_id IS NULL));
 
 CREATE INDEX sync_jobs_shop_created ON public.sync_jobs USING btree (shop_id, created_at DESC);
 
@@ -691,6 +732,8 @@ CREATE TRIGGER orders_delete_line_items AFTER DELETE ON public.orders REFERENCIN
 
 CREATE TRIGGER orders_truncate_line_items AFTER TRUNCATE ON public.orders FOR EACH STATEMENT EXECUTE FUNCTION public.line_items_follow_truncated_orders();
 
+CREATE CONSTRAINT TRIGGER sync_jobs_children_add_to_parent AFTER UPDATE ON public.sync_jobs DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((new.parent_job_id IS NOT NULL) AND ((old.lines_read IS DISTINCT FROM new.lines_read) OR (old.bytes_read IS DISTINCT FROM new.bytes_read) OR (old.orders_created IS DISTINCT FROM new.orders_created) OR (old.orders_updated IS DISTINCT FROM new.orders_updated) OR (old.orders_unchanged IS DISTINCT FROM new.orders_unchanged) OR (old.orders_skipped IS DISTINCT FROM new.orders_skipped) OR (old.line_items_written IS DISTINCT FROM new.line_items_written) OR (old.line_items_skipped IS DISTINCT FROM new.line_items_skipped) OR (old.line_items_deleted IS DISTINCT FROM new.line_items_deleted) OR (old.failed_lines IS DISTINCT FROM new.failed_lines) OR (old.lines_superseded IS DISTINCT FROM new.lines_superseded) OR (old.orders_deleted IS DISTINCT FROM new.orders_deleted) OR (old.object_count IS DISTINCT FROM new.object_count) OR (old.root_object_count IS DISTINCT FROM new.root_object_count) OR (old.result_file_size IS DISTINCT FROM new.result_file_size)))) EXECUTE FUNCTION public.sync_jobs_add_to_parent();
+
 CREATE TRIGGER sync_jobs_finished_clears_result_url BEFORE INSERT OR UPDATE ON public.sync_jobs FOR EACH ROW WHEN (((new.status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (new.result_url IS NOT NULL))) EXECUTE FUNCTION public.sync_jobs_clear_result_url();
 
 CREATE TRIGGER sync_jobs_finished_drops_reconcile_ids AFTER UPDATE OF status ON public.sync_jobs FOR EACH ROW WHEN (((new.sync_mode = 'RECONCILE'::text) AND (new.status = ANY (ARRAY['COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])) AND (old.status = ANY (ARRAY['QUEUED'::text, 'RUNNING'::text])))) EXECUTE FUNCTION public.sync_jobs_drop_reconcile_ids();
@@ -699,9 +742,9 @@ CREATE TRIGGER sync_jobs_forget_parts BEFORE UPDATE ON public.sync_jobs FOR EACH
 
 CREATE TRIGGER sync_jobs_new_operation_resets_ingest BEFORE UPDATE OF bulk_operation_id ON public.sync_jobs FOR EACH ROW WHEN (((new.bulk_operation_id IS NOT NULL) AND (old.bulk_operation_id IS DISTINCT FROM new.bulk_operation_id) AND (old.lines_read > 0))) EXECUTE FUNCTION public.sync_jobs_reset_ingest();
 
-CREATE TRIGGER sync_jobs_notify_insert AFTER INSERT ON public.sync_jobs FOR EACH ROW EXECUTE FUNCTION public.notify_sync_job_event();
+CREATE TRIGGER sync_jobs_notify_insert AFTER INSERT ON public.sync_jobs FOR EACH ROW WHEN ((new.parent_job_id IS NULL)) EXECUTE FUNCTION public.notify_sync_job_event();
 
-CREATE TRIGGER sync_jobs_notify_update AFTER UPDATE ON public.sync_jobs FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.bulk_status IS DISTINCT FROM new.bulk_status) OR (old.bulk_operation_id IS DISTINCT FROM new.bulk_operation_id) OR (old.object_count IS DISTINCT FROM new.object_count) OR (old.checkpoint_byte IS DISTINCT FROM new.checkpoint_byte) OR (old.error IS DISTINCT FROM new.error))) EXECUTE FUNCTION public.notify_sync_job_event();
+CREATE TRIGGER sync_jobs_notify_update AFTER UPDATE ON public.sync_jobs FOR EACH ROW WHEN (((new.parent_job_id IS NULL) AND ((old.status IS DISTINCT FROM new.status) OR (old.bulk_status IS DISTINCT FROM new.bulk_status) OR (old.bulk_operation_id IS DISTINCT FROM new.bulk_operation_id) OR (old.object_count IS DISTINCT FROM new.object_count) OR (old.checkpoint_byte IS DISTINCT FROM new.checkpoint_byte) OR (old.bytes_read IS DISTINCT FROM new.bytes_read) OR (old.error IS DISTINCT FROM new.error)))) EXECUTE FUNCTION public.notify_sync_job_event();
 
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
@@ -735,6 +778,9 @@ ALTER TABLE ONLY public.sync_job_operations
 
 ALTER TABLE ONLY public.sync_job_operations
     ADD CONSTRAINT sync_job_operations_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.sync_jobs
+    ADD CONSTRAINT sync_jobs_parent_job_id_fkey FOREIGN KEY (parent_job_id) REFERENCES public.sync_jobs(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.sync_jobs
     ADD CONSTRAINT sync_jobs_resumed_from_job_id_fkey FOREIGN KEY (resumed_from_job_id) REFERENCES public.sync_jobs(id) ON DELETE SET NULL;

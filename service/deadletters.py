@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import structlog
 from psycopg_pool import ConnectionPool
 
-from bulk import deadletters, jobs
+from bulk import deadletters, jobs, ranges
 from bulk.deadletters import DeadLetter, RetryResult
 from bulk.errors import InvalidArgument, JobNotFound, JobStillActive
 from bulk.jobs import SyncJob
@@ -94,7 +95,7 @@ class DeadLetterService:
             if visible_job(conn, principal, job_id) is None:
                 raise InvalidArgument("jobId", f"no sync job with id {job_id}")
             try:
-                result = deadletters.retry_dead_letters(conn, job_id, finished_only=True)
+                result = self._retry(conn, job_id)
             except JobNotFound:
                 raise InvalidArgument("jobId", f"no sync job with id {job_id}") from None
             except JobStillActive as exc:
@@ -115,3 +116,25 @@ class DeadLetterService:
             resolved=result.resolved,
         )
         return RetriedDeadLetters(result, job)
+
+    @staticmethod
+    def _retry(conn: psycopg.Connection[Any], job_id: int) -> RetryResult:
+        """The job's retry; a job split into ranges retries each range's (its children hold
+        the lines, and their counts add up on it), once it has finished."""
+        children = ranges.children(conn, job_id)
+        if not children:
+            return deadletters.retry_dead_letters(conn, job_id, finished_only=True)
+        parent = jobs.get_job(conn, job_id)
+        if parent is not None and parent.status.is_active:
+            raise JobStillActive(
+                f"job {job_id} is {parent.status.value}", status=parent.status.value
+            )
+        total = RetryResult(retried=0, resolved=0, still_failing=0)
+        for child in children:
+            done = deadletters.retry_dead_letters(conn, child.id, finished_only=True)
+            total = RetryResult(
+                retried=total.retried + done.retried,
+                resolved=total.resolved + done.resolved,
+                still_failing=total.still_failing + done.still_failing,
+            )
+        return total

@@ -8,6 +8,7 @@ import click
 
 from simulator.config import (
     DEFAULT_ACCESS_TOKEN,
+    DEFAULT_OBJECTS_PER_SECOND,
     DEFAULT_SCOPES,
     DEFAULT_SHOP_DOMAIN,
     DEFAULT_WEBHOOK_SECRET,
@@ -41,6 +42,14 @@ from simulator.server import serve
     show_default=True,
     type=float,
     help="Minimum time an operation spends RUNNING (0 = as fast as possible).",
+)
+@click.option(
+    "--objects-per-second",
+    default=DEFAULT_OBJECTS_PER_SECOND,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Export rate of one operation: it runs objects / this long, at least --run-seconds "
+    "(0 = no rate).",
 )
 @click.option(
     "--created-seconds",
@@ -97,6 +106,7 @@ def simulator_command(
     scopes: str,
     plan: str,
     run_seconds: float,
+    objects_per_second: float,
     created_seconds: float,
     layout: str,
     webhook_secret: str,
@@ -125,6 +135,7 @@ def simulator_command(
     config = SimulatorConfig(
         shops=[shop],
         run_seconds=run_seconds,
+        objects_per_second=objects_per_second,
         created_seconds=created_seconds,
         layout=layout,  # type: ignore[arg-type]
         webhook_secret=webhook_secret,

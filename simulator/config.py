@@ -77,6 +77,9 @@ class ShopConfig:
         }
 
 
+DEFAULT_OBJECTS_PER_SECOND = 20_000.0
+
+
 @dataclass
 class SimulatorConfig:
     """Everything the simulator service can be told; every [U] fact of the reference is a knob."""
@@ -99,8 +102,13 @@ class SimulatorConfig:
     current_bulk_operation_until: str | None = None  # [U] last version exposing it (None: all)
     concurrency_legacy: int = 1
     concurrency: int = 5
-    # Operation timing.
+    # Operation timing: an operation stays RUNNING for max(run_seconds, objects it exports /
+    # objects_per_second) (0: no rate, only run_seconds). Shopify publishes no rate; 20,000
+    # objects/s per operation keeps small shops instant and makes a big export take its time
+    # (a 600,000-order shop, ~2.4 M objects, runs 2 minutes), so concurrent operations pay off
+    # as they do on Shopify, where each operation of a shop runs on its own.
     run_seconds: float = 0.0
+    objects_per_second: float = DEFAULT_OBJECTS_PER_SECOND
     created_seconds: float = 0.0
     layout: Layout = "auto"  # auto: grouped when groupObjects is true, else `ungrouped_layout`
     # Without groupObjects, children come later in the file, not next to their parent.

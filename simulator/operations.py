@@ -282,7 +282,9 @@ class OperationRegistry:
         objects = int(getattr(result, "object_count", counts["objects"]))
         roots = int(getattr(result, "root_object_count", 0))
         size = int(getattr(result, "file_size", 0))
-        remaining = self._config.run_seconds - (time.monotonic() - started)
+        rate = self._config.objects_per_second
+        run_s = max(self._config.run_seconds, objects / rate if rate > 0 else 0.0)
+        remaining = run_s - (time.monotonic() - started)
         with self._lock:
             op.object_count, op.root_object_count = objects, roots
             if remaining > 0:

@@ -31,6 +31,8 @@ def register_actors(
 
     def run_sync_job(job_id: int) -> None:
         step = runner.advance(job_id)
+        for other in step.wake:  # a split job's new children, or a finished child's parent
+            queue.enqueue(other)
         if not step.done:
             queue.enqueue(job_id, delay_s=step.delay_s)
 

@@ -240,6 +240,28 @@ class ShopifyClient:
             fail_shape("shop without name or myshopifyDomain")
         return ShopInfo(name=name, myshopify_domain=domain)
 
+    def earliest_order_created_at(self, search: str | None = None) -> datetime | None:
+        """``createdAt`` of the shop's oldest order matching ``search`` (all orders without it),
+        or None when there is none."""
+        data = self._post(documents.EARLIEST_ORDER, {"query": search})
+        orders = data.get("orders")
+        edges = orders.get("edges") if isinstance(orders, dict) else None
+        if not isinstance(edges, list):
+            fail_shape("orders without edges")
+        if not edges:
+            return None
+        node = edges[0].get("node") if isinstance(edges[0], dict) else None
+        created = node.get("createdAt") if isinstance(node, dict) else None
+        if not isinstance(created, str):
+            fail_shape("an order without createdAt")
+        try:
+            moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        except ValueError:
+            fail_shape(f"an order's createdAt is not a date: {created[:40]!r}")
+        if moment.tzinfo is None:
+            fail_shape("an order's createdAt has no time zone")
+        return moment
+
     def order_selection_problem(self, selection: str) -> str | None:
         """Shopify's own messages refusing ``selection`` on an order (see
         ``documents.order_selection_probe``), or None when the query runs."""

@@ -9,6 +9,14 @@ OPERATION_FIELDS = """
 
 SHOP = "query ShopInfo { shop { name myshopifyDomain } }"
 
+# The shop's oldest order (a regular query, 2-3 cost points): where a split job's ranges start.
+# ``query`` narrows it to a job's own filter (a POPULATE's window).
+EARLIEST_ORDER = """
+query EarliestOrder($query: String) {
+  orders(first: 1, sortKey: CREATED_AT, query: $query) { edges { node { createdAt } } }
+}
+"""
+
 # groupObjects exists from 2025-07 on: pinned explicitly there, omitted before.
 RUN_BULK_QUERY = f"""
 mutation RunBulkQuery($query: String!, $groupObjects: Boolean!) {{

@@ -56,6 +56,7 @@ WITH new AS (
     SELECT j.*
       FROM sync_jobs AS j, new
      WHERE j.shop_id = new.shop_id AND j.id <> new.id
+       AND j.parent_job_id IS NULL  -- a range child's file is its parent's, never resumed alone
      ORDER BY j.created_at DESC, j.id DESC
      LIMIT 1
 ), consumed AS (

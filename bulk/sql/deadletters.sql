@@ -2,13 +2,15 @@
 
 -- name: list_dead_letters
 -- The line is cut to its first line_max_chars characters here, so a huge one never leaves the
--- database whole; char_length gives its full length.
+-- database whole; char_length gives its full length. A job split into ranges lists its
+-- children's, range after range (each file's line numbers are its own).
 SELECT id, line_number, byte_offset, reason, left(line, %(line_max_chars)s), created_at,
        retried_at, resolved_at, resolution, char_length(line)
 FROM dead_letters
-WHERE job_id = %(job_id)s
+WHERE job_id IN (SELECT %(job_id)s::bigint
+                 UNION ALL SELECT id FROM sync_jobs WHERE parent_job_id = %(job_id)s::bigint)
   AND (NOT %(only_open)s::boolean OR resolved_at IS NULL)
-ORDER BY line_number NULLS LAST, id
+ORDER BY job_id, line_number NULLS LAST, id
 LIMIT %(limit)s
 
 -- name: list_dead_letters_of_jobs
@@ -20,9 +22,10 @@ CROSS JOIN LATERAL (
     SELECT id, line_number, byte_offset, reason, left(line, %(line_max_chars)s), created_at,
            retried_at, resolved_at, resolution, char_length(line)
     FROM dead_letters
-    WHERE job_id = j.job_id
+    WHERE job_id IN (SELECT j.job_id
+                     UNION ALL SELECT id FROM sync_jobs WHERE parent_job_id = j.job_id)
       AND (NOT %(only_open)s::boolean OR resolved_at IS NULL)
-    ORDER BY line_number NULLS LAST, id
+    ORDER BY job_id, line_number NULLS LAST, id
     LIMIT %(limit)s
 ) AS d
 WHERE %(tenant_id)s::bigint IS NULL

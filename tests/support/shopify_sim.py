@@ -102,6 +102,10 @@ _FAST: dict[str, Any] = {
     "batch_bytes": 16 * 1024,
     "ingest_slice_s": 60.0,
     "max_request_retries": 2,
+    # One operation per job: these helpers advance the one job they are given; the tests of
+    # concurrent operations (tests/bulk/test_concurrent_operations.py) ask for more and drive
+    # the children with tests/support/job_family.py.
+    "bulk_operations_per_job": 1,
 }
 
 

@@ -58,6 +58,9 @@ class Stack:
             "QUEUE_NAME": f"{queue_prefix}-{uuid.uuid4().hex[:8]}",
             # Tests run side by side: no fixed metrics port unless a test asks for one.
             "METRICS_PORT": "0",
+            # One operation per job, as these tests follow it (its id, its objects); a test of
+            # concurrent operations passes its own value.
+            "BULK_OPERATIONS_PER_JOB": "1",
             **env,
         }
         self.env = full_env
