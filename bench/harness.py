@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from cli.demo import TERMINAL
 from schema.database import recreate_database
 from schema.migrate import migrate_url
 from tests.support.stack import Stack
@@ -22,7 +23,6 @@ from .config import BenchConfig
 
 DOMAIN = "bench.myshopify.com"
 TOKEN = "shpat_bench_token_0000000000000000"
-TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 JOB_TIMEOUT_S = 4 * 3600.0
 
 
@@ -176,7 +176,7 @@ def wait_jobs(section: Section, job_ids: Sequence[int], timeout_s: float = JOB_T
         section.stack.group.check_alive()
         (open_jobs,) = section.conn.execute(
             "SELECT count(*) FROM sync_jobs WHERE id = ANY(%s) AND status <> ALL(%s)",
-            (list(job_ids), list(TERMINAL)),
+            (list(job_ids), sorted(TERMINAL)),
         ).fetchone() or (0,)
         if open_jobs == 0:
             return
