@@ -14,8 +14,8 @@ from .types import SyncMode
 if TYPE_CHECKING:
     from graphql import SelectionSetNode
 
-# graphql-core (~5 MB resident) is parsed with only when added fields are: a worker whose
-# deployment and shops add none never loads it.
+# graphql-core (~5 MB resident, with gql's client) loads with the first query built, i.e. at a
+# worker's first job: importing this module does not parse anything.
 
 # A selection: each field (``alias: name(arguments)`` as written) or inline fragment (``... on
 # Type``) to its own sub-selection (empty for a leaf). Equal keys merge, as GraphQL merges them.
