@@ -32,6 +32,7 @@ class BenchConfig:
     shop_orders: int
     many_workers: int
     many_threads: int
+    many_operations: int  # many_shops: BULK_OPERATIONS_PER_JOB of its workers
     sections: tuple[str, ...]
     database_url: str
     redis_url: str
@@ -77,6 +78,7 @@ def load(env: Mapping[str, str] = os.environ) -> BenchConfig:
         shop_orders=orders("BENCH_SHOP_ORDERS", 20_000),
         many_workers=_int(env, "BENCH_MANY_WORKERS", 2, low=1, high=8),
         many_threads=_int(env, "BENCH_MANY_THREADS", 4, low=1, high=32),
+        many_operations=_int(env, "BENCH_MANY_OPERATIONS", 5, low=1, high=5),
         sections=_sections(env),
         database_url=env.get(
             "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/shopsync_bench"

@@ -88,7 +88,7 @@ def _many_shops(r: dict[str, Any]) -> list[Row]:
             f"slowest {r['slowest_to_median']}x the median",
             f"target <= 2; median {r['median_wall_s']} s, slowest {r['slowest_wall_s']} s; "
             f"{'all exact' if r['all_exact'] else 'NOT ALL EXACT'}; "
-            f"{r['throttled']} throttled responses",
+            f"{r['throttled']} throttled responses; {r['operations']} operations",
         )
     ]
 
