@@ -75,7 +75,13 @@ def _operations(r: dict[str, Any]) -> list[Row]:
             f"POPULATE of {r['orders']:,}, 1 vs 5 operations",
             f"{r['wall_ratio_5_to_1']}x the wall time",
             f"target <= 0.3; {one['job_wall_s']} s vs {five['job_wall_s']} s "
-            f"({five['operations']} operations; {r['objects_per_second']:g} objects/s each)",
+            f"({five['operations']} operations; {r['objects_per_second']:g} objects/s each)"
+            + (
+                "; RENDER-BOUND: the simulator rendered slower than the modelled rate, lower "
+                "BENCH_OBJECTS_PER_SECOND"
+                if r["render_bound"]
+                else ""
+            ),
         )
     ]
 
