@@ -73,8 +73,9 @@ simulator: install
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
 
-# Throughput and memory against the raw-COPY ceiling (the real stack, a scratch database
-# shopsync_bench): prints a table, writes artifacts/bench.json. BENCH_ORDERS (60000) and
-# BENCH_JOBS (20) scale it down. Not part of `make test`.
+# Throughput and memory against the raw-COPY ceiling, a small UPDATE in a big table, 1 vs 5
+# operations, many shops at once (the real stack, a scratch database shopsync_bench): prints a
+# table, writes artifacts/bench.json. BENCH_SCALE=0.1 scales every size down; BENCH_ONLY and
+# BENCH_SKIP pick sections (README, "Benchmarks"). Not part of `make test`.
 bench: install services
 	$(BIN)/python -m bench

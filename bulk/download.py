@@ -6,9 +6,8 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
-
-import httpx
 
 from .errors import (
     DestinationRefusedError,
@@ -17,7 +16,12 @@ from .errors import (
     ResultUrlExpiredError,
     ResultUrlRefusedError,
 )
-from .net import STRICT, NetPolicy, guarded_client
+from .net import STRICT, NetPolicy
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx loads with the first download (see bulk.net), not when a worker starts.
 
 # Offsets count bytes of the file itself (what the checkpoint stores): a resumed request asks
 # for ``identity`` encoding so Range addresses those bytes; a fresh one lets httpx decode gzip.
@@ -53,6 +57,8 @@ def _range_start(content_range: str | None) -> int | None:
 
 
 def _chunks(response: httpx.Response, *, skip: int, expected: int | None) -> Iterator[bytes]:
+    import httpx
+
     delivered = 0
     try:
         # As the bytes arrive (no re-chunking): a break-off loses nothing already received.
@@ -98,6 +104,10 @@ def open_result(
     in is used as it is (``policy`` is then the client's business). Leaving the ``with`` block
     early closes the connection.
     """
+    import httpx
+
+    from .net import guarded_client
+
     if offset < 0:
         raise ValueError("offset must be >= 0")
     if client is None:

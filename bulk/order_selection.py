@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from graphql import GraphQLError
-
 from .errors import InvalidOrderFields
 from .orders_query import Tree, merge, order_tree, selection_tree
 
@@ -47,6 +45,8 @@ def parse_added(text: str | None) -> Tree:
         )
     if _nesting(text) > MAX_NESTING:
         raise InvalidOrderFields(f"the added fields nest deeper than {MAX_NESTING} levels")
+    from graphql import GraphQLError  # loaded only when there are added fields to parse
+
     try:
         tree = selection_tree(text)
     except GraphQLError as exc:
@@ -73,6 +73,8 @@ def check_bulk_limits(extra: Tree) -> None:
     """Raise InvalidOrderFields when the orders query with ``extra`` breaks a bulk query rule
     that can be told without Shopify's schema (connections, their depth, edges > node), or
     shopsync's own: an added connection selects its nodes' ``id``."""
+    if not extra:
+        return  # shopsync's own selection keeps the rules (and parsing it needs graphql-core)
     count, deepest = _connections({"orders": {"edges": {"node": order_tree(extra)}}}, 0)
     if count > MAX_CONNECTIONS:
         raise InvalidOrderFields(TOO_MANY_CONNECTIONS)

@@ -3,15 +3,20 @@ of ``order_fields`` (plus any added selection, see ``selection_tree``) rendered 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeAlias
-
-from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, parse, print_ast
+from typing import TYPE_CHECKING, TypeAlias
 
 from .errors import ConfigurationError
 from .order_fields import LINE_ITEM_FIELDS, LINE_ITEM_KEPT, ORDER_FIELDS, ORDER_KEPT, Field
 from .types import SyncMode
+
+if TYPE_CHECKING:
+    from graphql import SelectionSetNode
+
+# graphql-core (~5 MB resident, with gql's client) loads with the first query built, i.e. at a
+# worker's first job: importing this module does not parse anything.
 
 # A selection: each field (``alias: name(arguments)`` as written) or inline fragment (``... on
 # Type``) to its own sub-selection (empty for a leaf). Equal keys merge, as GraphQL merges them.
@@ -21,6 +26,8 @@ Tree: TypeAlias = dict[str, "Tree"]
 def selection_tree(text: str) -> Tree:
     """The tree of a GraphQL selection text (``a { b } c``); raises ``graphql.GraphQLError`` if
     it does not parse and ``ValueError`` for what cannot be merged (named fragments, directives)."""
+    from graphql import parse
+
     document = parse("{ " + text + " }", no_location=True)
     operation = document.definitions[0]
     if len(document.definitions) != 1 or not hasattr(operation, "selection_set"):
@@ -29,6 +36,8 @@ def selection_tree(text: str) -> Tree:
 
 
 def _tree_of(selection: SelectionSetNode) -> Tree:
+    from graphql import FieldNode, InlineFragmentNode, print_ast
+
     tree: Tree = {}
     for node in selection.selections:
         if node.directives:
@@ -80,7 +89,10 @@ def order_tree(extra: Tree | None = None) -> Tree:
     return merge(tree, extra or {})
 
 
-ORDER_SELECTION = render(order_tree())
+@functools.cache
+def default_selection() -> str:
+    """The order node's selection without added fields (rendered once, at the first query)."""
+    return render(order_tree())
 
 
 def search_instant(moment: datetime) -> str:
@@ -155,7 +167,7 @@ def build_orders_query(
   orders({orders_arguments(mode, filter_since, created)}) {{
     edges {{
       node {{
-        {ORDER_SELECTION if extra is None else render(order_tree(extra))}
+        {default_selection() if extra is None else render(order_tree(extra))}
       }}
     }}
   }}

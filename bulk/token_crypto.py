@@ -4,12 +4,20 @@ every listed key decrypts, so keys rotate without downtime."""
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import threading
+from typing import TYPE_CHECKING
 
 import structlog
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from .errors import TokenKeyError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
+
+# cryptography (~7 MB resident) loads at the first encryption or decryption, not at start: a
+# worker idle between jobs, and every process that never touches a token, goes without it.
 
 log = structlog.get_logger(__name__)
 
@@ -26,26 +34,36 @@ class TokenCipher:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise TokenKeyError("SHOP_TOKEN_KEYS holds no key")
-        fernets = []
         for position, key in enumerate(keys, start=1):
-            try:
-                fernets.append(Fernet(key.encode()))
-            except ValueError:
+            if not _is_fernet_key(key):
                 # Position only: the message must not quote the key.
                 raise TokenKeyError(
                     f"SHOP_TOKEN_KEYS: key {position} is not a Fernet key (32 url-safe base64 "
                     "bytes; make one with `shopsync keys generate`)"
-                ) from None
-        self._multi = MultiFernet(fernets)
+                )
+        self._keys = list(keys)
+        self._lock = threading.Lock()
+        self._loaded: MultiFernet | None = None
 
     def __repr__(self) -> str:
         return "TokenCipher(<keys hidden>)"
+
+    @property
+    def _multi(self) -> MultiFernet:
+        with self._lock:
+            if self._loaded is None:
+                from cryptography.fernet import Fernet, MultiFernet
+
+                self._loaded = MultiFernet([Fernet(key.encode()) for key in self._keys])
+            return self._loaded
 
     def encrypt(self, token: str) -> bytes:
         return self._multi.encrypt(token.encode())
 
     def decrypt(self, ciphertext: bytes, *, shop_id: int | None = None) -> str:
         """The token; TokenKeyError when no configured key encrypted it."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._multi.decrypt(bytes(ciphertext)).decode()
         except InvalidToken:
@@ -56,6 +74,8 @@ class TokenCipher:
 
     def rotate(self, ciphertext: bytes, *, shop_id: int | None = None) -> bytes:
         """Re-encrypt with the first key; TokenKeyError when no configured key decrypts it."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._multi.rotate(bytes(ciphertext))
         except InvalidToken:
@@ -65,7 +85,17 @@ class TokenCipher:
             ) from None
 
 
+def _is_fernet_key(key: str) -> bool:
+    """Fernet's own check of a key (32 url-safe base64 bytes), without loading cryptography."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
 def generate_key() -> str:
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()
 
 

@@ -7,17 +7,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import structlog
-from gql import Client, GraphQLRequest
-from gql.transport.exceptions import (
-    TransportConnectionFailed,
-    TransportError,
-    TransportQueryError,
-)
-from gql.transport.httpx import HTTPXTransport
 
 from bulk.errors import (
     AdminApiRefusedError,
@@ -30,7 +22,7 @@ from bulk.errors import (
     UnknownInputFieldError,
 )
 
-from ..net import STRICT, GuardedTransport, NetPolicy
+from ..net import STRICT, NetPolicy
 from ..observer import NULL_OBSERVER, EngineObserver
 from ..retry import SHOPIFY_REQUEST, Backoff
 from . import documents, subscriptions
@@ -47,6 +39,12 @@ from .responses import (
 # timeouts and connection failures for reads and cancels; a server-given wait is honoured.
 # ``bulkOperationRunQuery`` is retried only when Shopify provably did not execute it (THROTTLED /
 # 429): after a transport error the caller must reconcile first.
+
+if TYPE_CHECKING:
+    import httpx
+
+# gql, graphql-core and httpx (~9 MB resident together) load with the first client, i.e. at a
+# worker's first job, not when the worker starts.
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +106,12 @@ class ShopifyClient:
         self._max_retries = max_retries
         self._backoff = backoff
         self._probe = _ResponseProbe()
+        import httpx
+        from gql import Client
+        from gql.transport.httpx import HTTPXTransport
+
+        from ..net import GuardedTransport
+
         transport = HTTPXTransport(
             url=endpoint.url,
             headers={"X-Shopify-Access-Token": endpoint.access_token},
@@ -144,6 +148,14 @@ class ShopifyClient:
 
     def _post_once(self, document: str, variables: dict[str, Any] | None) -> dict[str, Any]:
         """One HTTP request; returns ``data`` or raises a bulk.errors exception."""
+        import httpx
+        from gql import GraphQLRequest
+        from gql.transport.exceptions import (
+            TransportConnectionFailed,
+            TransportError,
+            TransportQueryError,
+        )
+
         request = GraphQLRequest(document, variable_values=variables)
         self._probe.reset()
         errors: Any = None

@@ -28,8 +28,11 @@ class Stack:
     """One simulated shop and the processes that sync it; ports are picked on creation, so the
     environment given to :meth:`run` can already name the API's URL."""
 
-    def __init__(self, *, domain: str, token: str, orders: int, logs: Path) -> None:
+    def __init__(
+        self, *, domain: str, token: str, orders: int, logs: Path, worker_threads: int = 2
+    ) -> None:
         self.domain, self.token, self.orders, self.logs = domain, token, orders, logs
+        self.worker_threads = worker_threads
         self.sim_port, self.api_port = free_port(), free_port()
         self.sim_url = f"http://127.0.0.1:{self.sim_port}"
         self.api_url = f"http://127.0.0.1:{self.api_port}"
@@ -95,7 +98,10 @@ class Stack:
         self._workers += 1
         name = "worker" if self._workers == 1 else f"worker{self._workers}"
         process = ManagedProcess(
-            name, ["worker", "--threads", "2"], env=self.env, log_dir=self.logs
+            name,
+            ["worker", "--threads", str(self.worker_threads)],
+            env=self.env,
+            log_dir=self.logs,
         )
         return group.start(process)
 

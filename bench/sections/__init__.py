@@ -1,0 +1,1 @@
+"""One module per bench section; each runs on its own stack and database and returns its figures."""
