@@ -225,8 +225,13 @@ def test_invalid_bulk_query_is_permanent_with_shopifys_message(server: Simulator
     assert "at least one connection" in str(info.value)
 
 
-def test_operation_in_progress_names_the_running_operation(server: SimulatorServer) -> None:
-    with _client(server, "2025-10") as client:
+def test_operation_in_progress_names_the_running_operation() -> None:
+    # An operation that runs a minute: still running at the second submit however slow the
+    # machine (the module's 0.3 s operations may have finished by then).
+    with (
+        SimulatorServer(sim_config(30, run_seconds=60)) as slow,
+        _client(slow, "2025-10") as client,
+    ):
         first = client.run_bulk_query(QUERY, group_objects=False)
         with pytest.raises(OperationInProgressError) as info:
             client.run_bulk_query(QUERY, group_objects=False)
