@@ -43,6 +43,20 @@ def operations_for(job: SyncJob, *, configured: int, concurrent_allowed: bool) -
     return max(1, min(configured, MAX_CONCURRENT))
 
 
+def window_search(job: SyncJob) -> str | None:
+    """The search filter of the job's own export before any range (a POPULATE's window; None:
+    every order), for the questions asked while planning: how many orders, and the oldest."""
+    if job.sync_mode is SyncMode.POPULATE and job.filter_since is not None:
+        return f"created_at:>='{search_instant(job.filter_since)}'"
+    return None
+
+
+def operations_by_size(orders: int, *, min_per_operation: int, most: int) -> int:
+    """Operations for a window of ``orders`` (or at least that many): one per
+    ``min_per_operation`` orders, at least 1 and at most ``most``."""
+    return max(1, min(orders // min_per_operation, most))
+
+
 def _whole_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 

@@ -45,7 +45,7 @@ from .lease import (
 from .net import NetPolicy
 from .observer import NULL_OBSERVER, EngineObserver
 from .order_selection import check_bulk_limits, combined, parse_added
-from .orders_query import CreatedRange, build_orders_query, search_instant
+from .orders_query import CreatedRange, build_orders_query
 from .polling import poll_delay_s
 from .retry import CRASHED_STEP, TRANSIENT_STEP
 from .settings import EngineSettings
@@ -306,10 +306,10 @@ class JobRunner:
             concurrent_allowed=client.endpoint.at_least(ranges.CONCURRENT_SINCE),
         )
         planned = [CreatedRange()]
+        window = ranges.window_search(row)
         if count > 1:
-            window = None
-            if row.sync_mode is SyncMode.POPULATE and row.filter_since is not None:
-                window = f"created_at:>='{search_instant(row.filter_since)}'"
+            count = self._operations_by_size(job, client, window, count)
+        if count > 1:
             earliest = client.earliest_order_created_at(window)
             until = row.started_at or datetime.now(UTC)
             planned = ranges.plan_ranges(earliest, until, count)
@@ -319,6 +319,27 @@ class JobRunner:
             return None
         log.info("job.split", job_id=row.id, ranges=len(children))
         return Step(done=False, delay_s=self._settings.poll_initial_delay_s, wake=tuple(children))
+
+    def _operations_by_size(
+        self, job: LeasedJob, client: ShopifyClient, window: str | None, most: int
+    ) -> int:
+        """Operations the job's window is large enough for (ordersCount, counted no further
+        than it matters); 1 when Shopify cannot count it (after the client's own retries)."""
+        minimum = self._settings.bulk_min_orders_per_operation
+        try:
+            counted = client.orders_count(window, limit=most * minimum)
+        except ShopifyError as exc:
+            log.warning("job.orders_count_unavailable", job_id=job.job.id, error=str(exc))
+            return 1
+        count = ranges.operations_by_size(counted.count, min_per_operation=minimum, most=most)
+        log.info(
+            "job.orders_counted",
+            job_id=job.job.id,
+            orders=counted.count,
+            exact=counted.exact,
+            operations=count,
+        )
+        return count
 
     def _supervise(self, job: LeasedJob, client: ShopifyClient) -> Step:
         """A split job: COMPLETED once every range is; FAILED, naming the range, as soon as one

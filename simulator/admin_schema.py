@@ -90,6 +90,8 @@ def build_sdl(config: SimulatorConfig, version: str) -> str:
         "order(id: ID!): Order",
         "orders(first: Int, last: Int, after: String, before: String, reverse: Boolean = false, "
         "sortKey: OrderSortKeys = PROCESSED_AT, query: String): OrderConnection!",
+        # From 2024-07; counts past `limit` answer it with AT_LEAST, `limit: null` counts all.
+        "ordersCount(query: String, limit: Int = 10000): Count",
     ]
     if until is None or version <= until:
         query_fields.append("currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation")

@@ -211,7 +211,8 @@ class GraphQLEndpoint:
         except GraphQLError as exc:
             record.kind = "invalid"
             return {"errors": [_format_error(exc)]}, record
-        record.kind = _kind(_top_fields(document, op_name))
+        record.fields = _top_fields(document, op_name)
+        record.kind = _kind(record.fields)
         errors = validate(schema, document)
         if errors:
             return {"errors": [_format_error(e) for e in errors]}, record

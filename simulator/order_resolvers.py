@@ -127,6 +127,28 @@ def resolve_orders(_root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> di
     return paginate((as_order(o) for o in orders), args)
 
 
+def resolve_orders_count(
+    _root: Any, info: GraphQLResolveInfo[Any], limit: int | None = None, **args: Any
+) -> dict[str, Any]:
+    """``ordersCount(query, limit)``: the orders ``orders(query:)`` would list, at most ``limit``
+    (null: no limit); AT_LEAST when more match than the limit."""
+    ctx = info.context
+    if limit is not None and limit < 0:
+        raise bad_request("limit must be at least 0")
+    search = None
+    text = args.get("query")
+    if text:
+        try:
+            search = parse_search(text, now=ctx.sim.config.now())
+        except SearchSyntaxError as exc:
+            raise bad_request(f"Invalid search query: {exc}") from exc
+        ctx.note_search(list(info.path.as_list()), text, search.warnings)
+    count, capped = ctx.shop.store.count_orders(
+        search, limit=limit, read_all_orders=ctx.shop.config.read_all_orders
+    )
+    return {"count": count, "precision": "AT_LEAST" if capped else "EXACT"}
+
+
 def resolve_order(_root: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str, Any] | None:
     """``order(id:)``."""
     ctx = info.context

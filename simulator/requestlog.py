@@ -11,7 +11,8 @@ from typing import Any
 
 @dataclass
 class RequestRecord:
-    """One served request: who, what kind (run/poll/cancel/query/...), cost and outcome."""
+    """One served request: who, what kind (run/poll/cancel/query/...) and which top-level
+    fields it asked for, cost and outcome."""
 
     shop: str | None
     kind: str
@@ -23,6 +24,7 @@ class RequestRecord:
     bulk_operation_id: str | None = None
     fault: str | None = None
     path: str = ""
+    fields: list[str] = field(default_factory=list)
     at: str = ""
     seq: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -43,6 +45,7 @@ class RequestRecord:
             "bulkOperationId": raw["bulk_operation_id"],
             "fault": raw["fault"],
             "path": raw["path"],
+            "fields": raw["fields"],
             **raw["extra"],
         }
 

@@ -299,6 +299,7 @@ def attach_resolvers(schema: GraphQLSchema) -> GraphQLSchema:
         "nodes": resolve_nodes,
         "order": orders.resolve_order,
         "orders": orders.resolve_orders,
+        "ordersCount": orders.resolve_orders_count,
         "currentBulkOperation": resolve_current,
         "bulkOperation": resolve_bulk_operation,
         "bulkOperations": resolve_bulk_operations,

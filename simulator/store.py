@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import itertools
 import random
 import threading
 import time
@@ -111,6 +112,37 @@ class OrderStore:
         return self._iter_generator_order(
             search, overrides, deleted, min_created, reverse, key_name
         )
+
+    def count_orders(
+        self,
+        search: SearchQuery | None = None,
+        *,
+        limit: int | None = None,
+        read_all_orders: bool = True,
+        now: datetime | None = None,
+    ) -> tuple[int, bool]:
+        """How many orders ``iter_orders`` would yield, counting no further than ``limit`` (None:
+        all): ``(count, capped)``, capped when more than ``limit`` match."""
+        with self._lock:
+            overrides = dict(self._overrides)
+            deleted = frozenset(self._deleted)
+        moment = _to_utc(now) if now is not None else _to_utc(self.clock())
+        min_created = None if read_all_orders else int(moment.timestamp()) - WINDOW_SECONDS
+        full_check = search is not None and not search.uses_only(_CHEAP_FIELDS)
+        count = 0
+        generated = (
+            index
+            for index, _updated in self._generated_matches(
+                search, overrides, deleted, min_created, False
+            )
+            if not full_check or search is None or search.matches(self.generator.order(index))
+        )
+        edited = (index for index, _order in self._override_matches(search, overrides, min_created))
+        for _index in itertools.chain(generated, edited):
+            count += 1
+            if limit is not None and count > limit:
+                return limit, True
+        return count, False
 
     # ------------------------------------------------------------------ mutations
 

@@ -28,6 +28,7 @@ def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
         "POLL_MAX_DELAY_S": "0.5",
         "BATCH_BYTES": "65536",
         "BULK_OPERATIONS_PER_JOB": "5",
+        "BULK_MIN_ORDERS_PER_OPERATION": "1",  # a small shop, split all the same
     }
     with stack.run(
         database_url=database_url,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from .client import ShopifyClient, ShopInfo
+from .client import OrdersCount, ShopifyClient, ShopInfo
 from .endpoint import ShopifyEndpoint
 from .operation import BulkOperation, BulkOperationStatus
 
 __all__ = [
     "BulkOperation",
     "BulkOperationStatus",
+    "OrdersCount",
     "ShopInfo",
     "ShopifyClient",
     "ShopifyEndpoint",

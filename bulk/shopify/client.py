@@ -59,6 +59,15 @@ class ShopInfo:
     myshopify_domain: str
 
 
+@dataclass(frozen=True)
+class OrdersCount:
+    """``ordersCount``'s answer: ``count`` orders, exactly or (``exact`` False: the limit was
+    reached) at least."""
+
+    count: int
+    exact: bool
+
+
 class _ResponseProbe:
     """Keeps the status and headers of the last HTTP answer: gql's result does not carry them."""
 
@@ -273,6 +282,20 @@ class ShopifyClient:
         if moment.tzinfo is None:
             fail_shape("an order's createdAt has no time zone")
         return moment
+
+    def orders_count(self, search: str | None, *, limit: int) -> OrdersCount:
+        """How many orders match ``search`` (all orders without it), counted up to ``limit``."""
+        data = self._post(documents.ORDERS_COUNT, {"query": search, "limit": limit})
+        counted = data.get("ordersCount")
+        if not isinstance(counted, dict):
+            fail_shape("ordersCount is missing")
+        count, precision = counted.get("count"), counted.get("precision")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            fail_shape("ordersCount without a count")
+        if not isinstance(precision, str):
+            fail_shape("ordersCount without a precision")
+        # Anything but EXACT (AT_LEAST, or a precision added later) is taken as a lower bound.
+        return OrdersCount(count=count, exact=precision == "EXACT")
 
     def order_selection_problem(self, selection: str) -> str | None:
         """Shopify's own messages refusing ``selection`` on an order (see

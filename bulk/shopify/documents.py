@@ -17,6 +17,15 @@ query EarliestOrder($query: String) {
 }
 """
 
+# How many orders match ``query`` (a job's own filter), counted no further than ``limit``
+# (ordersCount from 2024-07; its ``limit`` defaults to 10,000 and null means none): a count
+# capped by the limit comes back with precision AT_LEAST. Costs like any regular query.
+ORDERS_COUNT = """
+query OrdersCount($query: String, $limit: Int) {
+  ordersCount(query: $query, limit: $limit) { count precision }
+}
+"""
+
 # groupObjects exists from 2025-07 on: pinned explicitly there, omitted before.
 RUN_BULK_QUERY = f"""
 mutation RunBulkQuery($query: String!, $groupObjects: Boolean!) {{

@@ -57,13 +57,13 @@ STAT_NAMES = (
 
 @contextmanager
 def _runner(database_url: str, **settings: Any) -> Iterator[JobRunner]:
-    # A connection per concurrent step: the parent and five children.
+    # A connection per concurrent step: the parent and five children. Every order counts as
+    # enough for an operation: these shops are small, and these tests are about splitting.
+    split = {"bulk_operations_per_job": 5, "bulk_min_orders_per_operation": 1}
     with ConnectionPool(
         database_url, min_size=1, max_size=8, open=True, kwargs={"autocommit": True}
     ) as pool:
-        yield make_runner(
-            pool, fast_settings(database_url, **({"bulk_operations_per_job": 5} | settings))
-        )
+        yield make_runner(pool, fast_settings(database_url, **(split | settings)))
 
 
 def _children(conn: psycopg.Connection[Any], job_id: int) -> list[SyncJob]:

@@ -67,3 +67,10 @@ def test_an_entry_point_hands_the_engine_its_environment_values(
     assert (engine.max_deliveries, engine.poll_initial_delay_s) == (9, 0.5)
     assert set(type(engine).model_fields) <= set(CommonSettings.model_fields)
     assert not isinstance(CommonSettings(), EngineSettings)  # never passed as the engine's
+
+
+def test_min_orders_per_operation_is_bounded() -> None:
+    assert EngineSettings().bulk_min_orders_per_operation == 25_000
+    for refused in (0, 100_000_001):  # the limit asked (5 x this) must fit a GraphQL Int
+        with pytest.raises(pydantic.ValidationError, match="bulk_min_orders_per_operation"):
+            EngineSettings(bulk_min_orders_per_operation=refused)

@@ -8,7 +8,7 @@ import pytest
 
 from bulk.errors import ConfigurationError
 from bulk.orders_query import CreatedRange, orders_arguments
-from bulk.ranges import plan_ranges
+from bulk.ranges import operations_by_size, plan_ranges
 from bulk.types import SyncMode
 
 EARLIEST = datetime(2021, 3, 4, 5, 6, 7, 890_000, tzinfo=UTC)
@@ -56,3 +56,24 @@ def test_a_range_is_anded_to_the_modes_filter() -> None:
     assert orders_arguments(SyncMode.FULL, None) == "sortKey: CREATED_AT"
     with pytest.raises(ConfigurationError):
         orders_arguments(SyncMode.UPDATE, since, created)
+
+
+@pytest.mark.parametrize(
+    ("orders", "operations"),
+    [
+        (0, 1),  # an empty window: one operation (it exports nothing)
+        (24_999, 1),
+        (25_000, 1),  # one operation's worth
+        (49_999, 1),
+        (50_000, 2),  # two operations' worth
+        (62_500, 2),  # 2.5x
+        (124_999, 4),
+        (125_000, 5),  # an AT_LEAST answer at the limit asked (5 x 25,000)
+        (10**9, 5),
+    ],
+)
+def test_operations_by_size_one_per_minimum_between_one_and_the_most(
+    orders: int, operations: int
+) -> None:
+    assert operations_by_size(orders, min_per_operation=25_000, most=5) == operations
+    assert operations_by_size(orders, min_per_operation=25_000, most=1) == 1

@@ -21,7 +21,13 @@ from bulk.errors import (
 )
 from bulk.orders_query import build_orders_query
 from bulk.retry import Backoff
-from bulk.shopify import BulkOperation, BulkOperationStatus, ShopifyClient, ShopifyEndpoint
+from bulk.shopify import (
+    BulkOperation,
+    BulkOperationStatus,
+    OrdersCount,
+    ShopifyClient,
+    ShopifyEndpoint,
+)
 from bulk.types import SyncMode
 from simulator.server import SimulatorServer
 from tests.support.shopify_sim import (
@@ -285,3 +291,22 @@ def test_find_submitted_operation_reconciles_a_lost_answer(
             current = client.current_bulk_operation()
             assert current is not None and current.id == op.id
         _wait_terminal(client, op.id)
+
+
+def test_orders_count_exact_and_at_least_past_the_limit(server: SimulatorServer) -> None:
+    with _client(server) as client:
+        assert client.orders_count(None, limit=100) == OrdersCount(count=30, exact=True)
+        assert client.orders_count(None, limit=30) == OrdersCount(count=30, exact=True)
+        assert client.orders_count(None, limit=12) == OrdersCount(count=12, exact=False)
+        later = "created_at:>='2100-01-01T00:00:00Z'"
+        assert client.orders_count(later, limit=10) == OrdersCount(count=0, exact=True)
+
+
+def test_orders_count_follows_the_retry_rules(server: SimulatorServer, waits: list[float]) -> None:
+    add_fault(server, "http_status", count=2, params={"status": 503})
+    with _client(server) as client:
+        assert client.orders_count(None, limit=5) == OrdersCount(count=5, exact=False)
+    assert len(waits) == 2
+    add_fault(server, "http_status", params={"status": 403})
+    with _client(server) as client, pytest.raises(AccessDeniedError):
+        client.orders_count(None, limit=5)
