@@ -25,7 +25,8 @@ def run(config: BenchConfig, scratch: Path) -> dict[str, Any]:
             config,
             scratch / f"ops{count}",
             orders=config.operations_orders,
-            env={"BULK_OPERATIONS_PER_JOB": str(count)},
+            # Split whatever the shop's size: this section measures the split itself.
+            env={"BULK_OPERATIONS_PER_JOB": str(count), "BULK_MIN_ORDERS_PER_OPERATION": "1"},
             objects_per_second=config.objects_per_second,
         ) as section:
             _, job = populate(section)
