@@ -198,48 +198,36 @@ WITH epoch AS (
         WHERE d.id IS NULL AND j.job_id = %(job_id)s AND j.order_id = s.parent_id OFFSET 0
     ) AS earlier ON true
     WHERE s.kind IN ('l', 'c')
-), item_rows AS (
-    SELECT w.id, w.parent_id AS order_id, w.version,
-        {{line_item_named_values}},
-        w.d AS raw,
-        w.fresh AND %(trust_fresh)s::boolean AS fresh
-    FROM (
-        SELECT i.id, i.parent_id, parsed.d, i.fresh, i.version
-        FROM items AS i
-        CROSS JOIN LATERAL (SELECT i.doc::jsonb AS d OFFSET 0) AS parsed
-        WHERE i.kind = 'l'
-          AND i.action IN ('created', 'updated')
-          AND i.version = i.win_version
-          AND (%(park)s::boolean OR i.rewritten OR EXISTS (
-              SELECT 1 FROM orders AS o
-              WHERE o.shop_id = %(shop_id)s AND o.id = i.parent_id
-                AND o.synced_job_id = %(job_id)s))
-        UNION ALL
-        SELECT r.id, r.parent_id, r.doc, false, d.win_version
-        FROM revived AS r
-        JOIN decided AS d ON d.id = r.parent_id
-        WHERE r.kind = 'l'
-          AND d.action IN ('created', 'updated')
-          AND (SELECT base FROM epoch) + d.first_line = d.win_version
-    ) AS w
-), child_rows AS (
-    -- The same choice as item_rows', for the nodes of added connections.
-    SELECT i.id, i.parent_id AS order_id, i.version, i.doc::jsonb AS raw
+), kept AS (
+    -- The line items and added connections' nodes to write: those of an order this job created
+    -- or updated that belong to its kept version (on a retry, only while the stored order is
+    -- still the one the job wrote), and parked ones brought back with their order.
+    SELECT i.kind, i.id, i.parent_id, i.doc, i.fresh, i.version
     FROM items AS i
-    WHERE i.kind = 'c'
-      AND i.action IN ('created', 'updated')
+    WHERE i.action IN ('created', 'updated')
       AND i.version = i.win_version
       AND (%(park)s::boolean OR i.rewritten OR EXISTS (
           SELECT 1 FROM orders AS o
           WHERE o.shop_id = %(shop_id)s AND o.id = i.parent_id
             AND o.synced_job_id = %(job_id)s))
     UNION ALL
-    SELECT r.id, r.parent_id, d.win_version, r.doc
+    SELECT r.kind, r.id, r.parent_id, r.doc::text, false, d.win_version
     FROM revived AS r
     JOIN decided AS d ON d.id = r.parent_id
-    WHERE r.kind = 'c'
-      AND d.action IN ('created', 'updated')
+    WHERE d.action IN ('created', 'updated')
       AND (SELECT base FROM epoch) + d.first_line = d.win_version
+), item_rows AS (
+    SELECT k.id, k.parent_id AS order_id, k.version,
+        {{line_item_named_values}},
+        w.d AS raw,
+        k.fresh AND %(trust_fresh)s::boolean AS fresh
+    FROM kept AS k
+    CROSS JOIN LATERAL (SELECT k.doc::jsonb AS d OFFSET 0) AS w
+    WHERE k.kind = 'l'
+), child_rows AS (
+    SELECT k.id, k.parent_id AS order_id, k.version, k.doc::jsonb AS raw
+    FROM kept AS k
+    WHERE k.kind = 'c'
 ), upserted_children AS (
     INSERT INTO order_children AS c (
         shop_id, id, order_id, connection, raw, synced_job_id, synced_version, synced_at

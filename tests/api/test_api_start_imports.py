@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from cli.ports import free_port
+from tests.support.imports import modules_under
 from tests.support.waiting import wait_for
 
 # The real entry point (``shopsync api``); a thread keeps writing the module list, as uvicorn
@@ -82,10 +83,5 @@ def test_a_started_api_has_not_imported_what_it_does_not_serve(
                 process.kill()
                 process.wait()
     assert "strawberry" in loaded and "api.app" in loaded  # it really served the API
-    heavy = {
-        name
-        for name in loaded
-        for prefix in _NOT_AT_START
-        if name == prefix or name.startswith(prefix + ".")
-    }
-    assert not heavy, sorted(heavy)
+    heavy = modules_under(loaded, _NOT_AT_START)
+    assert not heavy, heavy

@@ -11,6 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from tests.support.imports import modules_under
 from tests.support.waiting import wait_for
 
 # The real entry point (``shopsync worker``), with the module list written as the process exits.
@@ -78,10 +79,5 @@ def test_a_started_worker_has_not_imported_what_only_a_job_needs(
                 process.wait()
     loaded = set(json.loads(modules_file.read_text()))
     assert "dramatiq" in loaded and "workers.main" in loaded  # it really ran the worker
-    heavy = {
-        name
-        for name in loaded
-        for prefix in _NOT_AT_START
-        if name == prefix or name.startswith(prefix + ".")
-    }
-    assert not heavy, sorted(heavy)
+    heavy = modules_under(loaded, _NOT_AT_START)
+    assert not heavy, heavy
