@@ -421,12 +421,17 @@ SELECT count(*) FROM lettered
 -- as is every order while a child's dead letter names no order (best effort: a line that does not
 -- parse may be anything but an empty line). One row per row deleted (the callers count them).
 WITH kept AS (
+    -- Driven by the job's own orders (one probe each, fenced with OFFSET 0): the statistics of a
+    -- freshly loaded orders table can make a join scan every order of the shop instead (0.56 s
+    -- for an UPDATE of 100 orders in a million).
     SELECT j.order_id, j.win_version
     FROM job_orders AS j
-    JOIN orders AS o ON o.shop_id = %(shop_id)s AND o.id = j.order_id
     WHERE j.job_id = %(job_id)s
       AND j.action IN ('created', 'updated')
-      AND o.synced_job_id = %(job_id)s
+      AND EXISTS (
+          SELECT 1 FROM orders AS o
+          WHERE o.shop_id = %(shop_id)s AND o.id = j.order_id AND o.synced_job_id = %(job_id)s
+          OFFSET 0)
       AND NOT EXISTS (
           SELECT 1 FROM dead_letters AS d
           WHERE d.job_id = %(job_id)s AND d.resolved_at IS NULL
