@@ -34,9 +34,11 @@ DEFAULT_MAX_DELETED_RATIO = 0.5
 _WINDOW = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Checkpoint:
-    """Position after the last committed line: its number (1-based) and the next byte's offset."""
+    """Position after the last committed line: its number (1-based) and the next byte's offset.
+
+    Positions in one file order alike by line and by byte, so they compare as (line, byte)."""
 
     line: int
     byte: int
@@ -183,8 +185,8 @@ class Ingestor:
         smallest), or, for a file no part has gone past ``start`` in, all at ``start``."""
         with self._conn.cursor(row_factory=tuple_row) as cur:
             row = cur.execute(_Q["parts"], {"job_id": self._job_id}).fetchone()
-        if row is not None and row[2] is not None and row[3] is not None:
-            lines, offsets = [int(n) for n in row[2]], [int(n) for n in row[3]]
+        if row is not None and row[0] is not None and row[1] is not None:
+            lines, offsets = [int(n) for n in row[0]], [int(n) for n in row[1]]
             if (min(lines), min(offsets)) == (start.line, start.byte):
                 return [Checkpoint(n, b) for n, b in zip(lines, offsets, strict=True)]
         return [start] * len(self._conns)
@@ -196,7 +198,7 @@ class Ingestor:
         wholly committed by a part, or not at all."""
         source = _ChunkCursor(chunks)
         begin = start
-        for stop in sorted({at for at in positions if at.byte > start.byte}, key=_byte):
+        for stop in sorted({at for at in positions if at.byte > start.byte}):
             for batch in self._cut(source.take(stop.byte - begin.byte), begin):
                 yield replace(batch, at_eof=False) if batch.end_byte == stop.byte else batch
             begin = stop
@@ -215,10 +217,10 @@ class Ingestor:
         """Wait for a batch's parts (the oldest in flight), and count it."""
         batch = done.batch
         outcomes = [future.result() for future in done.futures]
-        before = min(committed, key=_byte)
+        before = min(committed)
         for p in done.parts:
             committed[p] = Checkpoint(batch.end_line, batch.end_byte)
-        checkpoint = min(committed, key=_byte)
+        checkpoint = min(committed)
         self._checkpoint = checkpoint
         result.checkpoint = checkpoint
         result.batches += 1
@@ -281,7 +283,6 @@ class Ingestor:
         lead = part == 0  # the batch's own counts and bad lines are committed with part 0
         bad = list(parsed.bad) if lead else []
         superseded = parsed.superseded if lead else 0
-        delta = IngestStats()
         with self._transaction(conn) as cur:
             if self._mode is SyncMode.RECONCILE:
                 stage_batch(cur, staged.rows)
@@ -365,10 +366,6 @@ class Ingestor:
             )
         with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             yield cur
-
-
-def _byte(checkpoint: Checkpoint) -> int:
-    return checkpoint.byte
 
 
 class _ChunkCursor:

@@ -346,7 +346,7 @@ WHERE id = %(job_id)s
 
 -- name: parts
 -- Where each part of the job's merge stands (NULL: every part is at the checkpoint).
-SELECT checkpoint_line, checkpoint_byte, ingest_part_lines, ingest_part_bytes
+SELECT ingest_part_lines, ingest_part_bytes
 FROM sync_jobs
 WHERE id = %(job_id)s
 
